@@ -1,0 +1,17 @@
+//! stockrace-model: a pure, synchronous model of a PostgreSQL-like inventory
+//! store. No I/O, no async, no randomness: the same statements in the same
+//! order always give the same results, which is what lets the simulator replay
+//! a schedule exactly.
+//!
+//! The semantics follow PostgreSQL 15 (see `conformance/postgres-15.md` in the
+//! design folder): row versions with commit sequence numbers for snapshots,
+//! one tuple lock per row, waiters parked until the holder ends, and the
+//! re-check of a waiter's WHERE clause on the newest row version when it wakes.
+
+mod error;
+mod statement;
+mod store;
+
+pub use error::{DbError, SqlState};
+pub use statement::{Assign, Guard, Isolation, LevelId, Lock, Reply, Row, Statement, Update};
+pub use store::{Event, Progress, RowView, SessionId, Store, StoreConfig};

@@ -1,0 +1,101 @@
+//! Everything one run produced.
+
+use crate::invariants::Verdict;
+use crate::trace::TraceEvent;
+use std::fmt;
+use stockrace_model::{DbError, Row, SqlState, Statement};
+
+/// How one order ended.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    Sold,
+    OutOfStock,
+    GaveUp,
+    /// The strategy returned this error (a clean failure, such as a 40001).
+    Failed(DbError),
+    /// The strategy panicked: a bug in the strategy, reported as bad input.
+    Panicked(String),
+    /// The run stopped (budget or hang) before the order ended.
+    Unfinished,
+}
+
+impl Outcome {
+    pub fn name(&self) -> &'static str {
+        match self {
+            Outcome::Sold => "sold",
+            Outcome::OutOfStock => "out-of-stock",
+            Outcome::GaveUp => "gave-up",
+            Outcome::Failed(_) => "failed",
+            Outcome::Panicked(_) => "panicked",
+            Outcome::Unfinished => "unfinished",
+        }
+    }
+}
+
+impl fmt::Display for Outcome {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Outcome::Failed(e) => write!(f, "failed ({e})"),
+            Outcome::Panicked(m) => write!(f, "panicked: {m}"),
+            other => f.write_str(other.name()),
+        }
+    }
+}
+
+/// One run: the schedule that drove it, what happened, and the verdict.
+#[derive(Clone, Debug)]
+pub struct Execution {
+    /// The seed of the random chooser, when one was used.
+    pub seed: Option<u64>,
+    /// The choices made, one per step that had more than one option.
+    pub schedule: Vec<u32>,
+    pub trace: Vec<TraceEvent>,
+    /// One per order, in order-id order.
+    pub outcomes: Vec<Outcome>,
+    /// The newest committed version of every row when the run ended.
+    pub final_rows: Vec<Row>,
+    pub verdict: Verdict,
+    /// A replayed schedule that did not fit the run exactly.
+    pub divergence: Option<String>,
+}
+
+impl Execution {
+    /// Transactions each order began beyond its first: its retries.
+    pub fn retries(&self) -> Vec<u32> {
+        let mut begins = vec![0u32; self.outcomes.len()];
+        for event in &self.trace {
+            if let TraceEvent::Statement { event, .. } = event {
+                if matches!(event.statement, Statement::Begin(_)) && !event.resumed {
+                    begins[event.session.index()] += 1;
+                }
+            }
+        }
+        begins.iter().map(|b| b.saturating_sub(1)).collect()
+    }
+
+    /// How many statements failed with `state`.
+    pub fn errors_with(&self, state: SqlState) -> usize {
+        self.trace
+            .iter()
+            .filter(|e| match e {
+                TraceEvent::Statement { event, .. } => {
+                    matches!(event.progress, stockrace_model::Progress::Done(Err(err)) if err.state == state)
+                }
+                _ => false,
+            })
+            .count()
+    }
+
+    /// The first panic of a strategy, as (order index, message).
+    pub fn panic(&self) -> Option<(usize, &str)> {
+        self.outcomes.iter().enumerate().find_map(|(i, o)| match o {
+            Outcome::Panicked(m) => Some((i, m.as_str())),
+            _ => None,
+        })
+    }
+
+    /// The readable timeline: one line per event, then the verdict.
+    pub fn render(&self) -> String {
+        crate::trace::render(self)
+    }
+}

@@ -1,0 +1,47 @@
+//! stockrace-sim: runs concurrent orders against the model store with every
+//! statement interleaved by a controlled scheduler on the madsim runtime.
+//!
+//! - [`scenario`]: what runs (rows, orders, budgets), validated.
+//! - [`connection`]: the `Connection` trait strategies are written against.
+//! - [`strategies`]: the built-in decrement paths and the [`Strategy`] type.
+//! - [`chooser`]: who picks the next statement (seeded random, replay).
+//! - [`runtime`]: the scheduler loop on madsim that turns a scenario and a
+//!   chooser into an [`Execution`].
+//! - [`invariants`]: no-oversell, conservation, termination.
+//! - [`sweep`], [`regression`], [`builder`]: many seeds, kept failures, and
+//!   the API a `#[test]` calls.
+
+#[cfg(not(madsim))]
+compile_error!(
+    "stockrace-sim needs the madsim simulator, which is compiled only with `--cfg madsim`. \
+     Build from the repository root so that .cargo/config.toml applies, or, if you set \
+     RUSTFLAGS yourself (it replaces the config file), add it: RUSTFLAGS=\"--cfg madsim\""
+);
+
+pub mod builder;
+pub mod chooser;
+pub mod connection;
+pub mod execution;
+pub mod invariants;
+pub mod regression;
+pub mod runtime;
+pub mod scenario;
+pub mod strategies;
+pub mod sweep;
+pub mod trace;
+
+pub use builder::{Builder, Report};
+pub use chooser::{Chooser, RandomChooser, ReplayChooser};
+pub use connection::{BoxFuture, CommitTag, Connection, Session};
+pub use execution::{Execution, Outcome};
+pub use invariants::{Invariant, Verdict, Violation};
+pub use regression::{Expect, Regression};
+pub use runtime::Simulation;
+pub use scenario::{Budget, Level, Line, Order, OrderSpec, Scenario, ScenarioError};
+pub use strategies::{Sale, Strategies, Strategy, StrategyResult};
+pub use sweep::{sweep, SweepReport};
+
+pub use stockrace_model as model;
+pub use stockrace_model::{
+    Assign, DbError, Guard, Isolation, LevelId, Lock, Reply, Row, SqlState, Statement, Update,
+};

@@ -1,0 +1,224 @@
+//! Regression files: one failing (or once-failing) schedule each, committed
+//! under `seeds/` and replayed by `cargo test`.
+//!
+//! Saving is atomic and never overwrites: the file is written under a
+//! temporary name and hard-linked into place, which fails if the name is
+//! taken. The name carries a hash of the content, so saving the same
+//! regression twice (from two threads, say) finds the first copy and keeps it.
+
+use crate::execution::Execution;
+use crate::invariants::Invariant;
+use crate::runtime::Simulation;
+use crate::scenario::Scenario;
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::fs;
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// What replaying the schedule must show.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Expect {
+    /// The schedule still breaks `invariant`: it documents a hazard.
+    Violates,
+    /// Every invariant holds: the fix keeps holding on this schedule.
+    Holds,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Regression {
+    pub strategy: String,
+    pub expect: Expect,
+    /// The invariant the schedule violated when it was found.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub invariant: Option<Invariant>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seed: Option<u64>,
+    pub schedule: Vec<u32>,
+    pub scenario: Scenario,
+}
+
+/// A regression file that cannot be used: the file, the line if known, why.
+#[derive(Debug)]
+pub struct FileError {
+    pub path: PathBuf,
+    pub line: Option<usize>,
+    pub reason: String,
+}
+
+impl fmt::Display for FileError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.line {
+            Some(line) => write!(f, "{}:{line}: {}", self.path.display(), self.reason),
+            None => write!(f, "{}: {}", self.path.display(), self.reason),
+        }
+    }
+}
+
+impl std::error::Error for FileError {}
+
+/// Where a save went.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Saved {
+    pub path: PathBuf,
+    /// False when an identical file was already there.
+    pub new: bool,
+}
+
+impl Regression {
+    /// The regression for a failing execution of `simulation`.
+    pub fn from_execution(simulation: &Simulation, execution: &Execution) -> Regression {
+        Regression {
+            strategy: simulation.scenario().strategy_label().to_string(),
+            expect: if execution.verdict.holds() {
+                Expect::Holds
+            } else {
+                Expect::Violates
+            },
+            invariant: execution.verdict.violation().map(|v| v.invariant),
+            seed: execution.seed,
+            schedule: execution.schedule.clone(),
+            scenario: simulation.scenario().clone(),
+        }
+    }
+
+    /// The file's text: a comment saying how to replay it, then TOML.
+    pub fn to_toml(&self) -> String {
+        let body = toml::to_string(self).expect("a regression always serializes");
+        format!(
+            "# stockrace regression: replay with `stockrace replay {}`\n{body}",
+            self.file_name()
+        )
+    }
+
+    /// `<strategy>-<hash of scenario and schedule>.toml`
+    pub fn file_name(&self) -> String {
+        let key = toml::to_string(&(&self.scenario, &self.schedule)).expect("serializes");
+        format!(
+            "{}-{:08x}.toml",
+            self.strategy,
+            fnv1a(key.as_bytes()) as u32
+        )
+    }
+
+    /// Reads and validates one file.
+    pub fn load(path: &Path) -> Result<Regression, FileError> {
+        let text = fs::read_to_string(path).map_err(|e| FileError {
+            path: path.to_path_buf(),
+            line: None,
+            reason: format!("cannot read: {e}"),
+        })?;
+        Regression::parse(path, &text)
+    }
+
+    pub fn parse(path: &Path, text: &str) -> Result<Regression, FileError> {
+        toml::from_str::<Regression>(text).map_err(|e| FileError {
+            path: path.to_path_buf(),
+            line: e
+                .span()
+                .map(|s| text[..s.start.min(text.len())].lines().count().max(1)),
+            reason: e.message().trim().to_string(),
+        })
+    }
+
+    /// Writes the file into `dir` unless an identical one is already there.
+    /// Atomic and safe to call from many threads at once.
+    pub fn save(&self, dir: &Path) -> io::Result<Saved> {
+        static COUNTER: AtomicU64 = AtomicU64::new(0);
+        fs::create_dir_all(dir)?;
+        let text = self.to_toml();
+        let path = dir.join(self.file_name());
+        let temp = dir.join(format!(
+            ".tmp-{}-{}-{}",
+            self.file_name(),
+            std::process::id(),
+            COUNTER.fetch_add(1, Ordering::Relaxed)
+        ));
+        {
+            let mut file = fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(&temp)?;
+            file.write_all(text.as_bytes())?;
+            file.sync_all()?;
+        }
+        let linked = fs::hard_link(&temp, &path);
+        let _ = fs::remove_file(&temp);
+        match linked {
+            Ok(()) => Ok(Saved { path, new: true }),
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
+                if fs::read_to_string(&path)? == text {
+                    Ok(Saved { path, new: false })
+                } else {
+                    Err(io::Error::new(
+                        io::ErrorKind::AlreadyExists,
+                        format!(
+                            "{} exists with different content; not overwriting it",
+                            path.display()
+                        ),
+                    ))
+                }
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Whether `execution` (a replay of this file) shows what the file expects.
+    pub fn check(&self, execution: &Execution) -> Result<(), String> {
+        match (self.expect, execution.verdict.violation()) {
+            (Expect::Holds, None) => Ok(()),
+            (Expect::Holds, Some(v)) => Err(format!(
+                "expected every invariant to hold, but {} broke at step {}: {}",
+                v.invariant, v.step, v.detail
+            )),
+            (Expect::Violates, None) => Err(format!(
+                "expected a violation{}, but every invariant held",
+                self.invariant
+                    .map(|i| format!(" of {i}"))
+                    .unwrap_or_default()
+            )),
+            (Expect::Violates, Some(v)) => match self.invariant {
+                Some(expected) if expected != v.invariant => Err(format!(
+                    "expected a violation of {expected}, but {} broke first at step {}: {}",
+                    v.invariant, v.step, v.detail
+                )),
+                _ => Ok(()),
+            },
+        }
+    }
+}
+
+/// Every `*.toml` regression file in `dir`, sorted by name. A missing
+/// directory holds none; an unreadable or malformed file is an error.
+pub fn load_dir(dir: &Path) -> Result<Vec<(PathBuf, Regression)>, FileError> {
+    let entries = match fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => {
+            return Err(FileError {
+                path: dir.to_path_buf(),
+                line: None,
+                reason: format!("cannot list: {e}"),
+            })
+        }
+    };
+    let mut paths: Vec<PathBuf> = entries
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+        .collect();
+    paths.sort();
+    paths
+        .into_iter()
+        .map(|p| Regression::load(&p).map(|r| (p, r)))
+        .collect()
+}
+
+/// FNV-1a: a stable hash for file names (std's hasher may change between releases).
+fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |hash, &b| {
+        (hash ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
+    })
+}

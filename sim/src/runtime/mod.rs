@@ -1,0 +1,309 @@
+//! The controlled scheduler: orders run as madsim tasks; every statement they
+//! send is a scheduling point. When no order is running application code
+//! (quiescence), the chooser picks one option, the scheduler carries it out on
+//! the model store, records it, and hands back the result.
+//!
+//! Options are the submitted statements in order-id order, then "let virtual
+//! time pass to the next wake-up" if any order sleeps. Nothing else decides
+//! what happens next, so a run is a pure function of (scenario, schedule).
+
+mod connection;
+mod shared;
+
+use crate::chooser::{Chooser, RandomChooser, ReplayChooser};
+use crate::connection::Session;
+use crate::execution::{Execution, Outcome};
+use crate::invariants::Monitor;
+use crate::scenario::{Order, Scenario, ScenarioError};
+use crate::strategies::{Sale, Strategies, Strategy};
+use crate::trace::TraceEvent;
+use connection::SimConnection;
+use futures::FutureExt;
+use shared::{lock, Phase, Quiescent, Shared};
+use std::panic::AssertUnwindSafe;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use stockrace_model::{Progress, Row, SessionId, Statement, Store, StoreConfig};
+
+/// A validated scenario with its strategies resolved, ready to run many times.
+#[derive(Clone, Debug)]
+pub struct Simulation {
+    scenario: Scenario,
+    orders: Vec<Order>,
+    strategies: Vec<Strategy>,
+    initial: Vec<Row>,
+}
+
+#[derive(Clone, Copy)]
+enum Choice {
+    Run(usize),
+    PassTime,
+}
+
+impl Simulation {
+    /// Validates `scenario` and resolves each order's strategy in `registry`.
+    pub fn new(scenario: Scenario, registry: &Strategies) -> Result<Simulation, ScenarioError> {
+        scenario.validate(|name| registry.get(name).is_some())?;
+        let strategies = scenario
+            .orders
+            .iter()
+            .map(|o| registry.get(&o.strategy).expect("validated").clone())
+            .collect();
+        Ok(Simulation {
+            orders: scenario.orders(),
+            initial: scenario.initial_rows(),
+            strategies,
+            scenario,
+        })
+    }
+
+    pub fn scenario(&self) -> &Scenario {
+        &self.scenario
+    }
+
+    /// One run with seeded random choices.
+    pub fn run_seed(&self, seed: u64) -> Execution {
+        self.run(&mut RandomChooser::new(seed), Some(seed))
+    }
+
+    /// One run following a recorded schedule.
+    pub fn replay(&self, schedule: &[u32], seed: Option<u64>) -> Execution {
+        self.run(&mut ReplayChooser::new(schedule.to_vec()), seed)
+    }
+
+    /// One run on a fresh madsim runtime. `seed` is recorded in the execution
+    /// and seeds madsim's own task-polling order, which must not (and, the
+    /// tests check, does not) change anything the run records.
+    pub fn run(&self, chooser: &mut dyn Chooser, seed: Option<u64>) -> Execution {
+        let runtime = madsim::runtime::Runtime::with_seed_and_config(
+            seed.unwrap_or(0),
+            madsim::Config::default(),
+        );
+        runtime.block_on(self.drive(chooser, seed))
+    }
+
+    async fn drive(&self, chooser: &mut dyn Chooser, seed: Option<u64>) -> Execution {
+        let n = self.orders.len();
+        let shared = Arc::new(Mutex::new(Shared::new(n)));
+        for (index, order) in self.orders.iter().enumerate() {
+            let connection = SimConnection {
+                shared: shared.clone(),
+                order: index,
+            };
+            let future =
+                self.strategies[index].start(Session::new(Box::new(connection)), order.clone());
+            let shared = shared.clone();
+            madsim::task::spawn(async move {
+                let outcome = match AssertUnwindSafe(future).catch_unwind().await {
+                    Ok(Ok(Sale::Sold)) => Outcome::Sold,
+                    Ok(Ok(Sale::OutOfStock)) => Outcome::OutOfStock,
+                    Ok(Ok(Sale::GaveUp)) => Outcome::GaveUp,
+                    Ok(Err(error)) => Outcome::Failed(error),
+                    Err(panic) => Outcome::Panicked(panic_message(&panic)),
+                };
+                lock(&shared).finish(index, outcome);
+            });
+        }
+
+        let budget = self.scenario.budget;
+        let mut store = Store::new(
+            &self.initial,
+            n,
+            StoreConfig {
+                check_nonnegative: self.scenario.check_nonnegative,
+            },
+        );
+        let mut monitor = Monitor::new(&self.scenario, &self.orders);
+        let mut trace: Vec<TraceEvent> = Vec::with_capacity(8 * n + 8);
+        let mut schedule = Vec::new();
+        let mut events = Vec::new();
+        let mut options = Vec::with_capacity(n + 1);
+        let mut steps = 0u32;
+        let mut finished = 0usize;
+        let mut stopped: Option<String> = None;
+
+        loop {
+            Quiescent(&shared).await;
+            let mut state = lock(&shared);
+            let now_ms = state.now_ms;
+
+            // What orders did on their own since the last step: finish or fall asleep.
+            for order in std::mem::take(&mut state.news) {
+                match state.slots[order].phase {
+                    Phase::Sleeping { until_ms } => trace.push(TraceEvent::Sleep {
+                        time_ms: now_ms,
+                        order: order as u32,
+                        until_ms,
+                    }),
+                    Phase::Finished => {
+                        let session = SessionId(order as u32);
+                        if store.in_transaction(session) {
+                            // The connection closes: PostgreSQL rolls back what is open.
+                            store.execute(session, Statement::Rollback, &mut events);
+                            apply_events(
+                                &mut events,
+                                &mut state,
+                                &mut trace,
+                                &mut monitor,
+                                &store,
+                                now_ms,
+                            );
+                        }
+                        finished += 1;
+                        trace.push(TraceEvent::Finished {
+                            time_ms: now_ms,
+                            order: order as u32,
+                        });
+                        let outcome = state.slots[order].outcome.as_ref().expect("finished");
+                        monitor.on_finished(trace.len(), order, outcome, &store);
+                    }
+                    _ => {}
+                }
+            }
+            if finished == n {
+                break;
+            }
+            if !state.is_quiescent() {
+                // Closing a connection released locks and woke other orders.
+                continue;
+            }
+
+            options.clear();
+            let mut next_wake = None::<u64>;
+            for (order, slot) in state.slots.iter().enumerate() {
+                match slot.phase {
+                    Phase::Submitted(_) => options.push(Choice::Run(order)),
+                    Phase::Sleeping { until_ms } => {
+                        next_wake = Some(next_wake.map_or(until_ms, |w| w.min(until_ms)))
+                    }
+                    _ => {}
+                }
+            }
+            if let Some(wake) = next_wake {
+                if wake <= budget.max_virtual_ms {
+                    options.push(Choice::PassTime);
+                } else if options.is_empty() {
+                    stopped = Some(format!(
+                        "the virtual-time budget ({} ms) ran out: the next wake-up is at {wake} ms",
+                        budget.max_virtual_ms
+                    ));
+                    break;
+                }
+            }
+            if options.is_empty() {
+                stopped = Some(describe_hang(&state, &store));
+                break;
+            }
+            if steps >= budget.max_steps {
+                stopped = Some(format!(
+                    "the step budget ({} steps) ran out",
+                    budget.max_steps
+                ));
+                break;
+            }
+            steps += 1;
+            let choice = if options.len() == 1 {
+                0
+            } else {
+                let c = chooser.choose(options.len());
+                schedule.push(c as u32);
+                c
+            };
+            match options[choice] {
+                Choice::Run(order) => {
+                    let statement = state.take_statement(order);
+                    store.execute(SessionId(order as u32), statement, &mut events);
+                    apply_events(
+                        &mut events,
+                        &mut state,
+                        &mut trace,
+                        &mut monitor,
+                        &store,
+                        now_ms,
+                    );
+                }
+                Choice::PassTime => {
+                    let wake = next_wake.expect("a sleeper");
+                    drop(state);
+                    madsim::time::sleep(Duration::from_millis(wake - now_ms)).await;
+                    let mut state = lock(&shared);
+                    state.now_ms = wake;
+                    for order in 0..n {
+                        if matches!(state.slots[order].phase, Phase::Sleeping { until_ms } if until_ms <= wake)
+                        {
+                            state.wake(order);
+                            trace.push(TraceEvent::Wake {
+                                time_ms: wake,
+                                order: order as u32,
+                            });
+                        }
+                    }
+                }
+            }
+        }
+
+        let mut state = lock(&shared);
+        let outcomes: Vec<Outcome> = state
+            .slots
+            .iter_mut()
+            .map(|slot| slot.outcome.take().unwrap_or(Outcome::Unfinished))
+            .collect();
+        let verdict = monitor.finish(trace.len(), stopped);
+        Execution {
+            seed,
+            schedule,
+            trace,
+            outcomes,
+            final_rows: store.committed_rows(),
+            verdict,
+            divergence: chooser.divergence(),
+        }
+    }
+}
+
+/// Records what the store did and hands completed statements back to their orders.
+fn apply_events(
+    events: &mut Vec<stockrace_model::Event>,
+    state: &mut Shared,
+    trace: &mut Vec<TraceEvent>,
+    monitor: &mut Monitor,
+    store: &Store,
+    time_ms: u64,
+) {
+    for event in events.drain(..) {
+        trace.push(TraceEvent::Statement { time_ms, event });
+        monitor.on_statement(trace.len(), &event, store);
+        if let Progress::Done(result) = event.progress {
+            state.deliver(event.session.index(), result);
+        }
+    }
+}
+
+/// Why nothing can run: every live order waits on a lock nobody will release.
+fn describe_hang(state: &Shared, store: &Store) -> String {
+    let waiting: Vec<String> = state
+        .slots
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| s.phase != Phase::Finished)
+        .map(|(i, _)| {
+            let session = SessionId(i as u32);
+            if store.is_waiting(session) {
+                format!("{session} waits for a lock")
+            } else {
+                format!("{session} is stuck")
+            }
+        })
+        .collect();
+    format!("no order can make progress: {}", waiting.join(", "))
+}
+
+fn panic_message(panic: &Box<dyn std::any::Any + Send>) -> String {
+    if let Some(s) = panic.downcast_ref::<&str>() {
+        s.to_string()
+    } else if let Some(s) = panic.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "(a panic with a non-string payload)".to_string()
+    }
+}

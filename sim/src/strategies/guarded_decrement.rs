@@ -1,0 +1,24 @@
+use super::{commit_sale, reject_out_of_stock, StrategyResult};
+use crate::connection::Session;
+use crate::scenario::Order;
+use stockrace_model::{Assign, Guard, Update};
+
+/// `UPDATE ... SET stocked_quantity = stocked_quantity - q WHERE ... AND
+/// stocked_quantity >= q`: the database checks and decrements in one
+/// statement; UPDATE 0 means out of stock.
+pub async fn guarded_decrement(mut db: Session, order: Order) -> StrategyResult {
+    db.begin(order.isolation).await?;
+    for line in &order.lines {
+        let updated = db
+            .update(Update {
+                stocked: Assign::Add(-line.quantity),
+                guard: Guard::StockedAtLeast(line.quantity),
+                ..Update::new(line.level)
+            })
+            .await?;
+        if updated.is_none() {
+            return reject_out_of_stock(&mut db).await;
+        }
+    }
+    commit_sale(&mut db).await
+}
