@@ -1,1 +1,74 @@
-fn main() {}
+//! Schedules per second on one core, in release: `cargo bench --bench schedules`.
+//!
+//! Figures are noisy on shared machines, so each is also given as a ratio to a
+//! baseline measured in the same run: a bare madsim runtime per run that
+//! spawns the same number of empty tasks (the floor any run on madsim pays).
+
+use std::hint::black_box;
+use std::time::{Duration, Instant};
+use stockrace::{Isolation, Scenario, Simulation, Strategies};
+
+/// Runs `f(seed)` for seeds 0.. until `budget` has passed, three times; the best rate.
+fn rate(budget: Duration, mut f: impl FnMut(u64)) -> f64 {
+    let mut best = 0.0f64;
+    let mut seed = 0u64;
+    for _ in 0..3 {
+        let start = Instant::now();
+        let mut runs = 0u64;
+        while start.elapsed() < budget {
+            for _ in 0..256 {
+                f(seed);
+                seed += 1;
+            }
+            runs += 256;
+        }
+        best = best.max(runs as f64 / start.elapsed().as_secs_f64());
+    }
+    best
+}
+
+fn bare_runtime(tasks: usize, seed: u64) {
+    let runtime = madsim::runtime::Runtime::with_seed_and_config(seed, madsim::Config::default());
+    runtime.block_on(async move {
+        let handles: Vec<_> = (0..tasks)
+            .map(|i| madsim::task::spawn(async move { i }))
+            .collect();
+        for h in handles {
+            black_box(h.await.unwrap());
+        }
+    });
+}
+
+fn main() {
+    let budget = Duration::from_millis(
+        std::env::var("STOCKRACE_BENCH_MS")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(1000),
+    );
+    let registry = Strategies::builtin();
+    println!(
+        "{:<44} {:>14} {:>22}",
+        "scenario", "schedules/s", "vs bare runtime"
+    );
+    for (strategy, orders) in [
+        ("plain-update", 2),
+        ("plain-update", 8),
+        ("row-lock", 8),
+        ("optimistic", 8),
+    ] {
+        let scenario = Scenario::single(strategy, orders, 1, 1, Isolation::ReadCommitted);
+        let simulation = Simulation::new(scenario, &registry).expect("valid");
+        let baseline = rate(budget, |seed| bare_runtime(orders, seed));
+        let measured = rate(budget, |seed| {
+            black_box(simulation.run_seed(seed));
+        });
+        println!(
+            "{:<44} {:>14.0} {:>13.2}x of {:>7.0}",
+            format!("{strategy}, {orders} orders, stock 1, qty 1"),
+            measured,
+            measured / baseline,
+            baseline
+        );
+    }
+}

@@ -1,0 +1,670 @@
+//! The model against ../shared/conformance/postgres-15.md: every statement's
+//! result (or wait, or SQLSTATE) and the final rows, as PostgreSQL 15 gave
+//! them, for patterns a-e, schedules S1 and S2, stock 1 / q 1 and stock 5 / q 3.
+//!
+//! Each step lists everything the store reports for one statement: its own
+//! result, then any waiting statement it let finish ("(resumed)").
+//! The store holds two rows, as in the reference: id 1 is bought, id 2 is a
+//! bystander that must stay untouched.
+
+use stockrace_model::{
+    Assign, Event, Guard, Isolation, LevelId, Lock, Progress, Row, SessionId, Statement, Store,
+    StoreConfig, Update,
+};
+
+const RC: Isolation = Isolation::ReadCommitted;
+const RR: Isolation = Isolation::RepeatableRead;
+const SER: Isolation = Isolation::Serializable;
+const PAIRS: [(i64, i64); 2] = [(1, 1), (5, 3)];
+const ID1: LevelId = LevelId(0);
+
+fn row(stocked: i64, version: i64) -> Row {
+    Row {
+        stocked,
+        reserved: 0,
+        version,
+    }
+}
+
+fn describe(event: &Event) -> String {
+    let result = match event.progress {
+        Progress::Done(Ok(reply)) => reply.to_string(),
+        Progress::Done(Err(e)) => format!("ERROR {}", e.state),
+        Progress::Waiting { on } => format!("waits for {on}"),
+    };
+    let resumed = if event.resumed { " (resumed)" } else { "" };
+    format!("{} {result}{resumed}", event.session)
+}
+
+/// Runs the steps (order 1 or 2, statement, expected reports) and checks the final rows.
+fn check(
+    label: &str,
+    config: StoreConfig,
+    start: i64,
+    steps: &[(u32, Statement, &[&str])],
+    final_rows: [Row; 2],
+) {
+    let mut store = Store::new(&[row(start, 0), row(start, 0)], 3, config);
+    let mut out = Vec::new();
+    for (i, (t, statement, expected)) in steps.iter().enumerate() {
+        out.clear();
+        store.execute(SessionId(t - 1), *statement, &mut out);
+        let got: Vec<String> = out.iter().map(describe).collect();
+        assert_eq!(
+            got,
+            *expected,
+            "{label}: step {} (T{t}: {statement})",
+            i + 1
+        );
+    }
+    assert_eq!(store.committed_rows(), final_rows, "{label}: final rows");
+}
+
+fn begin(iso: Isolation) -> Statement {
+    Statement::Begin(iso)
+}
+fn select() -> Statement {
+    Statement::Select {
+        level: ID1,
+        lock: Lock::None,
+    }
+}
+fn for_update() -> Statement {
+    Statement::Select {
+        level: ID1,
+        lock: Lock::ForUpdate,
+    }
+}
+fn set(value: i64) -> Statement {
+    Statement::Update(Update {
+        stocked: Assign::Set(value),
+        ..Update::new(ID1)
+    })
+}
+fn cas_version(value: i64, version: i64) -> Statement {
+    Statement::Update(Update {
+        stocked: Assign::Set(value),
+        bump_version: true,
+        guard: Guard::Version(version),
+        ..Update::new(ID1)
+    })
+}
+fn cas_value(value: i64, read: i64) -> Statement {
+    Statement::Update(Update {
+        stocked: Assign::Set(value),
+        guard: Guard::Stocked(read),
+        ..Update::new(ID1)
+    })
+}
+fn decrement(q: i64) -> Statement {
+    Statement::Update(Update {
+        stocked: Assign::Add(-q),
+        ..Update::new(ID1)
+    })
+}
+fn guarded(q: i64) -> Statement {
+    Statement::Update(Update {
+        stocked: Assign::Add(-q),
+        guard: Guard::StockedAtLeast(q),
+        ..Update::new(ID1)
+    })
+}
+const COMMIT: Statement = Statement::Commit;
+
+fn sel(s: i64, v: i64) -> String {
+    format!("SELECT 1 ({s},0,{v})")
+}
+
+/// Label for assertion messages.
+fn label(pattern: &str, iso: Isolation, s: i64, q: i64) -> String {
+    format!("{pattern} [{}] stock={s} q={q}", iso.sql())
+}
+
+// ---- a) read, then absolute write ------------------------------------------
+
+fn pattern_a_s1(iso: Isolation) {
+    for (s, q) in PAIRS {
+        let read = format!("T1 {}", sel(s, 0));
+        let read2 = format!("T2 {}", sel(s, 0));
+        let t2_write: &[&str] = if iso == RC {
+            &["T2 UPDATE 1"]
+        } else {
+            &["T2 ERROR 40001"]
+        };
+        let t2_commit: &[&str] = if iso == RC {
+            &["T2 COMMIT"]
+        } else {
+            &["T2 ROLLBACK"]
+        };
+        check(
+            &label("a S1", iso, s, q),
+            StoreConfig::default(),
+            s,
+            &[
+                (1, begin(iso), &["T1 BEGIN"]),
+                (2, begin(iso), &["T2 BEGIN"]),
+                (1, select(), &[&read]),
+                (2, select(), &[&read2]),
+                (1, set(s - q), &["T1 UPDATE 1"]),
+                (1, COMMIT, &["T1 COMMIT"]),
+                (2, set(s - q), t2_write),
+                (2, COMMIT, t2_commit),
+            ],
+            [row(s - q, 0), row(s, 0)],
+        );
+    }
+}
+
+fn pattern_a_s2(iso: Isolation) {
+    for (s, q) in PAIRS {
+        let read = format!("T1 {}", sel(s, 0));
+        let read2 = format!("T2 {}", sel(s, 0));
+        let after: &[&str] = if iso == RC {
+            &["T1 COMMIT", "T2 UPDATE 1 (resumed)"]
+        } else {
+            &["T1 COMMIT", "T2 ERROR 40001 (resumed)"]
+        };
+        let t2_commit: &[&str] = if iso == RC {
+            &["T2 COMMIT"]
+        } else {
+            &["T2 ROLLBACK"]
+        };
+        check(
+            &label("a S2", iso, s, q),
+            StoreConfig::default(),
+            s,
+            &[
+                (1, begin(iso), &["T1 BEGIN"]),
+                (2, begin(iso), &["T2 BEGIN"]),
+                (1, select(), &[&read]),
+                (2, select(), &[&read2]),
+                (1, set(s - q), &["T1 UPDATE 1"]),
+                (2, set(s - q), &["T2 waits for T1"]),
+                (1, COMMIT, after),
+                (2, COMMIT, t2_commit),
+            ],
+            // RC: both sold, stock shows one sale (the lost update).
+            [row(s - q, 0), row(s, 0)],
+        );
+    }
+}
+
+#[test]
+fn a_read_then_absolute_write_s1_read_committed() {
+    pattern_a_s1(RC)
+}
+#[test]
+fn a_read_then_absolute_write_s1_repeatable_read() {
+    pattern_a_s1(RR)
+}
+#[test]
+fn a_read_then_absolute_write_s1_serializable() {
+    pattern_a_s1(SER)
+}
+#[test]
+fn a_read_then_absolute_write_s2_read_committed() {
+    pattern_a_s2(RC)
+}
+#[test]
+fn a_read_then_absolute_write_s2_repeatable_read() {
+    pattern_a_s2(RR)
+}
+#[test]
+fn a_read_then_absolute_write_s2_serializable() {
+    pattern_a_s2(SER)
+}
+
+// ---- b) version CAS, b') value CAS -----------------------------------------
+
+fn pattern_b_version_s2(iso: Isolation) {
+    for (s, q) in PAIRS {
+        let read = format!("T1 {}", sel(s, 0));
+        let read2 = format!("T2 {}", sel(s, 0));
+        let after: &[&str] = if iso == RC {
+            &["T1 COMMIT", "T2 UPDATE 0 (resumed)"]
+        } else {
+            &["T1 COMMIT", "T2 ERROR 40001 (resumed)"]
+        };
+        let t2_commit: &[&str] = if iso == RC {
+            &["T2 COMMIT"]
+        } else {
+            &["T2 ROLLBACK"]
+        };
+        check(
+            &label("b S2", iso, s, q),
+            StoreConfig::default(),
+            s,
+            &[
+                (1, begin(iso), &["T1 BEGIN"]),
+                (2, begin(iso), &["T2 BEGIN"]),
+                (1, select(), &[&read]),
+                (2, select(), &[&read2]),
+                (1, cas_version(s - q, 0), &["T1 UPDATE 1"]),
+                (2, cas_version(s - q, 0), &["T2 waits for T1"]),
+                (1, COMMIT, after),
+                (2, COMMIT, t2_commit),
+            ],
+            [row(s - q, 1), row(s, 0)],
+        );
+    }
+}
+
+fn pattern_b_version_s1(iso: Isolation) {
+    for (s, q) in PAIRS {
+        let read = format!("T1 {}", sel(s, 0));
+        let read2 = format!("T2 {}", sel(s, 0));
+        // The table: "S1: T2 gets UPDATE 0 without waiting" (RC); 40001 otherwise.
+        let t2_write: &[&str] = if iso == RC {
+            &["T2 UPDATE 0"]
+        } else {
+            &["T2 ERROR 40001"]
+        };
+        let t2_commit: &[&str] = if iso == RC {
+            &["T2 COMMIT"]
+        } else {
+            &["T2 ROLLBACK"]
+        };
+        check(
+            &label("b S1", iso, s, q),
+            StoreConfig::default(),
+            s,
+            &[
+                (1, begin(iso), &["T1 BEGIN"]),
+                (2, begin(iso), &["T2 BEGIN"]),
+                (1, select(), &[&read]),
+                (2, select(), &[&read2]),
+                (1, cas_version(s - q, 0), &["T1 UPDATE 1"]),
+                (1, COMMIT, &["T1 COMMIT"]),
+                (2, cas_version(s - q, 0), t2_write),
+                (2, COMMIT, t2_commit),
+            ],
+            [row(s - q, 1), row(s, 0)],
+        );
+    }
+}
+
+fn pattern_b_value_s1(iso: Isolation) {
+    for (s, q) in PAIRS {
+        let read = format!("T1 {}", sel(s, 0));
+        let read2 = format!("T2 {}", sel(s, 0));
+        let t2_write: &[&str] = if iso == RC {
+            &["T2 UPDATE 0"]
+        } else {
+            &["T2 ERROR 40001"]
+        };
+        let t2_commit: &[&str] = if iso == RC {
+            &["T2 COMMIT"]
+        } else {
+            &["T2 ROLLBACK"]
+        };
+        check(
+            &label("b' S1", iso, s, q),
+            StoreConfig::default(),
+            s,
+            &[
+                (1, begin(iso), &["T1 BEGIN"]),
+                (2, begin(iso), &["T2 BEGIN"]),
+                (1, select(), &[&read]),
+                (2, select(), &[&read2]),
+                (1, cas_value(s - q, s), &["T1 UPDATE 1"]),
+                (1, COMMIT, &["T1 COMMIT"]),
+                (2, cas_value(s - q, s), t2_write),
+                (2, COMMIT, t2_commit),
+            ],
+            [row(s - q, 0), row(s, 0)],
+        );
+    }
+}
+
+#[test]
+fn b_version_cas_s1_read_committed() {
+    pattern_b_version_s1(RC)
+}
+#[test]
+fn b_version_cas_s1_repeatable_read() {
+    pattern_b_version_s1(RR)
+}
+#[test]
+fn b_version_cas_s1_serializable() {
+    pattern_b_version_s1(SER)
+}
+#[test]
+fn b_version_cas_s2_read_committed() {
+    pattern_b_version_s2(RC)
+}
+#[test]
+fn b_version_cas_s2_repeatable_read() {
+    pattern_b_version_s2(RR)
+}
+#[test]
+fn b_version_cas_s2_serializable() {
+    pattern_b_version_s2(SER)
+}
+#[test]
+fn b_value_cas_s1_read_committed() {
+    pattern_b_value_s1(RC)
+}
+#[test]
+fn b_value_cas_s1_repeatable_read() {
+    pattern_b_value_s1(RR)
+}
+#[test]
+fn b_value_cas_s1_serializable() {
+    pattern_b_value_s1(SER)
+}
+
+// ---- c) SELECT ... FOR UPDATE, then UPDATE ---------------------------------
+
+fn pattern_c(iso: Isolation) {
+    for (s, q) in PAIRS {
+        let lock1 = format!("T1 {}", sel(s, 0));
+        let resumed_rc = format!("T2 {} (resumed)", sel(s - q, 0));
+        let after: Vec<&str> = if iso == RC {
+            vec!["T1 COMMIT", &resumed_rc]
+        } else {
+            vec!["T1 COMMIT", "T2 ERROR 40001 (resumed)"]
+        };
+        // The application now decides on the row it got: at RC it sees too
+        // little and sells nothing; at RR/SER its next statement gets 25P02.
+        let app: Vec<String> = if iso == RC {
+            vec![format!("T2 {}", sel(s - q, 0))]
+        } else {
+            vec!["T2 ERROR 25P02".into()]
+        };
+        let app: Vec<&str> = app.iter().map(String::as_str).collect();
+        let t2_commit: &[&str] = if iso == RC {
+            &["T2 COMMIT"]
+        } else {
+            &["T2 ROLLBACK"]
+        };
+        check(
+            &label("c", iso, s, q),
+            StoreConfig::default(),
+            s,
+            &[
+                (1, begin(iso), &["T1 BEGIN"]),
+                (2, begin(iso), &["T2 BEGIN"]),
+                (1, for_update(), &[&lock1]),
+                (2, for_update(), &["T2 waits for T1"]),
+                (1, set(s - q), &["T1 UPDATE 1"]),
+                (1, COMMIT, &after),
+                (2, select(), &app),
+                (2, COMMIT, t2_commit),
+            ],
+            [row(s - q, 0), row(s, 0)],
+        );
+    }
+}
+
+/// c2: T2 reads first (plain), then asks for the lock after T1 wrote.
+fn pattern_c2(iso: Isolation) {
+    for (s, q) in PAIRS {
+        let read1 = format!("T1 {}", sel(s, 0));
+        let read2 = format!("T2 {}", sel(s, 0));
+        let resumed_rc = format!("T2 {} (resumed)", sel(s - q, 0));
+        let after: Vec<&str> = if iso == RC {
+            vec!["T1 COMMIT", &resumed_rc]
+        } else {
+            vec!["T1 COMMIT", "T2 ERROR 40001 (resumed)"]
+        };
+        let t2_commit: &[&str] = if iso == RC {
+            &["T2 COMMIT"]
+        } else {
+            &["T2 ROLLBACK"]
+        };
+        check(
+            &label("c2", iso, s, q),
+            StoreConfig::default(),
+            s,
+            &[
+                (1, begin(iso), &["T1 BEGIN"]),
+                (2, begin(iso), &["T2 BEGIN"]),
+                (1, select(), &[&read1]),
+                (2, select(), &[&read2]),
+                (1, for_update(), &[&read1]),
+                (1, set(s - q), &["T1 UPDATE 1"]),
+                (2, for_update(), &["T2 waits for T1"]),
+                (1, COMMIT, &after),
+                (2, COMMIT, t2_commit),
+            ],
+            [row(s - q, 0), row(s, 0)],
+        );
+    }
+}
+
+#[test]
+fn c_select_for_update_read_committed() {
+    pattern_c(RC)
+}
+#[test]
+fn c_select_for_update_repeatable_read() {
+    pattern_c(RR)
+}
+#[test]
+fn c_select_for_update_serializable() {
+    pattern_c(SER)
+}
+#[test]
+fn c2_plain_read_then_for_update_read_committed() {
+    pattern_c2(RC)
+}
+#[test]
+fn c2_plain_read_then_for_update_repeatable_read() {
+    pattern_c2(RR)
+}
+#[test]
+fn c2_plain_read_then_for_update_serializable() {
+    pattern_c2(SER)
+}
+
+// ---- d) relative decrement -------------------------------------------------
+
+fn pattern_d(iso: Isolation, config: StoreConfig) {
+    for (s, q) in PAIRS {
+        let after_rc = if config.check_nonnegative {
+            "T2 ERROR 23514 (resumed)".to_string()
+        } else {
+            "T2 UPDATE 1 (resumed)".to_string()
+        };
+        let after: Vec<&str> = if iso == RC {
+            vec!["T1 COMMIT", &after_rc]
+        } else {
+            vec!["T1 COMMIT", "T2 ERROR 40001 (resumed)"]
+        };
+        let both_commit = iso == RC && !config.check_nonnegative;
+        let t2_commit: &[&str] = if both_commit {
+            &["T2 COMMIT"]
+        } else {
+            &["T2 ROLLBACK"]
+        };
+        let stocked = if both_commit { s - 2 * q } else { s - q };
+        check(
+            &label("d", iso, s, q),
+            config,
+            s,
+            &[
+                (1, begin(iso), &["T1 BEGIN"]),
+                (2, begin(iso), &["T2 BEGIN"]),
+                (1, decrement(q), &["T1 UPDATE 1"]),
+                (2, decrement(q), &["T2 waits for T1"]),
+                (1, COMMIT, &after),
+                (2, COMMIT, t2_commit),
+            ],
+            [row(stocked, 0), row(s, 0)],
+        );
+    }
+}
+
+#[test]
+fn d_relative_decrement_read_committed_oversells() {
+    pattern_d(RC, StoreConfig::default())
+}
+#[test]
+fn d_relative_decrement_read_committed_with_check_constraint() {
+    pattern_d(
+        RC,
+        StoreConfig {
+            check_nonnegative: true,
+        },
+    )
+}
+#[test]
+fn d_relative_decrement_repeatable_read() {
+    pattern_d(RR, StoreConfig::default())
+}
+#[test]
+fn d_relative_decrement_serializable() {
+    pattern_d(SER, StoreConfig::default())
+}
+
+// ---- e) guarded decrement --------------------------------------------------
+
+fn pattern_e(iso: Isolation) {
+    for (s, q) in PAIRS {
+        let after: &[&str] = if iso == RC {
+            &["T1 COMMIT", "T2 UPDATE 0 (resumed)"]
+        } else {
+            &["T1 COMMIT", "T2 ERROR 40001 (resumed)"]
+        };
+        let t2_commit: &[&str] = if iso == RC {
+            &["T2 COMMIT"]
+        } else {
+            &["T2 ROLLBACK"]
+        };
+        check(
+            &label("e", iso, s, q),
+            StoreConfig::default(),
+            s,
+            &[
+                (1, begin(iso), &["T1 BEGIN"]),
+                (2, begin(iso), &["T2 BEGIN"]),
+                (1, guarded(q), &["T1 UPDATE 1"]),
+                (2, guarded(q), &["T2 waits for T1"]),
+                (1, COMMIT, after),
+                (2, COMMIT, t2_commit),
+            ],
+            [row(s - q, 0), row(s, 0)],
+        );
+    }
+}
+
+/// e2: T2 begins after T1 committed, so even a REPEATABLE READ snapshot sees
+/// T1's write: UPDATE 0 at every level.
+fn pattern_e2(iso: Isolation) {
+    for (s, q) in PAIRS {
+        check(
+            &label("e2", iso, s, q),
+            StoreConfig::default(),
+            s,
+            &[
+                (1, begin(iso), &["T1 BEGIN"]),
+                (1, guarded(q), &["T1 UPDATE 1"]),
+                (1, COMMIT, &["T1 COMMIT"]),
+                (2, begin(iso), &["T2 BEGIN"]),
+                (2, guarded(q), &["T2 UPDATE 0"]),
+                (2, COMMIT, &["T2 COMMIT"]),
+            ],
+            [row(s - q, 0), row(s, 0)],
+        );
+    }
+}
+
+#[test]
+fn e_guarded_decrement_read_committed() {
+    pattern_e(RC)
+}
+#[test]
+fn e_guarded_decrement_repeatable_read() {
+    pattern_e(RR)
+}
+#[test]
+fn e_guarded_decrement_serializable() {
+    pattern_e(SER)
+}
+#[test]
+fn e2_guarded_decrement_after_commit_read_committed() {
+    pattern_e2(RC)
+}
+#[test]
+fn e2_guarded_decrement_after_commit_repeatable_read() {
+    pattern_e2(RR)
+}
+#[test]
+fn e2_guarded_decrement_after_commit_serializable() {
+    pattern_e2(SER)
+}
+
+/// The table's e) note: three buyers, stock 5, q 2 -> 3, 1, then UPDATE 0.
+/// The third waits behind the second in queue order.
+#[test]
+fn e_guarded_decrement_three_buyers_read_committed() {
+    check(
+        "e three buyers",
+        StoreConfig::default(),
+        5,
+        &[
+            (1, begin(RC), &["T1 BEGIN"]),
+            (2, begin(RC), &["T2 BEGIN"]),
+            (3, begin(RC), &["T3 BEGIN"]),
+            (1, guarded(2), &["T1 UPDATE 1"]),
+            (2, guarded(2), &["T2 waits for T1"]),
+            (3, guarded(2), &["T3 waits for T1"]),
+            (
+                1,
+                COMMIT,
+                &[
+                    "T1 COMMIT",
+                    "T2 UPDATE 1 (resumed)",
+                    "T3 waits for T2 (resumed)",
+                ],
+            ),
+            (2, COMMIT, &["T2 COMMIT", "T3 UPDATE 0 (resumed)"]),
+            (3, COMMIT, &["T3 COMMIT"]),
+        ],
+        [row(1, 0), row(5, 0)],
+    );
+}
+
+/// A waiter whose lock holder rolls back goes on with the original row.
+#[test]
+fn waiter_proceeds_on_original_row_when_holder_aborts() {
+    for iso in [RC, RR, SER] {
+        check(
+            &label("abort", iso, 1, 1),
+            StoreConfig::default(),
+            1,
+            &[
+                (1, begin(iso), &["T1 BEGIN"]),
+                (2, begin(iso), &["T2 BEGIN"]),
+                (1, guarded(1), &["T1 UPDATE 1"]),
+                (2, guarded(1), &["T2 waits for T1"]),
+                (
+                    1,
+                    Statement::Rollback,
+                    &["T1 ROLLBACK", "T2 UPDATE 1 (resumed)"],
+                ),
+                (2, COMMIT, &["T2 COMMIT"]),
+            ],
+            [row(0, 0), row(1, 0)],
+        );
+    }
+}
+
+/// A plain SELECT never waits, and at READ COMMITTED sees only committed data.
+#[test]
+fn plain_select_never_blocks_and_sees_committed_data() {
+    check(
+        "plain select",
+        StoreConfig::default(),
+        5,
+        &[
+            (1, begin(RC), &["T1 BEGIN"]),
+            (1, decrement(3), &["T1 UPDATE 1"]),
+            (2, select(), &["T2 SELECT 1 (5,0,0)"]),
+            (1, select(), &["T1 SELECT 1 (2,0,0)"]),
+            (1, COMMIT, &["T1 COMMIT"]),
+            (2, select(), &["T2 SELECT 1 (2,0,0)"]),
+        ],
+        [row(2, 0), row(5, 0)],
+    );
+}
