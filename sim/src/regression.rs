@@ -88,15 +88,21 @@ impl Regression {
     /// The file's text: a comment saying how to replay it, then TOML.
     pub fn to_toml(&self) -> String {
         let body = toml::to_string(self).expect("a regression always serializes");
-        format!(
-            "# stockrace regression: replay with `stockrace replay {}`\n{body}",
-            self.file_name()
-        )
+        format!("# stockrace regression file. Replay it with `stockrace replay <this file>`.\n{body}")
     }
 
     /// `<strategy>-<hash of scenario and schedule>.toml`
     pub fn file_name(&self) -> String {
-        let key = toml::to_string(&(&self.scenario, &self.schedule)).expect("serializes");
+        #[derive(Serialize)]
+        struct Key<'a> {
+            schedule: &'a [u32],
+            scenario: &'a Scenario,
+        }
+        let key = toml::to_string(&Key {
+            schedule: &self.schedule,
+            scenario: &self.scenario,
+        })
+        .expect("a regression always serializes");
         format!(
             "{}-{:08x}.toml",
             self.strategy,
@@ -119,7 +125,7 @@ impl Regression {
             path: path.to_path_buf(),
             line: e
                 .span()
-                .map(|s| text[..s.start.min(text.len())].lines().count().max(1)),
+                .map(|s| 1 + text.as_bytes()[..s.start.min(text.len())].iter().filter(|&&b| b == b'\n').count()),
             reason: e.message().trim().to_string(),
         })
     }

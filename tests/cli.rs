@@ -1,0 +1,147 @@
+//! The command line: output, JSON, exit status (0 held, 1 violated, 2 bad input).
+
+use serde_json::Value;
+use std::fs;
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn stockrace(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_stockrace")).args(args).output().expect("run stockrace")
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+fn json(output: &Output) -> Value {
+    serde_json::from_slice(&output.stdout).unwrap_or_else(|e| panic!("{e}: {}", stdout(output)))
+}
+
+#[test]
+fn sweep_finds_the_oversell_and_says_how_to_replay_it() {
+    let output = stockrace(&["sweep", "--strategy", "plain-update", "--seeds", "20"]);
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    let text = stdout(&output);
+    assert!(text.contains("seeds 0..20: 20 runs"), "{text}");
+    assert!(text.contains("no-oversell:"), "{text}");
+    let replay = text.lines().find_map(|l| l.strip_prefix("replay: stockrace ")).expect("a replay command");
+    // The printed command reproduces the failure.
+    let args: Vec<&str> = replay.split_whitespace().collect();
+    let again = stockrace(&args);
+    assert_eq!(again.status.code(), Some(1));
+    assert!(stdout(&again).contains("verdict: VIOLATED no-oversell"), "{}", stdout(&again));
+}
+
+#[test]
+fn sweep_json_has_the_documented_fields() {
+    let output = stockrace(&["sweep", "--strategy", "plain-update", "--stock", "10", "--qty", "3", "--seeds", "50", "--json"]);
+    assert_eq!(output.status.code(), Some(1));
+    let v = json(&output);
+    assert_eq!(v["strategy"], "plain-update");
+    assert_eq!(v["seeds"], 50);
+    let violations = v["violations"].as_u64().unwrap();
+    assert!(violations > 0);
+    assert_eq!(v["by_invariant"]["conservation"].as_u64(), Some(violations));
+    assert!(v["by_invariant"].get("no-oversell").is_none());
+    let first = &v["first_failure"];
+    assert_eq!(first["invariant"], "conservation");
+    assert!(first["seed"].is_u64());
+    assert!(first["schedule"].is_array());
+}
+
+#[test]
+fn a_safe_strategy_exits_0_with_a_null_first_failure() {
+    let output = stockrace(&["sweep", "--strategy", "row-lock", "--orders", "4", "--seeds", "100", "--json"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stdout(&output));
+    let v = json(&output);
+    assert_eq!(v["violations"], 0);
+    assert!(v["first_failure"].is_null());
+    assert_eq!(v["by_invariant"], serde_json::json!({}));
+}
+
+#[test]
+fn replay_json_has_the_documented_fields() {
+    let output = stockrace(&["replay", "--strategy", "plain-update", "--seed", "0", "--json"]);
+    assert_eq!(output.status.code(), Some(1));
+    let v = json(&output);
+    assert_eq!(v["seed"], 0);
+    assert!(v["schedule"].is_array());
+    assert_eq!(v["verdict"]["holds"], false);
+    assert_eq!(v["verdict"]["invariant"], "no-oversell");
+    let trace = v["trace"].as_array().unwrap();
+    assert!(trace.iter().any(|e| e["result"].as_str().is_some_and(|r| r.starts_with("waits for"))
+        || e["statement"].as_str().is_some_and(|s| s.starts_with("UPDATE"))));
+    assert_eq!(v["final"][0]["id"], 1);
+    assert!(v["final"][0]["stocked"].is_i64());
+}
+
+#[test]
+fn replay_of_a_kept_file_prints_the_timeline_and_checks_the_expectation() {
+    let seeds = Path::new(env!("CARGO_MANIFEST_DIR")).join("seeds");
+    let file = fs::read_dir(&seeds).unwrap().map(|e| e.unwrap().path()).find(|p| p.extension().is_some_and(|x| x == "toml")).unwrap();
+    let output = stockrace(&["replay", file.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(1), "the kept schedules violate: {}", stderr(&output));
+    let text = stdout(&output);
+    assert!(text.contains("BEGIN ISOLATION LEVEL READ COMMITTED"), "{text}");
+    assert!(text.contains("expectation: met"), "{text}");
+}
+
+#[test]
+fn sweep_save_keeps_the_failure_and_a_second_save_does_not_overwrite() {
+    let dir = tempfile::tempdir().unwrap();
+    let dir_arg = dir.path().to_str().unwrap();
+    let args = ["sweep", "--strategy", "plain-update", "--seeds", "10", "--save", "--seeds-dir", dir_arg];
+    let first = stockrace(&args);
+    assert_eq!(first.status.code(), Some(1));
+    assert!(stdout(&first).contains("kept as"), "{}", stdout(&first));
+    let files: Vec<_> = fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().path()).collect();
+    assert_eq!(files.len(), 1);
+    let before = fs::read_to_string(&files[0]).unwrap();
+    let second = stockrace(&args);
+    assert!(stdout(&second).contains("already kept as"), "{}", stdout(&second));
+    assert_eq!(fs::read_to_string(&files[0]).unwrap(), before);
+    assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1);
+    // The kept file replays to the same violation.
+    let replay = stockrace(&["replay", files[0].to_str().unwrap()]);
+    assert_eq!(replay.status.code(), Some(1));
+    assert!(stdout(&replay).contains("expectation: met"));
+}
+
+#[test]
+fn bad_input_exits_2_with_a_clear_message() {
+    let dir = tempfile::tempdir().unwrap();
+    let malformed = dir.path().join("malformed.toml");
+    fs::write(&malformed, "strategy = \"plain-update\"\nexpect = \"violates\"\nschedule = [1, 0,\n").unwrap();
+    let negative = dir.path().join("negative.toml");
+    let kept = fs::read_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("seeds"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|x| x == "toml"))
+        .unwrap();
+    fs::write(&negative, fs::read_to_string(kept).unwrap().replacen("stocked = ", "stocked = -", 1)).unwrap();
+    let missing = dir.path().join("missing.toml");
+
+    let cases: Vec<(Vec<&str>, &str)> = vec![
+        (vec!["sweep", "--strategy", "no-such-path"], "unknown strategy \"no-such-path\"; known: guarded-decrement, optimistic, plain-update, row-lock"),
+        (vec!["sweep", "--strategy", "plain-update", "--orders", "0"], "--orders 0: a scenario needs at least one order"),
+        (vec!["sweep", "--strategy", "plain-update", "--stock", "-1"], "--stock -1: stock cannot be negative"),
+        (vec!["sweep", "--strategy", "plain-update", "--qty", "0"], "--qty 0: each order must buy at least 1 unit"),
+        (vec!["sweep", "--strategy", "plain-update", "--isolation", "chaos"], "--isolation \"chaos\""),
+        (vec!["sweep"], "--strategy is required"),
+        (vec!["replay", "--strategy", "plain-update"], "--seed is required"),
+        (vec!["replay", malformed.to_str().unwrap()], "malformed.toml:3:"),
+        (vec!["replay", negative.to_str().unwrap()], "negative.toml: scenario.levels[0].stocked: -1 is negative"),
+        (vec!["replay", missing.to_str().unwrap()], "missing.toml: cannot read"),
+    ];
+    for (args, expected) in cases {
+        let output = stockrace(&args);
+        assert_eq!(output.status.code(), Some(2), "stockrace {}: {}", args.join(" "), stderr(&output));
+        assert!(stderr(&output).contains(expected), "stockrace {}: {}", args.join(" "), stderr(&output));
+        assert!(output.stdout.is_empty(), "nothing on stdout for bad input");
+    }
+    assert!(!missing.exists(), "nothing written");
+}
