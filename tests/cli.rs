@@ -6,7 +6,10 @@ use std::path::Path;
 use std::process::{Command, Output};
 
 fn stockrace(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_stockrace")).args(args).output().expect("run stockrace")
+    Command::new(env!("CARGO_BIN_EXE_stockrace"))
+        .args(args)
+        .output()
+        .expect("run stockrace")
 }
 
 fn stdout(output: &Output) -> String {
@@ -28,17 +31,35 @@ fn sweep_finds_the_oversell_and_says_how_to_replay_it() {
     let text = stdout(&output);
     assert!(text.contains("seeds 0..20: 20 runs"), "{text}");
     assert!(text.contains("no-oversell:"), "{text}");
-    let replay = text.lines().find_map(|l| l.strip_prefix("replay: stockrace ")).expect("a replay command");
+    let replay = text
+        .lines()
+        .find_map(|l| l.strip_prefix("replay: stockrace "))
+        .expect("a replay command");
     // The printed command reproduces the failure.
     let args: Vec<&str> = replay.split_whitespace().collect();
     let again = stockrace(&args);
     assert_eq!(again.status.code(), Some(1));
-    assert!(stdout(&again).contains("verdict: VIOLATED no-oversell"), "{}", stdout(&again));
+    assert!(
+        stdout(&again).contains("verdict: VIOLATED no-oversell"),
+        "{}",
+        stdout(&again)
+    );
 }
 
 #[test]
 fn sweep_json_has_the_documented_fields() {
-    let output = stockrace(&["sweep", "--strategy", "plain-update", "--stock", "10", "--qty", "3", "--seeds", "50", "--json"]);
+    let output = stockrace(&[
+        "sweep",
+        "--strategy",
+        "plain-update",
+        "--stock",
+        "10",
+        "--qty",
+        "3",
+        "--seeds",
+        "50",
+        "--json",
+    ]);
     assert_eq!(output.status.code(), Some(1));
     let v = json(&output);
     assert_eq!(v["strategy"], "plain-update");
@@ -55,7 +76,16 @@ fn sweep_json_has_the_documented_fields() {
 
 #[test]
 fn a_safe_strategy_exits_0_with_a_null_first_failure() {
-    let output = stockrace(&["sweep", "--strategy", "row-lock", "--orders", "4", "--seeds", "100", "--json"]);
+    let output = stockrace(&[
+        "sweep",
+        "--strategy",
+        "row-lock",
+        "--orders",
+        "4",
+        "--seeds",
+        "100",
+        "--json",
+    ]);
     assert_eq!(output.status.code(), Some(0), "{}", stdout(&output));
     let v = json(&output);
     assert_eq!(v["violations"], 0);
@@ -65,7 +95,14 @@ fn a_safe_strategy_exits_0_with_a_null_first_failure() {
 
 #[test]
 fn replay_json_has_the_documented_fields() {
-    let output = stockrace(&["replay", "--strategy", "plain-update", "--seed", "0", "--json"]);
+    let output = stockrace(&[
+        "replay",
+        "--strategy",
+        "plain-update",
+        "--seed",
+        "0",
+        "--json",
+    ]);
     assert_eq!(output.status.code(), Some(1));
     let v = json(&output);
     assert_eq!(v["seed"], 0);
@@ -73,8 +110,12 @@ fn replay_json_has_the_documented_fields() {
     assert_eq!(v["verdict"]["holds"], false);
     assert_eq!(v["verdict"]["invariant"], "no-oversell");
     let trace = v["trace"].as_array().unwrap();
-    assert!(trace.iter().any(|e| e["result"].as_str().is_some_and(|r| r.starts_with("waits for"))
-        || e["statement"].as_str().is_some_and(|s| s.starts_with("UPDATE"))));
+    assert!(trace.iter().any(|e| e["result"]
+        .as_str()
+        .is_some_and(|r| r.starts_with("waits for"))
+        || e["statement"]
+            .as_str()
+            .is_some_and(|s| s.starts_with("UPDATE"))));
     assert_eq!(v["final"][0]["id"], 1);
     assert!(v["final"][0]["stocked"].is_i64());
 }
@@ -82,11 +123,23 @@ fn replay_json_has_the_documented_fields() {
 #[test]
 fn replay_of_a_kept_file_prints_the_timeline_and_checks_the_expectation() {
     let seeds = Path::new(env!("CARGO_MANIFEST_DIR")).join("seeds");
-    let file = fs::read_dir(&seeds).unwrap().map(|e| e.unwrap().path()).find(|p| p.extension().is_some_and(|x| x == "toml")).unwrap();
+    let file = fs::read_dir(&seeds)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|x| x == "toml"))
+        .unwrap();
     let output = stockrace(&["replay", file.to_str().unwrap()]);
-    assert_eq!(output.status.code(), Some(1), "the kept schedules violate: {}", stderr(&output));
+    assert_eq!(
+        output.status.code(),
+        Some(1),
+        "the kept schedules violate: {}",
+        stderr(&output)
+    );
     let text = stdout(&output);
-    assert!(text.contains("BEGIN ISOLATION LEVEL READ COMMITTED"), "{text}");
+    assert!(
+        text.contains("BEGIN ISOLATION LEVEL READ COMMITTED"),
+        "{text}"
+    );
     assert!(text.contains("expectation: met"), "{text}");
 }
 
@@ -94,15 +147,31 @@ fn replay_of_a_kept_file_prints_the_timeline_and_checks_the_expectation() {
 fn sweep_save_keeps_the_failure_and_a_second_save_does_not_overwrite() {
     let dir = tempfile::tempdir().unwrap();
     let dir_arg = dir.path().to_str().unwrap();
-    let args = ["sweep", "--strategy", "plain-update", "--seeds", "10", "--save", "--seeds-dir", dir_arg];
+    let args = [
+        "sweep",
+        "--strategy",
+        "plain-update",
+        "--seeds",
+        "10",
+        "--save",
+        "--seeds-dir",
+        dir_arg,
+    ];
     let first = stockrace(&args);
     assert_eq!(first.status.code(), Some(1));
     assert!(stdout(&first).contains("kept as"), "{}", stdout(&first));
-    let files: Vec<_> = fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().path()).collect();
+    let files: Vec<_> = fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
     assert_eq!(files.len(), 1);
     let before = fs::read_to_string(&files[0]).unwrap();
     let second = stockrace(&args);
-    assert!(stdout(&second).contains("already kept as"), "{}", stdout(&second));
+    assert!(
+        stdout(&second).contains("already kept as"),
+        "{}",
+        stdout(&second)
+    );
     assert_eq!(fs::read_to_string(&files[0]).unwrap(), before);
     assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1);
     // The kept file replays to the same violation.
@@ -115,14 +184,24 @@ fn sweep_save_keeps_the_failure_and_a_second_save_does_not_overwrite() {
 fn bad_input_exits_2_with_a_clear_message() {
     let dir = tempfile::tempdir().unwrap();
     let malformed = dir.path().join("malformed.toml");
-    fs::write(&malformed, "strategy = \"plain-update\"\nexpect = \"violates\"\nschedule = [1, 0,\n").unwrap();
+    fs::write(
+        &malformed,
+        "strategy = \"plain-update\"\nexpect = \"violates\"\nschedule = [1, 0,\n",
+    )
+    .unwrap();
     let negative = dir.path().join("negative.toml");
     let kept = fs::read_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("seeds"))
         .unwrap()
         .map(|e| e.unwrap().path())
         .find(|p| p.extension().is_some_and(|x| x == "toml"))
         .unwrap();
-    fs::write(&negative, fs::read_to_string(kept).unwrap().replacen("stocked = ", "stocked = -", 1)).unwrap();
+    fs::write(
+        &negative,
+        fs::read_to_string(kept)
+            .unwrap()
+            .replacen("stocked = ", "stocked = -", 1),
+    )
+    .unwrap();
     let missing = dir.path().join("missing.toml");
 
     let cases: Vec<(Vec<&str>, &str)> = vec![
@@ -139,8 +218,19 @@ fn bad_input_exits_2_with_a_clear_message() {
     ];
     for (args, expected) in cases {
         let output = stockrace(&args);
-        assert_eq!(output.status.code(), Some(2), "stockrace {}: {}", args.join(" "), stderr(&output));
-        assert!(stderr(&output).contains(expected), "stockrace {}: {}", args.join(" "), stderr(&output));
+        assert_eq!(
+            output.status.code(),
+            Some(2),
+            "stockrace {}: {}",
+            args.join(" "),
+            stderr(&output)
+        );
+        assert!(
+            stderr(&output).contains(expected),
+            "stockrace {}: {}",
+            args.join(" "),
+            stderr(&output)
+        );
         assert!(output.stdout.is_empty(), "nothing on stdout for bad input");
     }
     assert!(!missing.exists(), "nothing written");

@@ -1,7 +1,9 @@
 //! A user's own decrement path, written in a test file against the public API
 //! with no change to stockrace: exactly what a shop's test suite does.
 
-use stockrace::{Assign, Builder, DbError, Guard, Invariant, Order, Sale, Session, Strategy, Update};
+use stockrace::{
+    Assign, Builder, DbError, Guard, Invariant, Order, Sale, Session, Strategy, Update,
+};
 
 /// Checks with a plain read, then decrements relatively. It never loses an
 /// update, but the check can be stale: two buyers of the last unit both pass
@@ -14,7 +16,11 @@ async fn check_then_decrement(mut db: Session, order: Order) -> Result<Sale, DbE
             db.rollback().await?;
             return Ok(Sale::OutOfStock);
         }
-        db.update(Update { stocked: Assign::Add(-line.quantity), ..Update::new(line.level) }).await?;
+        db.update(Update {
+            stocked: Assign::Add(-line.quantity),
+            ..Update::new(line.level)
+        })
+        .await?;
     }
     db.commit().await?;
     Ok(Sale::Sold)
@@ -60,9 +66,19 @@ fn the_stale_check_oversells_and_the_failure_is_kept_and_replayed() {
         .seeds_dir(dir.path());
 
     let report = builder.run();
-    let failure = report.sweep.first_failure.as_ref().expect("the stale check oversells");
-    assert_eq!(failure.verdict.violation().unwrap().invariant, Invariant::NoOversell);
-    assert_eq!(failure.final_rows[0].stocked, -1, "relative updates: no lost update, but below zero");
+    let failure = report
+        .sweep
+        .first_failure
+        .as_ref()
+        .expect("the stale check oversells");
+    assert_eq!(
+        failure.verdict.violation().unwrap().invariant,
+        Invariant::NoOversell
+    );
+    assert_eq!(
+        failure.final_rows[0].stocked, -1,
+        "relative updates: no lost update, but below zero"
+    );
 
     let message = *std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| report.assert_holds()))
         .expect_err("assert_holds must fail")
@@ -70,17 +86,36 @@ fn the_stale_check_oversells_and_the_failure_is_kept_and_replayed() {
         .unwrap();
     let seed = failure.seed.unwrap();
     assert!(message.contains(&format!("at seed {seed}")), "{message}");
-    assert!(message.contains(&format!("schedule: {:?}", failure.schedule)), "{message}");
+    assert!(
+        message.contains(&format!("schedule: {:?}", failure.schedule)),
+        "{message}"
+    );
     assert!(message.contains("replay: run this test again"), "{message}");
-    assert!(message.contains("verdict: VIOLATED no-oversell"), "the trace is in the message: {message}");
+    assert!(
+        message.contains("verdict: VIOLATED no-oversell"),
+        "the trace is in the message: {message}"
+    );
 
     // The failure was kept; the next run replays it before any seed.
-    let kept: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().path()).collect();
+    let kept: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
     assert_eq!(kept.len(), 1, "{kept:?}");
-    assert!(kept[0].file_name().unwrap().to_str().unwrap().starts_with("check-then-decrement-"));
+    assert!(kept[0]
+        .file_name()
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .starts_with("check-then-decrement-"));
     let again = builder.clone().seeds(0).run();
     assert_eq!(again.regressions.len(), 1);
-    assert!(!again.regressions[0].2.verdict.holds(), "the kept schedule still oversells");
+    assert!(
+        !again.regressions[0].2.verdict.holds(),
+        "the kept schedule still oversells"
+    );
     assert_eq!(again.regressions[0].2.schedule, failure.schedule);
-    assert!(std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| again.assert_holds())).is_err());
+    assert!(
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| again.assert_holds())).is_err()
+    );
 }

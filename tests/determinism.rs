@@ -34,7 +34,10 @@ fn replaying_a_schedule_reproduces_the_run_whatever_madsim_seed() {
             let original = simulation.run_seed(seed);
             for runtime_seed in [seed + 1, 12345, u64::MAX] {
                 let replayed = simulation.replay(&original.schedule, Some(runtime_seed));
-                assert_eq!(replayed.trace, original.trace, "{strategy} seed {seed}, runtime seed {runtime_seed}");
+                assert_eq!(
+                    replayed.trace, original.trace,
+                    "{strategy} seed {seed}, runtime seed {runtime_seed}"
+                );
                 assert_eq!(replayed.final_rows, original.final_rows);
                 assert_eq!(replayed.verdict, original.verdict);
                 assert!(replayed.divergence.is_none(), "{:?}", replayed.divergence);
@@ -50,11 +53,44 @@ fn replaying_a_schedule_reproduces_the_run_whatever_madsim_seed() {
 fn the_same_seed_in_two_processes_prints_identical_output() {
     let binary = env!("CARGO_BIN_EXE_stockrace");
     for args in [
-        vec!["replay", "--strategy", "plain-update", "--orders", "4", "--stock", "2", "--seed", "7"],
-        vec!["replay", "--strategy", "optimistic", "--orders", "6", "--stock", "3", "--seed", "11", "--json"],
-        vec!["sweep", "--strategy", "plain-update", "--seeds", "200", "--json"],
+        vec![
+            "replay",
+            "--strategy",
+            "plain-update",
+            "--orders",
+            "4",
+            "--stock",
+            "2",
+            "--seed",
+            "7",
+        ],
+        vec![
+            "replay",
+            "--strategy",
+            "optimistic",
+            "--orders",
+            "6",
+            "--stock",
+            "3",
+            "--seed",
+            "11",
+            "--json",
+        ],
+        vec![
+            "sweep",
+            "--strategy",
+            "plain-update",
+            "--seeds",
+            "200",
+            "--json",
+        ],
     ] {
-        let run = || Command::new(binary).args(&args).output().expect("run stockrace");
+        let run = || {
+            Command::new(binary)
+                .args(&args)
+                .output()
+                .expect("run stockrace")
+        };
         let (first, second) = (run(), run());
         assert!(!first.stdout.is_empty());
         assert_eq!(first.stdout, second.stdout, "stockrace {}", args.join(" "));
@@ -66,8 +102,24 @@ fn the_same_seed_in_two_processes_prints_identical_output() {
 fn a_replay_that_no_longer_fits_says_so() {
     let simulation = simulation("plain-update", 2);
     let short = simulation.replay(&[1], None);
-    assert!(short.divergence.as_deref().unwrap().contains("ran out after 1 choices"), "{:?}", short.divergence);
+    assert!(
+        short
+            .divergence
+            .as_deref()
+            .unwrap()
+            .contains("ran out after 1 choices"),
+        "{:?}",
+        short.divergence
+    );
     let wrong = simulation.replay(&[7, 0, 0, 0, 0, 0, 0, 0, 0], None);
-    assert!(wrong.divergence.as_deref().unwrap().contains("choice 0 of the schedule is 7"), "{:?}", wrong.divergence);
+    assert!(
+        wrong
+            .divergence
+            .as_deref()
+            .unwrap()
+            .contains("choice 0 of the schedule is 7"),
+        "{:?}",
+        wrong.divergence
+    );
     assert!(short.render().contains("schedule divergence:"));
 }

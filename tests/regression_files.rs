@@ -40,16 +40,28 @@ fn eight_threads_saving_at_once_lose_nothing() {
         }));
     }
     let saved: Vec<_> = threads.into_iter().map(|t| t.join().unwrap()).collect();
-    assert_eq!(saved.iter().filter(|s| s.new).count(), 8, "each file written exactly once: {saved:?}");
+    assert_eq!(
+        saved.iter().filter(|s| s.new).count(),
+        8,
+        "each file written exactly once: {saved:?}"
+    );
 
     let names: Vec<String> = fs::read_dir(dir.path())
         .unwrap()
         .map(|e| e.unwrap().file_name().into_string().unwrap())
         .collect();
-    assert_eq!(names.len(), 8, "no temporary files left behind, nothing lost: {names:?}");
+    assert_eq!(
+        names.len(),
+        8,
+        "no temporary files left behind, nothing lost: {names:?}"
+    );
     let loaded = load_dir(dir.path()).unwrap();
     for regression in &all {
-        assert!(loaded.iter().any(|(_, r)| r == regression), "lost {}", regression.file_name());
+        assert!(
+            loaded.iter().any(|(_, r)| r == regression),
+            "lost {}",
+            regression.file_name()
+        );
     }
 }
 
@@ -61,8 +73,15 @@ fn saving_never_overwrites_a_different_file() {
     fs::write(&path, "# a file someone edited by hand\n").unwrap();
     let error = regression.save(dir.path()).expect_err("must not overwrite");
     assert!(error.to_string().contains("not overwriting"), "{error}");
-    assert_eq!(fs::read_to_string(&path).unwrap(), "# a file someone edited by hand\n");
-    assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1, "no temporary file left");
+    assert_eq!(
+        fs::read_to_string(&path).unwrap(),
+        "# a file someone edited by hand\n"
+    );
+    assert_eq!(
+        fs::read_dir(dir.path()).unwrap().count(),
+        1,
+        "no temporary file left"
+    );
 }
 
 #[test]
@@ -84,18 +103,44 @@ fn a_malformed_file_names_the_file_the_line_and_the_reason() {
     let good = regressions().remove(0).to_toml();
 
     let cases = [
-        (good.replace("expect = \"violates\"", "expect = \"maybe\""), 3, "unknown variant"),
-        (good.replace("schedule = [", "schedule = [-1, "), 6, "invalid value"),
-        (good.replace("quantity = 1", "quantity = \"one\""), 0, "invalid type"),
-        (good.replace("strategy = \"plain-update\"\n", "strategy = \"plain-update\"\ncolour = \"red\"\n"), 3, "unknown field"),
-        ("strategy = \n".to_string(), 1, "string values must be quoted"),
+        (
+            good.replace("expect = \"violates\"", "expect = \"maybe\""),
+            3,
+            "unknown variant",
+        ),
+        (
+            good.replace("schedule = [", "schedule = [-1, "),
+            6,
+            "invalid value",
+        ),
+        (
+            good.replace("quantity = 1", "quantity = \"one\""),
+            0,
+            "invalid type",
+        ),
+        (
+            good.replace(
+                "strategy = \"plain-update\"\n",
+                "strategy = \"plain-update\"\ncolour = \"red\"\n",
+            ),
+            3,
+            "unknown field",
+        ),
+        (
+            "strategy = \n".to_string(),
+            1,
+            "string values must be quoted",
+        ),
     ];
     for (i, (text, line, reason)) in cases.iter().enumerate() {
         let path = dir.path().join(format!("bad-{i}.toml"));
         fs::write(&path, text).unwrap();
         let error = Regression::load(&path).expect_err("malformed");
         let message = error.to_string();
-        assert!(message.starts_with(&path.display().to_string()), "{message}");
+        assert!(
+            message.starts_with(&path.display().to_string()),
+            "{message}"
+        );
         assert!(message.contains(reason), "case {i}: {message}");
         if *line > 0 {
             assert_eq!(error.line, Some(*line), "case {i}: {message}");

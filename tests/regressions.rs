@@ -9,7 +9,11 @@ use stockrace::{Invariant, Simulation, Strategies};
 fn every_kept_regression_replays_as_expected() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("seeds");
     let files = load_dir(&dir).unwrap_or_else(|e| panic!("{e}"));
-    assert!(!files.is_empty(), "no regression files in {}", dir.display());
+    assert!(
+        !files.is_empty(),
+        "no regression files in {}",
+        dir.display()
+    );
     let registry = Strategies::builtin();
     for (path, regression) in &files {
         let simulation = Simulation::new(regression.scenario.clone(), &registry)
@@ -36,9 +40,18 @@ fn the_plain_update_hazards_are_kept() {
                 && r.invariant == Some(invariant)
                 && r.scenario.orders.len() == 2
                 && r.scenario.levels[0].stocked == stock
-                && r.scenario.orders.iter().all(|o| o.lines[0].quantity == quantity)
+                && r.scenario
+                    .orders
+                    .iter()
+                    .all(|o| o.lines[0].quantity == quantity)
         })
     };
-    assert!(kept(Invariant::NoOversell, 1, 1), "plain-update oversell (stock 1, 2 orders) is not kept");
-    assert!(kept(Invariant::Conservation, 10, 3), "plain-update lost update (stock 10, 2 orders of 3) is not kept");
+    assert!(
+        kept(Invariant::NoOversell, 1, 1),
+        "plain-update oversell (stock 1, 2 orders) is not kept"
+    );
+    assert!(
+        kept(Invariant::Conservation, 10, 3),
+        "plain-update lost update (stock 10, 2 orders of 3) is not kept"
+    );
 }

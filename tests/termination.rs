@@ -34,7 +34,11 @@ async fn panics(_db: Session, _order: Order) -> Result<Sale, DbError> {
 async fn lock_in_listed_order(mut db: Session, order: Order) -> Result<Sale, DbError> {
     db.begin(Isolation::ReadCommitted).await?;
     for line in &order.lines {
-        db.update(Update { stocked: Assign::Add(-line.quantity), ..Update::new(line.level) }).await?;
+        db.update(Update {
+            stocked: Assign::Add(-line.quantity),
+            ..Update::new(line.level)
+        })
+        .await?;
     }
     db.commit().await?;
     Ok(Sale::Sold)
@@ -43,22 +47,39 @@ async fn lock_in_listed_order(mut db: Session, order: Order) -> Result<Sale, DbE
 #[test]
 fn sleeping_forever_exhausts_the_virtual_time_budget() {
     let mut scenario = Scenario::single("sleeper", 2, 1, 1, Isolation::ReadCommitted);
-    scenario.budget = Budget { max_steps: 10_000, max_virtual_ms: 5_000 };
+    scenario.budget = Budget {
+        max_steps: 10_000,
+        max_virtual_ms: 5_000,
+    };
     let execution = simulation(Strategy::new("sleeper", sleeps_forever), scenario).run_seed(1);
     let violation = execution.verdict.violation().expect("termination");
     assert_eq!(violation.invariant, Invariant::Termination);
-    assert!(violation.detail.contains("virtual-time budget (5000 ms)"), "{}", violation.detail);
-    assert_eq!(execution.outcomes, vec![Outcome::Unfinished, Outcome::Unfinished]);
+    assert!(
+        violation.detail.contains("virtual-time budget (5000 ms)"),
+        "{}",
+        violation.detail
+    );
+    assert_eq!(
+        execution.outcomes,
+        vec![Outcome::Unfinished, Outcome::Unfinished]
+    );
 }
 
 #[test]
 fn an_endless_loop_of_statements_exhausts_the_step_budget() {
     let mut scenario = Scenario::single("poller", 2, 1, 1, Isolation::ReadCommitted);
-    scenario.budget = Budget { max_steps: 500, max_virtual_ms: 60_000 };
+    scenario.budget = Budget {
+        max_steps: 500,
+        max_virtual_ms: 60_000,
+    };
     let execution = simulation(Strategy::new("poller", polls_forever), scenario).run_seed(1);
     let violation = execution.verdict.violation().expect("termination");
     assert_eq!(violation.invariant, Invariant::Termination);
-    assert!(violation.detail.contains("step budget (500 steps)"), "{}", violation.detail);
+    assert!(
+        violation.detail.contains("step budget (500 steps)"),
+        "{}",
+        violation.detail
+    );
 }
 
 #[test]
@@ -68,7 +89,10 @@ fn a_panicking_strategy_is_reported_not_propagated() {
     let execution = simulation.run_seed(0);
     assert_eq!(execution.panic(), Some((0, "the strategy has a bug")));
     let report = stockrace::sweep(&simulation, 0..10, false);
-    assert_eq!(report.panic, Some((0, 0, "the strategy has a bug".to_string())));
+    assert_eq!(
+        report.panic,
+        Some((0, 0, "the strategy has a bug".to_string()))
+    );
     assert_eq!(report.runs, 1, "the sweep stops at the first panic");
 }
 
@@ -85,7 +109,16 @@ fn a_lock_cycle_without_deadlock_detection_is_a_termination_violation() {
     let order = |first: u32, second: u32| OrderSpec {
         strategy: "listed-order".into(),
         isolation: Isolation::ReadCommitted,
-        lines: vec![LineSpec { level: first, quantity: 1 }, LineSpec { level: second, quantity: 1 }],
+        lines: vec![
+            LineSpec {
+                level: first,
+                quantity: 1,
+            },
+            LineSpec {
+                level: second,
+                quantity: 1,
+            },
+        ],
     };
     let scenario = Scenario {
         levels: vec![level("a"), level("b")],
@@ -93,12 +126,23 @@ fn a_lock_cycle_without_deadlock_detection_is_a_termination_violation() {
         budget: Budget::default(),
         check_nonnegative: false,
     };
-    let simulation = simulation(Strategy::new("listed-order", lock_in_listed_order), scenario);
+    let simulation = simulation(
+        Strategy::new("listed-order", lock_in_listed_order),
+        scenario,
+    );
     let report = stockrace::sweep(&simulation, 0..100, false);
-    let failure = report.first_failure.expect("some schedule closes the cycle");
+    let failure = report
+        .first_failure
+        .expect("some schedule closes the cycle");
     let violation = failure.verdict.violation().unwrap();
     assert_eq!(violation.invariant, Invariant::Termination);
-    assert!(violation.detail.contains("T1 waits for a lock, T2 waits for a lock"), "{}", violation.detail);
+    assert!(
+        violation
+            .detail
+            .contains("T1 waits for a lock, T2 waits for a lock"),
+        "{}",
+        violation.detail
+    );
     // Schedules that do not interleave the two orders finish: not every seed hangs.
     assert!(report.violations < report.runs);
 }

@@ -88,7 +88,9 @@ impl Regression {
     /// The file's text: a comment saying how to replay it, then TOML.
     pub fn to_toml(&self) -> String {
         let body = toml::to_string(self).expect("a regression always serializes");
-        format!("# stockrace regression file. Replay it with `stockrace replay <this file>`.\n{body}")
+        format!(
+            "# stockrace regression file. Replay it with `stockrace replay <this file>`.\n{body}"
+        )
     }
 
     /// `<strategy>-<hash of scenario and schedule>.toml`
@@ -123,9 +125,12 @@ impl Regression {
     pub fn parse(path: &Path, text: &str) -> Result<Regression, FileError> {
         toml::from_str::<Regression>(text).map_err(|e| FileError {
             path: path.to_path_buf(),
-            line: e
-                .span()
-                .map(|s| 1 + text.as_bytes()[..s.start.min(text.len())].iter().filter(|&&b| b == b'\n').count()),
+            line: e.span().map(|s| {
+                1 + text.as_bytes()[..s.start.min(text.len())]
+                    .iter()
+                    .filter(|&&b| b == b'\n')
+                    .count()
+            }),
             reason: e.message().trim().to_string(),
         })
     }
