@@ -123,3 +123,35 @@ fn a_replay_that_no_longer_fits_says_so() {
     );
     assert!(short.render().contains("schedule divergence:"));
 }
+
+/// Sweeps share one madsim runtime across seeds; each run must still be
+/// exactly what a fresh runtime gives, including runs cut short by a budget.
+#[test]
+fn runs_sharing_a_runtime_equal_runs_on_fresh_runtimes() {
+    for strategy in Strategies::BUILTIN {
+        let mut scenario = Scenario::single(strategy, 6, 2, 1, Isolation::ReadCommitted);
+        // A tight step budget cuts some runs short with orders still parked.
+        scenario.budget.max_steps = 12;
+        let simulation = Simulation::new(scenario, &Strategies::builtin()).unwrap();
+        let mut shared = Vec::new();
+        simulation.run_seeds(100..160, |e| {
+            shared.push(e);
+            true
+        });
+        assert_eq!(shared.len(), 60);
+        assert!(
+            shared.iter().any(|e| !e.verdict.holds()),
+            "{strategy}: some runs hit the budget"
+        );
+        for execution in shared {
+            let fresh = simulation.run_seed(execution.seed.unwrap());
+            assert_eq!(
+                execution.trace, fresh.trace,
+                "{strategy} seed {:?}",
+                execution.seed
+            );
+            assert_eq!(execution.verdict, fresh.verdict);
+            assert_eq!(execution.outcomes, fresh.outcomes);
+        }
+    }
+}

@@ -77,21 +77,18 @@ impl Verdict {
     }
 }
 
-pub(crate) struct Monitor {
+/// What the checks need to know about a scenario; built once per simulation.
+#[derive(Clone, Debug)]
+pub(crate) struct Expectations {
     initial: Vec<i64>,
     backorder: Vec<bool>,
     /// (level index, quantity) per order.
     lines: Vec<Vec<(usize, i64)>>,
-    sold: Vec<i64>,
-    /// Orders that committed something and have not reported their result yet.
-    unreported: Vec<bool>,
-    unreported_count: usize,
-    first: Option<Violation>,
 }
 
-impl Monitor {
-    pub fn new(scenario: &Scenario, orders: &[Order]) -> Monitor {
-        Monitor {
+impl Expectations {
+    pub fn new(scenario: &Scenario, orders: &[Order]) -> Expectations {
+        Expectations {
             initial: scenario.levels.iter().map(|l| l.stocked).collect(),
             backorder: scenario.levels.iter().map(|l| l.backorder).collect(),
             lines: orders
@@ -103,8 +100,26 @@ impl Monitor {
                         .collect()
                 })
                 .collect(),
-            sold: vec![0; scenario.levels.len()],
-            unreported: vec![false; orders.len()],
+        }
+    }
+}
+
+/// Watches one run.
+pub(crate) struct Monitor<'a> {
+    expect: &'a Expectations,
+    sold: Vec<i64>,
+    /// Orders that committed something and have not reported their result yet.
+    unreported: Vec<bool>,
+    unreported_count: usize,
+    first: Option<Violation>,
+}
+
+impl<'a> Monitor<'a> {
+    pub fn new(expect: &'a Expectations) -> Monitor<'a> {
+        Monitor {
+            expect,
+            sold: vec![0; expect.initial.len()],
+            unreported: vec![false; expect.lines.len()],
             unreported_count: 0,
             first: None,
         }
@@ -123,7 +138,7 @@ impl Monitor {
     pub fn on_statement(&mut self, step: usize, event: &Event, store: &Store) {
         if let Some(row) = event.row {
             let level = row.level.index();
-            if !self.backorder[level] && row.committed.stocked < 0 {
+            if !self.expect.backorder[level] && row.committed.stocked < 0 {
                 self.violate(Invariant::NoOversell, step, || {
                     format!(
                         "committed stocked_quantity of id={} is {}, below zero",
@@ -156,11 +171,11 @@ impl Monitor {
             self.unreported_count -= 1;
         }
         if *outcome == Outcome::Sold {
-            for i in 0..self.lines[order].len() {
-                let (level, quantity) = self.lines[order][i];
+            for i in 0..self.expect.lines[order].len() {
+                let (level, quantity) = self.expect.lines[order][i];
                 self.sold[level] += quantity;
-                if !self.backorder[level] && self.sold[level] > self.initial[level] {
-                    let (sold, initial) = (self.sold[level], self.initial[level]);
+                if !self.expect.backorder[level] && self.sold[level] > self.expect.initial[level] {
+                    let (sold, initial) = (self.sold[level], self.expect.initial[level]);
                     self.violate(Invariant::NoOversell, step, || {
                         format!(
                             "{sold} units of id={} sold, but it started with {initial}",
@@ -179,9 +194,9 @@ impl Monitor {
         for level in store.levels() {
             let i = level.index();
             let stocked = store.row(level).committed.stocked;
-            let expected = self.initial[i] - self.sold[i];
+            let expected = self.expect.initial[i] - self.sold[i];
             if stocked != expected {
-                let (initial, sold) = (self.initial[i], self.sold[i]);
+                let (initial, sold) = (self.expect.initial[i], self.sold[i]);
                 self.violate(Invariant::Conservation, step, || {
                     format!(
                         "stocked_quantity of id={} is {stocked}, but {initial} at start - {sold} sold = {expected}: {}",

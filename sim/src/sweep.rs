@@ -36,23 +36,22 @@ pub fn sweep(
         first_failure: None,
         panic: None,
     };
-    for seed in seeds {
-        let execution = simulation.run_seed(seed);
+    simulation.run_seeds(seeds, |execution| {
         report.runs += 1;
         if let Some((order, message)) = execution.panic() {
+            let seed = execution.seed.expect("seeded");
             report.panic = Some((seed, order, message.to_string()));
-            break;
+            return false;
         }
         if let Some(violation) = execution.verdict.violation() {
             report.violations += 1;
             *report.by_invariant.entry(violation.invariant).or_default() += 1;
             if report.first_failure.is_none() {
                 report.first_failure = Some(execution);
-                if stop_at_first_violation {
-                    break;
-                }
+                return !stop_at_first_violation;
             }
         }
-    }
+        true
+    });
     report
 }

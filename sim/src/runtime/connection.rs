@@ -14,7 +14,7 @@ pub(crate) struct SimConnection {
 impl Connection for SimConnection {
     fn execute(&mut self, statement: Statement) -> BoxFuture<'_, Result<Reply, DbError>> {
         Box::pin(StatementFuture {
-            shared: self.shared.clone(),
+            shared: &self.shared,
             order: self.order,
             statement: Some(statement),
         })
@@ -24,7 +24,7 @@ impl Connection for SimConnection {
         // madsim timers have 1 ms resolution; round up so a sleep always passes time.
         let ms = duration.as_millis().max(1).min(u64::MAX as u128) as u64;
         Box::pin(SleepFuture {
-            shared: self.shared.clone(),
+            shared: &self.shared,
             order: self.order,
             duration_ms: Some(ms),
         })

@@ -13,13 +13,14 @@ mod shared;
 use crate::chooser::{Chooser, RandomChooser, ReplayChooser};
 use crate::connection::Session;
 use crate::execution::{Execution, Outcome};
-use crate::invariants::Monitor;
+use crate::invariants::{Expectations, Monitor};
 use crate::scenario::{Order, Scenario, ScenarioError};
 use crate::strategies::{Sale, Strategies, Strategy};
 use crate::trace::TraceEvent;
 use connection::SimConnection;
 use futures::FutureExt;
 use shared::{lock, Phase, Quiescent, Shared};
+use std::ops::Range;
 use std::panic::AssertUnwindSafe;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -32,6 +33,7 @@ pub struct Simulation {
     orders: Vec<Order>,
     strategies: Vec<Strategy>,
     initial: Vec<Row>,
+    expectations: Expectations,
 }
 
 #[derive(Clone, Copy)]
@@ -49,8 +51,10 @@ impl Simulation {
             .iter()
             .map(|o| registry.get(&o.strategy).expect("validated").clone())
             .collect();
+        let orders = scenario.orders();
         Ok(Simulation {
-            orders: scenario.orders(),
+            expectations: Expectations::new(&scenario, &orders),
+            orders,
             initial: scenario.initial_rows(),
             strategies,
             scenario,
@@ -82,9 +86,27 @@ impl Simulation {
         runtime.block_on(self.drive(chooser, seed))
     }
 
+    /// Runs each seed of `seeds` with seeded random choices, handing each
+    /// execution to `visit` until it returns false. One madsim runtime serves
+    /// the whole range (creating one costs about as much as a short run);
+    /// every run gives exactly what [`Simulation::run_seed`] gives.
+    pub fn run_seeds(&self, seeds: Range<u64>, mut visit: impl FnMut(Execution) -> bool) {
+        let runtime =
+            madsim::runtime::Runtime::with_seed_and_config(seeds.start, madsim::Config::default());
+        runtime.block_on(async {
+            for seed in seeds {
+                let execution = self.drive(&mut RandomChooser::new(seed), Some(seed)).await;
+                if !visit(execution) {
+                    break;
+                }
+            }
+        });
+    }
+
     async fn drive(&self, chooser: &mut dyn Chooser, seed: Option<u64>) -> Execution {
         let n = self.orders.len();
         let shared = Arc::new(Mutex::new(Shared::new(n)));
+        let mut tasks = Vec::with_capacity(n);
         for (index, order) in self.orders.iter().enumerate() {
             let connection = SimConnection {
                 shared: shared.clone(),
@@ -93,7 +115,7 @@ impl Simulation {
             let future =
                 self.strategies[index].start(Session::new(Box::new(connection)), order.clone());
             let shared = shared.clone();
-            madsim::task::spawn(async move {
+            tasks.push(madsim::task::spawn(async move {
                 let outcome = match AssertUnwindSafe(future).catch_unwind().await {
                     Ok(Ok(Sale::Sold)) => Outcome::Sold,
                     Ok(Ok(Sale::OutOfStock)) => Outcome::OutOfStock,
@@ -102,7 +124,7 @@ impl Simulation {
                     Err(panic) => Outcome::Panicked(panic_message(&panic)),
                 };
                 lock(&shared).finish(index, outcome);
-            });
+            }));
         }
 
         let budget = self.scenario.budget;
@@ -113,7 +135,7 @@ impl Simulation {
                 check_nonnegative: self.scenario.check_nonnegative,
             },
         );
-        let mut monitor = Monitor::new(&self.scenario, &self.orders);
+        let mut monitor = Monitor::new(&self.expectations);
         let mut trace: Vec<TraceEvent> = Vec::with_capacity(8 * n + 8);
         let mut schedule = Vec::new();
         let mut events = Vec::new();
@@ -242,6 +264,11 @@ impl Simulation {
             }
         }
 
+        // Orders the run gave up on (budget, hang) must not linger on a
+        // runtime that goes on to the next run.
+        for task in &tasks {
+            task.abort();
+        }
         let mut state = lock(&shared);
         let outcomes: Vec<Outcome> = state
             .slots

@@ -142,18 +142,18 @@ impl Future for Quiescent<'_> {
 
 /// An order's statement: submitted on first poll, ready when the scheduler
 /// delivers the result.
-pub(crate) struct StatementFuture {
-    pub shared: SharedRef,
+pub(crate) struct StatementFuture<'a> {
+    pub shared: &'a Mutex<Shared>,
     pub order: usize,
     pub statement: Option<Statement>,
 }
 
-impl Future for StatementFuture {
+impl Future for StatementFuture<'_> {
     type Output = Result<Reply, DbError>;
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let order = self.order;
         let statement = self.statement.take();
-        let mut shared = lock(&self.shared);
+        let mut shared = lock(self.shared);
         if let Some(statement) = statement {
             shared.slots[order].waker = Some(cx.waker().clone());
             shared.park(order, Phase::Submitted(statement));
@@ -170,18 +170,18 @@ impl Future for StatementFuture {
 }
 
 /// An order's sleep: ready when the scheduler lets time pass to its end.
-pub(crate) struct SleepFuture {
-    pub shared: SharedRef,
+pub(crate) struct SleepFuture<'a> {
+    pub shared: &'a Mutex<Shared>,
     pub order: usize,
     pub duration_ms: Option<u64>,
 }
 
-impl Future for SleepFuture {
+impl Future for SleepFuture<'_> {
     type Output = ();
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         let order = self.order;
         let duration_ms = self.duration_ms.take();
-        let mut shared = lock(&self.shared);
+        let mut shared = lock(self.shared);
         if let Some(ms) = duration_ms {
             let until_ms = shared.now_ms + ms;
             shared.slots[order].waker = Some(cx.waker().clone());
