@@ -69,7 +69,8 @@ impl Session {
         self.select_with(level, Lock::ForUpdate).await
     }
 
-    async fn select_with(&mut self, level: LevelId, lock: Lock) -> Result<Row, DbError> {
+    /// `SELECT ... WHERE id = level`, with the given row lock.
+    pub async fn select_with(&mut self, level: LevelId, lock: Lock) -> Result<Row, DbError> {
         match self.execute(Statement::Select { level, lock }).await? {
             Reply::Select(Some(row)) => Ok(row),
             other => panic!(

@@ -18,30 +18,38 @@ compile_error!(
      RUSTFLAGS yourself (it replaces the config file), add it: RUSTFLAGS=\"--cfg madsim\""
 );
 
-pub mod builder;
-pub mod chooser;
-pub mod connection;
-pub mod execution;
-pub mod invariants;
-pub mod regression;
-pub mod runtime;
-pub mod scenario;
-pub mod strategies;
-pub mod sweep;
-pub mod trace;
+/// Declares the crate's items only under `--cfg madsim`, so that a build
+/// without it stops with the message above and nothing else.
+macro_rules! with_madsim {
+    ($($item:item)*) => { $( #[cfg(madsim)] $item )* };
+}
 
-pub use builder::{Builder, Report};
-pub use chooser::{Chooser, RandomChooser, ReplayChooser};
-pub use connection::{BoxFuture, CommitTag, Connection, Session};
-pub use execution::{Execution, Outcome};
-pub use invariants::{Invariant, Verdict, Violation};
-pub use regression::{Expect, Regression};
-pub use runtime::Simulation;
-pub use scenario::{Budget, Level, Line, Order, OrderSpec, Scenario, ScenarioError};
-pub use strategies::{Sale, Strategies, Strategy, StrategyResult};
-pub use sweep::{sweep, SweepReport};
+with_madsim! {
+    pub mod builder;
+    pub mod chooser;
+    pub mod connection;
+    pub mod execution;
+    pub mod invariants;
+    pub mod regression;
+    pub mod runtime;
+    pub mod scenario;
+    pub mod strategies;
+    pub mod sweep;
+    pub mod trace;
 
-pub use stockrace_model as model;
-pub use stockrace_model::{
-    Assign, DbError, Guard, Isolation, LevelId, Lock, Reply, Row, SqlState, Statement, Update,
-};
+    pub use builder::{Builder, Report};
+    pub use chooser::{Chooser, RandomChooser, ReplayChooser};
+    pub use connection::{BoxFuture, CommitTag, Connection, Session};
+    pub use execution::{Execution, Outcome};
+    pub use invariants::{Invariant, Verdict, Violation};
+    pub use regression::{Expect, Regression};
+    pub use runtime::Simulation;
+    pub use scenario::{Budget, Level, Line, Order, OrderSpec, Scenario, ScenarioError};
+    pub use strategies::{Sale, Strategies, Strategy, StrategyResult};
+    pub use sweep::{sweep, SweepReport};
+
+    pub use stockrace_model as model;
+    pub use stockrace_model::{
+        Assign, DbError, Guard, Isolation, LevelId, Lock, Reply, Row, SqlState, Statement, Update,
+    };
+}

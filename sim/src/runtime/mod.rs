@@ -19,12 +19,12 @@ use crate::strategies::{Sale, Strategies, Strategy};
 use crate::trace::TraceEvent;
 use connection::SimConnection;
 use futures::FutureExt;
-use shared::{lock, Phase, Quiescent, Shared};
+use shared::{lock, Phase, Quiescent, Shared, SharedRef};
 use std::ops::Range;
 use std::panic::AssertUnwindSafe;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use stockrace_model::{Progress, Row, SessionId, Statement, Store, StoreConfig};
+use stockrace_model::{Event, Progress, Row, SessionId, Statement, Store, StoreConfig};
 
 /// A validated scenario with its strategies resolved, ready to run many times.
 #[derive(Clone, Debug)]
@@ -103,90 +103,55 @@ impl Simulation {
         });
     }
 
+    /// Spawns one task per order, then schedules until every order ended or
+    /// the run must stop.
     async fn drive(&self, chooser: &mut dyn Chooser, seed: Option<u64>) -> Execution {
         let n = self.orders.len();
         let shared = Arc::new(Mutex::new(Shared::new(n)));
-        let mut tasks = Vec::with_capacity(n);
-        for (index, order) in self.orders.iter().enumerate() {
-            let connection = SimConnection {
-                shared: shared.clone(),
-                order: index,
-            };
-            let future =
-                self.strategies[index].start(Session::new(Box::new(connection)), order.clone());
-            let shared = shared.clone();
-            tasks.push(madsim::task::spawn(async move {
-                let outcome = match AssertUnwindSafe(future).catch_unwind().await {
-                    Ok(Ok(Sale::Sold)) => Outcome::Sold,
-                    Ok(Ok(Sale::OutOfStock)) => Outcome::OutOfStock,
-                    Ok(Ok(Sale::GaveUp)) => Outcome::GaveUp,
-                    Ok(Err(error)) => Outcome::Failed(error),
-                    Err(panic) => Outcome::Panicked(panic_message(&panic)),
-                };
-                lock(&shared).finish(index, outcome);
-            }));
-        }
-
+        let tasks: Vec<_> = (0..n)
+            .map(|order| self.spawn_order(order, &shared))
+            .collect();
         let budget = self.scenario.budget;
-        let mut store = Store::new(
-            &self.initial,
-            n,
-            StoreConfig {
-                check_nonnegative: self.scenario.check_nonnegative,
-            },
-        );
-        let mut monitor = Monitor::new(&self.expectations);
-        let mut trace: Vec<TraceEvent> = Vec::with_capacity(8 * n + 8);
+        let mut run = Recorder {
+            store: Store::new(
+                &self.initial,
+                n,
+                StoreConfig {
+                    check_nonnegative: self.scenario.check_nonnegative,
+                },
+            ),
+            monitor: Monitor::new(&self.expectations),
+            trace: Vec::with_capacity(8 * n + 8),
+            events: Vec::new(),
+        };
         let mut schedule = Vec::new();
-        let mut events = Vec::new();
         let mut options = Vec::with_capacity(n + 1);
         let mut steps = 0u32;
         let mut finished = 0usize;
-        let mut stopped: Option<String> = None;
-
-        loop {
+        let stopped: Option<String> = loop {
             Quiescent(&shared).await;
             let mut state = lock(&shared);
-            let now_ms = state.now_ms;
 
-            // What orders did on their own since the last step: finish or fall asleep.
+            // What orders did on their own since the last step: fall asleep or finish.
             for order in std::mem::take(&mut state.news) {
                 match state.slots[order].phase {
-                    Phase::Sleeping { until_ms } => trace.push(TraceEvent::Sleep {
-                        time_ms: now_ms,
+                    Phase::Sleeping { until_ms } => run.trace.push(TraceEvent::Sleep {
+                        time_ms: state.now_ms,
                         order: order as u32,
                         until_ms,
                     }),
                     Phase::Finished => {
-                        let session = SessionId(order as u32);
-                        if store.in_transaction(session) {
-                            // The connection closes: PostgreSQL rolls back what is open.
-                            store.execute(session, Statement::Rollback, &mut events);
-                            apply_events(
-                                &mut events,
-                                &mut state,
-                                &mut trace,
-                                &mut monitor,
-                                &store,
-                                now_ms,
-                            );
-                        }
+                        run.finished(&mut state, order);
                         finished += 1;
-                        trace.push(TraceEvent::Finished {
-                            time_ms: now_ms,
-                            order: order as u32,
-                        });
-                        let outcome = state.slots[order].outcome.as_ref().expect("finished");
-                        monitor.on_finished(trace.len(), order, outcome, &store);
                     }
                     _ => {}
                 }
             }
             if finished == n {
-                break;
+                break None;
             }
             if !state.is_quiescent() {
-                // Closing a connection released locks and woke other orders.
+                // Closing a finished order's connection released locks and woke other orders.
                 continue;
             }
 
@@ -201,27 +166,24 @@ impl Simulation {
                     _ => {}
                 }
             }
-            if let Some(wake) = next_wake {
-                if wake <= budget.max_virtual_ms {
-                    options.push(Choice::PassTime);
-                } else if options.is_empty() {
-                    stopped = Some(format!(
+            match next_wake {
+                Some(wake) if wake <= budget.max_virtual_ms => options.push(Choice::PassTime),
+                Some(wake) if options.is_empty() => {
+                    break Some(format!(
                         "the virtual-time budget ({} ms) ran out: the next wake-up is at {wake} ms",
                         budget.max_virtual_ms
                     ));
-                    break;
                 }
+                _ => {}
             }
             if options.is_empty() {
-                stopped = Some(describe_hang(&state, &store));
-                break;
+                break Some(describe_hang(&state, &run.store));
             }
             if steps >= budget.max_steps {
-                stopped = Some(format!(
+                break Some(format!(
                     "the step budget ({} steps) ran out",
                     budget.max_steps
                 ));
-                break;
             }
             steps += 1;
             let choice = if options.len() == 1 {
@@ -234,27 +196,20 @@ impl Simulation {
             match options[choice] {
                 Choice::Run(order) => {
                     let statement = state.take_statement(order);
-                    store.execute(SessionId(order as u32), statement, &mut events);
-                    apply_events(
-                        &mut events,
-                        &mut state,
-                        &mut trace,
-                        &mut monitor,
-                        &store,
-                        now_ms,
-                    );
+                    run.execute(&mut state, SessionId(order as u32), statement);
                 }
                 Choice::PassTime => {
                     let wake = next_wake.expect("a sleeper");
+                    let delay = Duration::from_millis(wake - state.now_ms);
                     drop(state);
-                    madsim::time::sleep(Duration::from_millis(wake - now_ms)).await;
+                    madsim::time::sleep(delay).await;
                     let mut state = lock(&shared);
                     state.now_ms = wake;
                     for order in 0..n {
                         if matches!(state.slots[order].phase, Phase::Sleeping { until_ms } if until_ms <= wake)
                         {
                             state.wake(order);
-                            trace.push(TraceEvent::Wake {
+                            run.trace.push(TraceEvent::Wake {
                                 time_ms: wake,
                                 order: order as u32,
                             });
@@ -262,7 +217,7 @@ impl Simulation {
                     }
                 }
             }
-        }
+        };
 
         // Orders the run gave up on (budget, hang) must not linger on a
         // runtime that goes on to the next run.
@@ -275,34 +230,82 @@ impl Simulation {
             .iter_mut()
             .map(|slot| slot.outcome.take().unwrap_or(Outcome::Unfinished))
             .collect();
-        let verdict = monitor.finish(trace.len(), stopped);
         Execution {
             seed,
             schedule,
-            trace,
+            verdict: run.monitor.finish(run.trace.len(), stopped),
+            trace: run.trace,
             outcomes,
-            final_rows: store.committed_rows(),
-            verdict,
+            final_rows: run.store.committed_rows(),
             divergence: chooser.divergence(),
         }
     }
+
+    /// Starts `order`'s strategy as a madsim task that reports how it ended.
+    fn spawn_order(&self, order: usize, shared: &SharedRef) -> madsim::task::JoinHandle<()> {
+        let connection = SimConnection {
+            shared: shared.clone(),
+            order,
+        };
+        let future = self.strategies[order].start(
+            Session::new(Box::new(connection)),
+            self.orders[order].clone(),
+        );
+        let shared = shared.clone();
+        madsim::task::spawn(async move {
+            let outcome = match AssertUnwindSafe(future).catch_unwind().await {
+                Ok(Ok(Sale::Sold)) => Outcome::Sold,
+                Ok(Ok(Sale::OutOfStock)) => Outcome::OutOfStock,
+                Ok(Ok(Sale::GaveUp)) => Outcome::GaveUp,
+                Ok(Err(error)) => Outcome::Failed(error),
+                Err(panic) => Outcome::Panicked(panic_message(&panic)),
+            };
+            lock(&shared).finish(order, outcome);
+        })
+    }
 }
 
-/// Records what the store did and hands completed statements back to their orders.
-fn apply_events(
-    events: &mut Vec<stockrace_model::Event>,
-    state: &mut Shared,
-    trace: &mut Vec<TraceEvent>,
-    monitor: &mut Monitor,
-    store: &Store,
-    time_ms: u64,
-) {
-    for event in events.drain(..) {
-        trace.push(TraceEvent::Statement { time_ms, event });
-        monitor.on_statement(trace.len(), &event, store);
-        if let Progress::Done(result) = event.progress {
-            state.deliver(event.session.index(), result);
+/// The store of one run and everything recorded about it.
+struct Recorder<'a> {
+    store: Store,
+    monitor: Monitor<'a>,
+    trace: Vec<TraceEvent>,
+    /// Reused buffer for what the store reports.
+    events: Vec<Event>,
+}
+
+impl Recorder<'_> {
+    /// Runs a statement on the store, records what happened, and hands every
+    /// completed statement (this one, or waiters it released) back to its order.
+    fn execute(&mut self, state: &mut Shared, session: SessionId, statement: Statement) {
+        self.store.execute(session, statement, &mut self.events);
+        for event in self.events.drain(..) {
+            self.trace.push(TraceEvent::Statement {
+                time_ms: state.now_ms,
+                event,
+            });
+            self.monitor
+                .on_statement(self.trace.len(), &event, &self.store);
+            if let Progress::Done(result) = event.progress {
+                state.deliver(event.session.index(), result);
+            }
         }
+    }
+
+    /// An order's strategy returned: close its connection and judge its result.
+    fn finished(&mut self, state: &mut Shared, order: usize) {
+        let session = SessionId(order as u32);
+        if self.store.in_transaction(session) {
+            // Closing the connection: PostgreSQL rolls back what is open.
+            self.execute(state, session, Statement::Rollback);
+        }
+        self.trace.push(TraceEvent::Finished {
+            time_ms: state.now_ms,
+            order: order as u32,
+        });
+        let outcome = state.slots[order].outcome.as_ref().expect("finished");
+        self.monitor
+            .on_finished(self.trace.len(), order, outcome, &self.store);
     }
 }
 

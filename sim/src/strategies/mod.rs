@@ -23,7 +23,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::future::Future;
 use std::sync::Arc;
-use stockrace_model::DbError;
+use stockrace_model::{Assign, DbError, Lock, Update};
 
 /// How an order ended, as the application would tell the customer.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -128,4 +128,23 @@ pub(crate) async fn commit_sale(db: &mut Session) -> StrategyResult {
 pub(crate) async fn reject_out_of_stock(db: &mut Session) -> StrategyResult {
     db.rollback().await?;
     Ok(Sale::OutOfStock)
+}
+
+/// In one transaction, for each line: read the level (with `lock`), check
+/// there is enough, write back `read - q` as an absolute value; then commit.
+/// Without a lock this is the lost-update race; with FOR UPDATE it is safe.
+pub(crate) async fn read_check_write(mut db: Session, order: &Order, lock: Lock) -> StrategyResult {
+    db.begin(order.isolation).await?;
+    for line in &order.lines {
+        let row = db.select_with(line.level, lock).await?;
+        if row.stocked < line.quantity {
+            return reject_out_of_stock(&mut db).await;
+        }
+        db.update(Update {
+            stocked: Assign::Set(row.stocked - line.quantity),
+            ..Update::new(line.level)
+        })
+        .await?;
+    }
+    commit_sale(&mut db).await
 }
