@@ -61,6 +61,22 @@ impl DbError {
         state: SqlState::SerializationFailure,
         message: "could not serialize access due to concurrent update",
     };
+    pub const READ_WRITE_DEPENDENCIES: DbError = DbError {
+        state: SqlState::SerializationFailure,
+        message: "could not serialize access due to read/write dependencies among transactions",
+    };
+    pub const DEADLOCK: DbError = DbError {
+        state: SqlState::DeadlockDetected,
+        message: "deadlock detected",
+    };
+    pub const NOWAIT: DbError = DbError {
+        state: SqlState::LockNotAvailable,
+        message: "could not obtain lock on row in relation \"inventory_level\"",
+    };
+    pub const LOCK_TIMEOUT: DbError = DbError {
+        state: SqlState::LockNotAvailable,
+        message: "canceling statement due to lock timeout",
+    };
     pub const IN_FAILED_TRANSACTION: DbError = DbError {
         state: SqlState::InFailedTransaction,
         message: "current transaction is aborted, commands ignored until end of transaction block",

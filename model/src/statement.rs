@@ -84,6 +84,8 @@ impl fmt::Display for Row {
 pub enum Lock {
     None,
     ForUpdate,
+    /// `FOR UPDATE NOWAIT`: 55P03 at once instead of waiting.
+    ForUpdateNowait,
 }
 
 /// New value of a column in an UPDATE.
@@ -169,19 +171,26 @@ pub enum Statement {
     Begin(Isolation),
     Commit,
     Rollback,
-    /// `SELECT stocked_quantity, reserved_quantity, version FROM inventory_level WHERE id = ? [FOR UPDATE]`
-    Select {
-        level: LevelId,
-        lock: Lock,
-    },
+    /// `SELECT stocked_quantity, reserved_quantity, version FROM inventory_level WHERE id = ? [FOR UPDATE [NOWAIT]]`
+    Select { level: LevelId, lock: Lock },
     Update(Update),
+    /// `SELECT stocked_quantity - SUM(reservation.quantity)`: stock not yet
+    /// reserved, counted from the reservation rows (a predicate read).
+    Available { level: LevelId },
+    /// `INSERT INTO reservation (inventory_level_id, quantity)`.
+    InsertReservation { level: LevelId, quantity: i64 },
+    /// `SELECT pg_advisory_xact_lock(key)`: waits like a row lock, released
+    /// when the transaction ends.
+    AdvisoryLock { key: u32 },
 }
 
 impl Statement {
     /// The row the statement reads or writes, if any.
     pub fn level(&self) -> Option<LevelId> {
         match self {
-            Statement::Select { level, .. } => Some(*level),
+            Statement::Select { level, .. }
+            | Statement::Available { level }
+            | Statement::InsertReservation { level, .. } => Some(*level),
             Statement::Update(u) => Some(u.level),
             _ => None,
         }
@@ -211,11 +220,24 @@ impl fmt::Display for Statement {
                     "SELECT {COLUMNS} FROM inventory_level WHERE id={}",
                     level.sql_id()
                 )?;
-                if *lock == Lock::ForUpdate {
-                    f.write_str(" FOR UPDATE")?;
+                match lock {
+                    Lock::None => Ok(()),
+                    Lock::ForUpdate => f.write_str(" FOR UPDATE"),
+                    Lock::ForUpdateNowait => f.write_str(" FOR UPDATE NOWAIT"),
                 }
-                Ok(())
             }
+            Statement::Available { level } => write!(
+                f,
+                "SELECT i.stocked_quantity - coalesce((SELECT sum(quantity) FROM reservation \
+                 WHERE inventory_level_id={0}), 0) FROM inventory_level i WHERE id={0}",
+                level.sql_id()
+            ),
+            Statement::InsertReservation { level, quantity } => write!(
+                f,
+                "INSERT INTO reservation(inventory_level_id, quantity) VALUES ({}, {quantity})",
+                level.sql_id()
+            ),
+            Statement::AdvisoryLock { key } => write!(f, "SELECT pg_advisory_xact_lock({key})"),
             Statement::Update(u) => {
                 f.write_str("UPDATE inventory_level SET ")?;
                 let mut first = true;
@@ -266,6 +288,12 @@ pub enum Reply {
         count: u32,
         row: Option<Row>,
     },
+    /// A single computed value (the available quantity).
+    Value(i64),
+    /// INSERT of one row.
+    Insert,
+    /// `pg_advisory_xact_lock` returned (a row holding void).
+    Locked,
 }
 
 impl fmt::Display for Reply {
@@ -279,6 +307,9 @@ impl fmt::Display for Reply {
                 write!(f, "SELECT 1 ({},{},{})", r.stocked, r.reserved, r.version)
             }
             Reply::Update { count, .. } => write!(f, "UPDATE {count}"),
+            Reply::Value(v) => write!(f, "SELECT 1 ({v})"),
+            Reply::Insert => f.write_str("INSERT 0 1"),
+            Reply::Locked => f.write_str("SELECT 1"),
         }
     }
 }

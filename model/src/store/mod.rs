@@ -5,10 +5,16 @@
 //! row's tuple lock. When that session's transaction ends, the waiters are
 //! re-run in the order they began waiting; that re-run is PostgreSQL's
 //! EvalPlanQual re-check (READ COMMITTED) or its 40001 check (REPEATABLE READ
-//! and SERIALIZABLE).
+//! and SERIALIZABLE). As in PostgreSQL, an error aborts the transaction at
+//! once (its writes are discarded and its locks released) though the client
+//! must still end it: until then it gets 25P02.
+
+mod ssi;
 
 use crate::error::DbError;
 use crate::statement::{Isolation, LevelId, Lock, Reply, Row, Statement};
+use ssi::{Ssi, SxactId, Target};
+use std::collections::BTreeMap;
 use std::fmt;
 
 /// One client connection (in the simulator: one order).
@@ -89,10 +95,7 @@ struct RowState {
 
 impl RowState {
     fn newest_committed(&self) -> (u64, Row) {
-        *self
-            .history
-            .last()
-            .expect("a row always has a committed version")
+        *self.history.last().expect("a row always has a committed version")
     }
 
     fn visible_at(&self, snapshot: u64) -> Row {
@@ -105,6 +108,23 @@ impl RowState {
     }
 }
 
+/// A row of the `reservation` table.
+#[derive(Clone, Copy, Debug)]
+struct Reservation {
+    level: LevelId,
+    quantity: i64,
+    creator: SessionId,
+    /// Commit sequence number, or `None` while the creator's transaction is open.
+    committed: Option<u64>,
+}
+
+/// A lock a transaction holds until it ends.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Held {
+    Row(LevelId),
+    Advisory(u32),
+}
+
 #[derive(Clone, Debug)]
 struct Txn {
     isolation: Isolation,
@@ -112,9 +132,12 @@ struct Txn {
     implicit: bool,
     /// REPEATABLE READ and SERIALIZABLE: taken at the first statement after BEGIN.
     snapshot: Option<u64>,
+    /// SERIALIZABLE: the transaction's SSI record, from its snapshot on.
+    sxact: Option<SxactId>,
     /// An error happened: everything but COMMIT/ROLLBACK now fails with 25P02.
     failed: bool,
-    held: Vec<LevelId>,
+    held: Vec<Held>,
+    inserted: bool,
     last_level: Option<LevelId>,
 }
 
@@ -138,12 +161,15 @@ struct SessionState {
 pub struct Store {
     config: StoreConfig,
     rows: Vec<RowState>,
+    reservations: Vec<Reservation>,
+    advisory: BTreeMap<u32, SessionId>,
     sessions: Vec<SessionState>,
     commit_seq: u64,
     wait_seq: u64,
     open_transactions: usize,
-    /// Sessions whose transaction ended and whose waiters must be re-run.
+    /// Sessions whose locks were released and whose waiters must be re-run.
     released: Vec<SessionId>,
+    ssi: Ssi,
 }
 
 impl Store {
@@ -159,11 +185,14 @@ impl Store {
                     pending: None,
                 })
                 .collect(),
+            reservations: Vec::new(),
+            advisory: BTreeMap::new(),
             sessions: vec![SessionState::default(); sessions],
             commit_seq: 0,
             wait_seq: 0,
             open_transactions: 0,
             released: Vec::new(),
+            ssi: Ssi::default(),
         }
     }
 
@@ -180,6 +209,52 @@ impl Store {
         self.wait_seq += 1;
         let since = self.wait_seq;
         self.run(session, statement, since, false, out);
+        self.wake_waiters(out);
+    }
+
+    /// The session `session`'s statement waits for, if it waits.
+    pub fn waits_for(&self, session: SessionId) -> Option<SessionId> {
+        self.sessions[session.index()].parked.as_ref().map(|p| p.on)
+    }
+
+    /// Whether `session` waits in a cycle of waiters (a deadlock).
+    pub fn in_deadlock(&self, session: SessionId) -> bool {
+        let mut current = session;
+        for _ in 0..self.sessions.len() {
+            match self.waits_for(current) {
+                Some(next) if next == session => return true,
+                Some(next) => current = next,
+                None => return false,
+            }
+        }
+        false
+    }
+
+    /// PostgreSQL's check when a waiter's deadlock_timeout runs out: if it
+    /// waits in a cycle, its statement fails with 40P01 (and its transaction
+    /// aborts, releasing its locks). Returns whether it did.
+    pub fn deadlock_check(&mut self, session: SessionId, out: &mut Vec<Event>) -> bool {
+        let deadlocked = self.in_deadlock(session);
+        if deadlocked {
+            self.cancel_wait(session, DbError::DEADLOCK, out);
+        }
+        deadlocked
+    }
+
+    /// Fails `session`'s waiting statement with `error` (lock_timeout gives
+    /// 55P03). Does nothing if it does not wait.
+    pub fn cancel_wait(&mut self, session: SessionId, error: DbError, out: &mut Vec<Event>) {
+        let Some(parked) = self.sessions[session.index()].parked.take() else {
+            return;
+        };
+        self.abort_statement(session);
+        out.push(Event {
+            session,
+            statement: parked.statement,
+            progress: Progress::Done(Err(error)),
+            resumed: true,
+            row: parked.statement.level().map(|l| self.row(l)),
+        });
         self.wake_waiters(out);
     }
 
@@ -212,36 +287,27 @@ impl Store {
         self.rows.iter().map(|r| r.newest_committed().1).collect()
     }
 
+    /// Units held by committed reservation rows of `level`.
+    pub fn committed_reservations(&self, level: LevelId) -> i64 {
+        self.reservations
+            .iter()
+            .filter(|r| r.level == level && r.committed.is_some())
+            .map(|r| r.quantity)
+            .sum()
+    }
+
     pub fn levels(&self) -> impl Iterator<Item = LevelId> {
         (0..self.rows.len() as u32).map(LevelId)
     }
 
-    fn run(
-        &mut self,
-        session: SessionId,
-        statement: Statement,
-        since: u64,
-        resumed: bool,
-        out: &mut Vec<Event>,
-    ) {
+    fn run(&mut self, session: SessionId, statement: Statement, since: u64, resumed: bool, out: &mut Vec<Event>) {
         let ending = matches!(statement, Statement::Commit | Statement::Rollback);
-        let last_level = self.sessions[session.index()]
-            .txn
-            .as_ref()
-            .and_then(|t| t.last_level);
+        let last_level = self.sessions[session.index()].txn.as_ref().and_then(|t| t.last_level);
         let progress = self.step(session, statement);
         if let Progress::Waiting { on } = progress {
-            self.sessions[session.index()].parked = Some(Parked {
-                statement,
-                on,
-                since,
-            });
+            self.sessions[session.index()].parked = Some(Parked { statement, on, since });
         }
-        let level = if ending {
-            last_level
-        } else {
-            statement.level()
-        };
+        let level = if ending { last_level } else { statement.level() };
         out.push(Event {
             session,
             statement,
@@ -251,9 +317,9 @@ impl Store {
         });
     }
 
-    /// Re-runs, in queue order, the statements waiting on sessions whose
-    /// transactions ended. A re-run may end another transaction (an autocommit
-    /// statement), so this loops until nothing more is released.
+    /// Re-runs, in queue order, the statements waiting on sessions that
+    /// released their locks. A re-run may release more (an autocommit
+    /// statement ends its transaction), so this loops until nothing is left.
     fn wake_waiters(&mut self, out: &mut Vec<Event>) {
         while let Some(ended) = self.released.pop() {
             let mut waiters: Vec<(u64, SessionId)> = self
@@ -292,6 +358,10 @@ impl Store {
                     self.end(session, false);
                     Progress::Done(Ok(Reply::Rollback))
                 }
+                Some(txn) if txn.sxact.is_some_and(|id| self.ssi.dangerous(id)) => {
+                    self.end(session, false);
+                    Progress::Done(Err(DbError::READ_WRITE_DEPENDENCIES))
+                }
                 Some(_) => {
                     self.end(session, true);
                     Progress::Done(Ok(Reply::Commit))
@@ -303,7 +373,7 @@ impl Store {
                 }
                 Progress::Done(Ok(Reply::Rollback))
             }
-            Statement::Select { .. } | Statement::Update(_) => {
+            _ => {
                 if self.sessions[s].txn.is_none() {
                     self.open(session, Isolation::ReadCommitted, true);
                 }
@@ -316,10 +386,7 @@ impl Store {
                 match progress {
                     Progress::Waiting { .. } => {}
                     Progress::Done(Ok(_)) if implicit => self.end(session, true),
-                    Progress::Done(Err(_)) if implicit => self.end(session, false),
-                    Progress::Done(Err(_)) => {
-                        self.sessions[s].txn.as_mut().expect("open").failed = true;
-                    }
+                    Progress::Done(Err(_)) => self.abort_statement(session),
                     Progress::Done(Ok(_)) => {}
                 }
                 progress
@@ -327,44 +394,129 @@ impl Store {
         }
     }
 
-    /// A SELECT or UPDATE inside an open, healthy transaction.
+    /// A statement failed: an autocommit transaction ends; an explicit one
+    /// aborts at once (writes discarded, locks released) and stays open,
+    /// failed, until the client ends it.
+    fn abort_statement(&mut self, session: SessionId) {
+        let txn = self.sessions[session.index()].txn.as_mut().expect("a transaction");
+        if txn.implicit {
+            self.end(session, false);
+            return;
+        }
+        txn.failed = true;
+        let held = std::mem::take(&mut txn.held);
+        let sxact = txn.sxact;
+        self.release(session, &held, None);
+        if let Some(id) = sxact {
+            self.ssi.abort(id);
+        }
+    }
+
+    /// A statement other than BEGIN/COMMIT/ROLLBACK, in an open, healthy transaction.
     fn access(&mut self, session: SessionId, statement: Statement) -> Progress {
-        let level = statement.level().expect("row statement");
         let commit_seq = self.commit_seq;
         let txn = self.sessions[session.index()].txn.as_mut().expect("open");
-        txn.last_level = Some(level);
         let isolation = txn.isolation;
         let snapshot = match isolation {
             Isolation::ReadCommitted => commit_seq,
             _ => *txn.snapshot.get_or_insert(commit_seq),
         };
-        let check_nonnegative = self.config.check_nonnegative;
-        let row = &mut self.rows[level.index()];
-        let own = row.holder == Some(session);
-        let visible = match (own, row.pending) {
+        if isolation == Isolation::Serializable && txn.sxact.is_none() {
+            txn.sxact = Some(self.ssi.begin(snapshot));
+        }
+        let sxact = txn.sxact;
+        if let Some(level) = statement.level() {
+            txn.last_level = Some(level);
+        }
+
+        let progress = match statement {
+            Statement::AdvisoryLock { key } => self.advisory_lock(session, key),
+            Statement::Available { level } => {
+                self.ssi_read(sxact, Target::Row(level));
+                self.ssi_read(sxact, Target::Reservations(level));
+                let stocked = self.visible(session, level, snapshot).stocked;
+                let reserved: i64 = self
+                    .reservations
+                    .iter()
+                    .filter(|r| {
+                        r.level == level
+                            && match r.committed {
+                                Some(seq) => seq <= snapshot,
+                                None => r.creator == session,
+                            }
+                    })
+                    .map(|r| r.quantity)
+                    .sum();
+                Progress::Done(Ok(Reply::Value(stocked - reserved)))
+            }
+            Statement::InsertReservation { level, quantity } => {
+                self.reservations.push(Reservation {
+                    level,
+                    quantity,
+                    creator: session,
+                    committed: None,
+                });
+                self.sessions[session.index()].txn.as_mut().expect("open").inserted = true;
+                self.ssi_write(sxact, Target::Reservations(level));
+                Progress::Done(Ok(Reply::Insert))
+            }
+            Statement::Select { level, lock: Lock::None } => {
+                self.ssi_read(sxact, Target::Row(level));
+                Progress::Done(Ok(Reply::Select(Some(self.visible(session, level, snapshot)))))
+            }
+            Statement::Select { .. } | Statement::Update(_) => {
+                self.lock_row(session, statement, isolation, snapshot, sxact)
+            }
+            Statement::Begin(_) | Statement::Commit | Statement::Rollback => unreachable!("handled by step"),
+        };
+        // SSI: the pivot of a dangerous structure cannot go on.
+        match (sxact, progress) {
+            (Some(id), Progress::Done(Ok(_))) if self.ssi.dangerous(id) => {
+                Progress::Done(Err(DbError::READ_WRITE_DEPENDENCIES))
+            }
+            _ => progress,
+        }
+    }
+
+    /// The version of `level` that `session` sees with `snapshot`.
+    fn visible(&self, session: SessionId, level: LevelId, snapshot: u64) -> Row {
+        let row = &self.rows[level.index()];
+        match (row.holder == Some(session), row.pending) {
             (true, Some(pending)) => pending,
             _ => row.visible_at(snapshot),
-        };
+        }
+    }
 
+    /// SELECT ... FOR UPDATE [NOWAIT] and UPDATE: take the row's tuple lock,
+    /// waiting for its holder if there is one.
+    fn lock_row(
+        &mut self,
+        session: SessionId,
+        statement: Statement,
+        isolation: Isolation,
+        snapshot: u64,
+        sxact: Option<SxactId>,
+    ) -> Progress {
+        let level = statement.level().expect("row statement");
+        let visible = self.visible(session, level, snapshot);
+        self.ssi_read(sxact, Target::Row(level));
         let update = match statement {
-            Statement::Select {
-                lock: Lock::None, ..
-            } => return Progress::Done(Ok(Reply::Select(Some(visible)))),
             Statement::Update(u) => {
                 // The WHERE clause is evaluated on the version the snapshot
                 // sees; a row that does not match is skipped without waiting.
                 if !u.guard.matches(&visible) {
-                    return Progress::Done(Ok(Reply::Update {
-                        count: 0,
-                        row: None,
-                    }));
+                    return Progress::Done(Ok(Reply::Update { count: 0, row: None }));
                 }
                 Some(u)
             }
             _ => None,
         };
-
+        let row = &self.rows[level.index()];
+        let own = row.holder == Some(session);
         if let Some(holder) = row.holder.filter(|h| *h != session) {
+            if statement == (Statement::Select { level, lock: Lock::ForUpdateNowait }) {
+                return Progress::Done(Err(DbError::NOWAIT));
+            }
             return Progress::Waiting { on: holder };
         }
 
@@ -380,10 +532,7 @@ impl Store {
                 // EvalPlanQual: re-check the WHERE clause on the newest version.
                 if let Some(u) = update {
                     if !u.guard.matches(&newest) {
-                        return Progress::Done(Ok(Reply::Update {
-                            count: 0,
-                            row: None,
-                        }));
+                        return Progress::Done(Ok(Reply::Update { count: 0, row: None }));
                     }
                 }
             }
@@ -394,26 +543,47 @@ impl Store {
             None => Reply::Select(Some(current)),
             Some(u) => {
                 let new = u.apply(&current);
-                if check_nonnegative && new.stocked < 0 {
+                if self.config.check_nonnegative && new.stocked < 0 {
                     return Progress::Done(Err(DbError::CHECK_VIOLATION));
                 }
-                row.pending = Some(new);
-                Reply::Update {
-                    count: 1,
-                    row: Some(new),
-                }
+                self.rows[level.index()].pending = Some(new);
+                self.ssi_write(sxact, Target::Row(level));
+                Reply::Update { count: 1, row: Some(new) }
             }
         };
         if !own {
-            row.holder = Some(session);
-            self.sessions[session.index()]
-                .txn
-                .as_mut()
-                .expect("open")
-                .held
-                .push(level);
+            self.rows[level.index()].holder = Some(session);
+            self.held_by(session).push(Held::Row(level));
         }
         Progress::Done(Ok(reply))
+    }
+
+    fn advisory_lock(&mut self, session: SessionId, key: u32) -> Progress {
+        match self.advisory.get(&key) {
+            Some(&holder) if holder != session => Progress::Waiting { on: holder },
+            Some(_) => Progress::Done(Ok(Reply::Locked)),
+            None => {
+                self.advisory.insert(key, session);
+                self.held_by(session).push(Held::Advisory(key));
+                Progress::Done(Ok(Reply::Locked))
+            }
+        }
+    }
+
+    fn held_by(&mut self, session: SessionId) -> &mut Vec<Held> {
+        &mut self.sessions[session.index()].txn.as_mut().expect("open").held
+    }
+
+    fn ssi_read(&mut self, sxact: Option<SxactId>, target: Target) {
+        if let Some(id) = sxact {
+            self.ssi.read(id, target);
+        }
+    }
+
+    fn ssi_write(&mut self, sxact: Option<SxactId>, target: Target) {
+        if let Some(id) = sxact {
+            self.ssi.write(id, target);
+        }
     }
 
     fn open(&mut self, session: SessionId, isolation: Isolation, implicit: bool) {
@@ -421,37 +591,60 @@ impl Store {
             isolation,
             implicit,
             snapshot: None,
+            sxact: None,
             failed: false,
             held: Vec::new(),
+            inserted: false,
             last_level: None,
         });
         self.open_transactions += 1;
     }
 
+    /// Ends `session`'s transaction, committing its writes or discarding them.
     fn end(&mut self, session: SessionId, commit: bool) {
-        let txn = self.sessions[session.index()]
-            .txn
-            .take()
-            .expect("a transaction to end");
+        let txn = self.sessions[session.index()].txn.take().expect("a transaction to end");
         self.open_transactions -= 1;
-        let wrote = commit
-            && txn
-                .held
-                .iter()
-                .any(|l| self.rows[l.index()].pending.is_some());
-        if wrote {
+        // Every commit takes a sequence number, so a read-only transaction's
+        // end is ordered too (SSI needs it); snapshots see versions up to it.
+        let seq = commit.then(|| {
             self.commit_seq += 1;
+            self.commit_seq
+        });
+        self.release(session, &txn.held, seq);
+        if let Some(id) = txn.sxact {
+            match seq {
+                Some(seq) => self.ssi.commit(id, seq),
+                None => self.ssi.abort(id),
+            }
         }
-        for level in &txn.held {
-            let row = &mut self.rows[level.index()];
-            if let Some(new) = row.pending.take() {
-                if commit {
-                    row.history.push((self.commit_seq, new));
+    }
+
+    /// Releases `held`, installing the session's writes at `commit` (or
+    /// discarding them), and queues its waiters to be re-run.
+    fn release(&mut self, session: SessionId, held: &[Held], commit: Option<u64>) {
+        for lock in held {
+            match *lock {
+                Held::Row(level) => {
+                    let row = &mut self.rows[level.index()];
+                    if let (Some(new), Some(seq)) = (row.pending.take(), commit) {
+                        row.history.push((seq, new));
+                    }
+                    row.holder = None;
+                }
+                Held::Advisory(key) => {
+                    self.advisory.remove(&key);
                 }
             }
-            row.holder = None;
         }
-        if !txn.held.is_empty() {
+        match commit {
+            Some(seq) => self
+                .reservations
+                .iter_mut()
+                .filter(|r| r.creator == session && r.committed.is_none())
+                .for_each(|r| r.committed = Some(seq)),
+            None => self.reservations.retain(|r| r.creator != session || r.committed.is_some()),
+        }
+        if !held.is_empty() {
             self.released.push(session);
         }
     }
