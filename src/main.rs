@@ -6,7 +6,8 @@ use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use stockrace::regression::{Regression, Saved};
-use stockrace::trace::{result_text, TraceEvent};
+use stockrace::scenario::{LockOrder, Shape};
+use stockrace::trace::{process_lock_text, result_text, TraceEvent};
 use stockrace::{Execution, Isolation, Scenario, Simulation, Strategies, SweepReport};
 
 #[derive(Parser)]
@@ -30,7 +31,8 @@ enum Command {
     Strategies,
 }
 
-/// The one-item scenario the flags describe.
+/// The scenario the flags describe: `--orders` orders, each buying `--qty`
+/// of every one of `--items` items stocked `--stock` each.
 #[derive(Args)]
 struct ScenarioArgs {
     /// Decrement path to test (see `stockrace strategies`).
@@ -39,15 +41,24 @@ struct ScenarioArgs {
     /// Concurrent orders.
     #[arg(long, default_value_t = 2, allow_negative_numbers = true)]
     orders: i64,
-    /// Initial stocked_quantity.
+    /// Initial stocked_quantity of each item.
     #[arg(long, default_value_t = 1, allow_negative_numbers = true)]
     stock: i64,
-    /// Units each order buys.
+    /// Units of each item each order buys.
     #[arg(long, default_value_t = 1, allow_negative_numbers = true)]
     qty: i64,
+    /// Items every order buys; with 2 or more, every second order lists them in reverse.
+    #[arg(long, default_value_t = 1, allow_negative_numbers = true)]
+    items: i64,
     /// read-committed, repeatable-read or serializable.
     #[arg(long, default_value = "read-committed")]
     isolation: String,
+    /// App processes; orders are spread over them round-robin.
+    #[arg(long, default_value_t = 1, allow_negative_numbers = true)]
+    nodes: i64,
+    /// Row locking order of multi-item orders: listed or sorted.
+    #[arg(long, default_value = "listed")]
+    lock_order: String,
 }
 
 #[derive(Args)]
@@ -119,16 +130,17 @@ impl ScenarioArgs {
                 known.join(", ")
             )));
         }
-        if self.orders < 1 {
+        let positive = |flag: &str, value: i64, what: &str| {
+            if value < 1 {
+                Err(Bad(format!("--{flag} {value}: {what}")))
+            } else {
+                Ok(value)
+            }
+        };
+        let orders = positive("orders", self.orders, "a scenario needs at least one order")?;
+        if orders > stockrace::scenario::MAX_ORDERS as i64 {
             return Err(Bad(format!(
-                "--orders {}: a scenario needs at least one order",
-                self.orders
-            )));
-        }
-        if self.orders > stockrace::scenario::MAX_ORDERS as i64 {
-            return Err(Bad(format!(
-                "--orders {}: at most {} are supported",
-                self.orders,
+                "--orders {orders}: at most {} are supported",
                 stockrace::scenario::MAX_ORDERS
             )));
         }
@@ -138,37 +150,47 @@ impl ScenarioArgs {
                 self.stock
             )));
         }
-        if self.qty < 1 {
-            return Err(Bad(format!(
-                "--qty {}: each order must buy at least 1 unit",
-                self.qty
-            )));
-        }
+        let quantity = positive("qty", self.qty, "each order must buy at least 1 unit")?;
+        let items = positive("items", self.items, "orders must buy at least one item")?;
+        let nodes = positive("nodes", self.nodes, "orders need at least one app node")?;
         let isolation = Isolation::from_name(&self.isolation).ok_or_else(|| {
             Bad(format!(
                 "--isolation {:?}: expected read-committed, repeatable-read or serializable",
                 self.isolation
             ))
         })?;
-        let scenario = Scenario::single(
-            strategy,
-            self.orders as usize,
-            self.stock,
-            self.qty,
+        let lock_order = LockOrder::from_name(&self.lock_order).ok_or_else(|| {
+            Bad(format!(
+                "--lock-order {:?}: expected listed or sorted",
+                self.lock_order
+            ))
+        })?;
+        let scenario = Shape {
+            strategy: strategy.to_string(),
+            orders: orders as usize,
+            items: items as usize,
+            stock: self.stock,
+            quantity,
             isolation,
-        );
+            nodes: u32::try_from(nodes).map_err(|_| Bad(format!("--nodes {nodes}: too many")))?,
+            lock_order,
+        }
+        .scenario();
         Simulation::new(scenario, &registry).map_err(|e| Bad(e.to_string()))
     }
 
     /// The flags that reproduce this scenario on the command line.
     fn flags(&self) -> String {
         format!(
-            "--strategy {} --orders {} --stock {} --qty {} --isolation {}",
+            "--strategy {} --orders {} --stock {} --qty {} --items {} --isolation {} --nodes {} --lock-order {}",
             self.strategy.as_deref().unwrap_or(""),
             self.orders,
             self.stock,
             self.qty,
-            self.isolation
+            self.items,
+            self.isolation,
+            self.nodes,
+            self.lock_order
         )
     }
 }
@@ -220,6 +242,9 @@ fn sweep(args: SweepArgs) -> Result<ExitCode, Bad> {
             "violations": report.violations,
             "by_invariant": by_invariant_json(&report),
             "first_failure": first_failure,
+            "errors_40001": report.serialization_failures,
+            "errors_40p01": report.deadlocks,
+            "retries": report.retries,
         });
         println!("{}", serde_json::to_string_pretty(&output).expect("json"));
     } else {
@@ -236,8 +261,8 @@ fn print_sweep(
 ) {
     let s = &args.scenario;
     println!(
-        "sweep: {} | {} orders of {} against stock {} | {}",
-        report.strategy, s.orders, s.qty, s.stock, s.isolation
+        "sweep: {} | {} orders of {} x {} item(s) against stock {} | {} | {} node(s), {} lock order",
+        report.strategy, s.orders, s.qty, s.items, s.stock, s.isolation, s.nodes, s.lock_order
     );
     println!(
         "seeds {}..{}: {} runs, {} violations",
@@ -249,6 +274,10 @@ fn print_sweep(
     for (invariant, count) in &report.by_invariant {
         println!("  {invariant}: {count}");
     }
+    println!(
+        "40001 serialization failures: {}, 40P01 deadlocks: {}, retries: {}",
+        report.serialization_failures, report.deadlocks, report.retries
+    );
     if let Some(e) = &report.first_failure {
         let v = e.verdict.violation().expect("failure");
         let seed = e.seed.expect("seeded");
@@ -374,6 +403,9 @@ fn execution_json(execution: &Execution) -> Value {
                 }
                 TraceEvent::Sleep { until_ms, .. } => line["sleep_until_ms"] = json!(until_ms),
                 TraceEvent::Wake { .. } => line["wake"] = json!(true),
+                TraceEvent::ProcessLock { key, event, .. } => {
+                    line["process_lock"] = json!(process_lock_text(*key, *event))
+                }
                 TraceEvent::Finished { order, .. } => {
                     line["finished"] = json!(execution.outcomes[*order as usize].to_string())
                 }

@@ -2,7 +2,7 @@
 //! hung test.
 
 use std::time::Duration;
-use stockrace::scenario::{Budget, Level, LineSpec, OrderSpec};
+use stockrace::scenario::{Budget, Shape};
 use stockrace::{
     Assign, DbError, Invariant, Isolation, Order, Outcome, Sale, Scenario, Session, Simulation,
     Strategies, Strategy, Update,
@@ -30,8 +30,12 @@ async fn panics(_db: Session, _order: Order) -> Result<Sale, DbError> {
     panic!("the strategy has a bug")
 }
 
-/// Locks the order's lines in the order listed, holding each lock.
-async fn lock_in_listed_order(mut db: Session, order: Order) -> Result<Sale, DbError> {
+/// Takes an in-process lock per line, in the order listed, then sells.
+/// In-process locks have no deadlock detection: opposite orders hang.
+async fn process_locks_in_listed_order(mut db: Session, order: Order) -> Result<Sale, DbError> {
+    for line in &order.lines {
+        db.process_lock(u64::from(line.level.sql_id())).await;
+    }
     db.begin(Isolation::ReadCommitted).await?;
     for line in &order.lines {
         db.update(Update {
@@ -41,6 +45,9 @@ async fn lock_in_listed_order(mut db: Session, order: Order) -> Result<Sale, DbE
         .await?;
     }
     db.commit().await?;
+    for line in &order.lines {
+        db.process_unlock(u64::from(line.level.sql_id()));
+    }
     Ok(Sale::Sold)
 }
 
@@ -97,37 +104,17 @@ fn a_panicking_strategy_is_reported_not_propagated() {
 }
 
 #[test]
-fn a_lock_cycle_without_deadlock_detection_is_a_termination_violation() {
-    // Two items; T1 buys (1, 2), T2 buys (2, 1), each locking in listed order.
-    let level = |item: &str| Level {
-        item: item.into(),
-        location: "location-1".into(),
-        stocked: 5,
-        reserved: 0,
-        backorder: false,
-    };
-    let order = |first: u32, second: u32| OrderSpec {
-        strategy: "listed-order".into(),
-        isolation: Isolation::ReadCommitted,
-        lines: vec![
-            LineSpec {
-                level: first,
-                quantity: 1,
-            },
-            LineSpec {
-                level: second,
-                quantity: 1,
-            },
-        ],
-    };
-    let scenario = Scenario {
-        levels: vec![level("a"), level("b")],
-        orders: vec![order(1, 2), order(2, 1)],
-        budget: Budget::default(),
-        check_nonnegative: false,
-    };
+fn an_in_process_lock_cycle_is_a_termination_violation() {
+    // Two items; T1 lists (1, 2), T2 lists (2, 1); both on one app node.
+    let scenario = Shape {
+        orders: 2,
+        items: 2,
+        stock: 5,
+        ..Shape::new("process-locks")
+    }
+    .scenario();
     let simulation = simulation(
-        Strategy::new("listed-order", lock_in_listed_order),
+        Strategy::new("process-locks", process_locks_in_listed_order),
         scenario,
     );
     let report = stockrace::sweep(&simulation, 0..100, false);
@@ -137,11 +124,18 @@ fn a_lock_cycle_without_deadlock_detection_is_a_termination_violation() {
     let violation = failure.verdict.violation().unwrap();
     assert_eq!(violation.invariant, Invariant::Termination);
     assert!(
-        violation
-            .detail
-            .contains("T1 waits for a lock, T2 waits for a lock"),
+        violation.detail.contains(
+            "T1 waits for in-process lock 2 on app node 0, T2 waits for in-process lock 1"
+        ),
         "{}",
         violation.detail
+    );
+    assert!(
+        failure
+            .render()
+            .contains("waits for in-process lock 2 (held by T2)"),
+        "{}",
+        failure.render()
     );
     // Schedules that do not interleave the two orders finish: not every seed hangs.
     assert!(report.violations < report.runs);

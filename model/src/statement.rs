@@ -172,16 +172,26 @@ pub enum Statement {
     Commit,
     Rollback,
     /// `SELECT stocked_quantity, reserved_quantity, version FROM inventory_level WHERE id = ? [FOR UPDATE [NOWAIT]]`
-    Select { level: LevelId, lock: Lock },
+    Select {
+        level: LevelId,
+        lock: Lock,
+    },
     Update(Update),
     /// `SELECT stocked_quantity - SUM(reservation.quantity)`: stock not yet
     /// reserved, counted from the reservation rows (a predicate read).
-    Available { level: LevelId },
+    Available {
+        level: LevelId,
+    },
     /// `INSERT INTO reservation (inventory_level_id, quantity)`.
-    InsertReservation { level: LevelId, quantity: i64 },
+    InsertReservation {
+        level: LevelId,
+        quantity: i64,
+    },
     /// `SELECT pg_advisory_xact_lock(key)`: waits like a row lock, released
     /// when the transaction ends.
-    AdvisoryLock { key: u32 },
+    AdvisoryLock {
+        key: u32,
+    },
 }
 
 impl Statement {

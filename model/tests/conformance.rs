@@ -678,7 +678,10 @@ fn plain_select_never_blocks_and_sees_committed_data() {
 const ID2: LevelId = LevelId(1);
 
 fn decrement_level(level: LevelId, q: i64) -> Statement {
-    Statement::Update(Update { stocked: Assign::Add(-q), ..Update::new(level) })
+    Statement::Update(Update {
+        stocked: Assign::Add(-q),
+        ..Update::new(level)
+    })
 }
 
 fn pattern_f(iso: Isolation) {
@@ -693,25 +696,49 @@ fn pattern_f(iso: Isolation) {
         };
         assert_eq!(step(&mut store, 1, begin(iso)), ["T1 BEGIN"], "{label}");
         assert_eq!(step(&mut store, 2, begin(iso)), ["T2 BEGIN"], "{label}");
-        assert_eq!(step(&mut store, 1, decrement_level(ID1, q)), ["T1 UPDATE 1"], "{label}");
-        assert_eq!(step(&mut store, 2, decrement_level(ID2, q)), ["T2 UPDATE 1"], "{label}");
-        assert_eq!(step(&mut store, 1, decrement_level(ID2, q)), ["T1 waits for T2"], "{label}");
+        assert_eq!(
+            step(&mut store, 1, decrement_level(ID1, q)),
+            ["T1 UPDATE 1"],
+            "{label}"
+        );
+        assert_eq!(
+            step(&mut store, 2, decrement_level(ID2, q)),
+            ["T2 UPDATE 1"],
+            "{label}"
+        );
+        assert_eq!(
+            step(&mut store, 1, decrement_level(ID2, q)),
+            ["T1 waits for T2"],
+            "{label}"
+        );
         // No cycle yet: a deadline passing now finds nothing.
         let mut events = Vec::new();
         assert!(!store.deadlock_check(SessionId(0), &mut events), "{label}");
         assert!(events.is_empty());
-        assert_eq!(step(&mut store, 2, decrement_level(ID1, q)), ["T2 waits for T1"], "{label}");
+        assert_eq!(
+            step(&mut store, 2, decrement_level(ID1, q)),
+            ["T2 waits for T1"],
+            "{label}"
+        );
         assert!(store.in_deadlock(SessionId(0)) && store.in_deadlock(SessionId(1)));
         // T1's deadline runs out first: it is the victim, and its abort
         // releases id 1 at once, so T2 goes on before T1 ends its transaction.
         assert!(store.deadlock_check(SessionId(0), &mut events), "{label}");
         let got: Vec<String> = events.iter().map(describe).collect();
-        assert_eq!(got, ["T1 ERROR 40P01 (resumed)", "T2 UPDATE 1 (resumed)"], "{label}");
+        assert_eq!(
+            got,
+            ["T1 ERROR 40P01 (resumed)", "T2 UPDATE 1 (resumed)"],
+            "{label}"
+        );
         assert_eq!(step(&mut store, 1, select()), ["T1 ERROR 25P02"], "{label}");
         assert_eq!(step(&mut store, 1, COMMIT), ["T1 ROLLBACK"], "{label}");
         assert_eq!(step(&mut store, 2, COMMIT), ["T2 COMMIT"], "{label}");
         // Only the survivor's changes remain.
-        assert_eq!(store.committed_rows(), vec![row(s - q, 0), row(s - q, 0)], "{label}");
+        assert_eq!(
+            store.committed_rows(),
+            vec![row(s - q, 0), row(s - q, 0)],
+            "{label}"
+        );
     }
 }
 
@@ -734,7 +761,10 @@ fn available() -> Statement {
     Statement::Available { level: ID1 }
 }
 fn reserve(q: i64) -> Statement {
-    Statement::InsertReservation { level: ID1, quantity: q }
+    Statement::InsertReservation {
+        level: ID1,
+        quantity: q,
+    }
 }
 
 /// Runs pattern g and returns the store, for the reservation check.
@@ -751,30 +781,66 @@ fn pattern_g(iso: Isolation, s1: bool) {
         };
         step(&mut store, 1, begin(iso));
         step(&mut store, 2, begin(iso));
-        assert_eq!(step(&mut store, 1, available()), [avail[0].as_str()], "{label}");
-        assert_eq!(step(&mut store, 2, available()), [avail[1].as_str()], "{label}");
-        assert_eq!(step(&mut store, 1, reserve(q)), ["T1 INSERT 0 1"], "{label}");
+        assert_eq!(
+            step(&mut store, 1, available()),
+            [avail[0].as_str()],
+            "{label}"
+        );
+        assert_eq!(
+            step(&mut store, 2, available()),
+            [avail[1].as_str()],
+            "{label}"
+        );
+        assert_eq!(
+            step(&mut store, 1, reserve(q)),
+            ["T1 INSERT 0 1"],
+            "{label}"
+        );
         let serializable = iso == SER;
         if s1 {
             assert_eq!(step(&mut store, 1, COMMIT), ["T1 COMMIT"], "{label}");
             // S1: T2's write closes the structure after T1 committed: 40001 at the write.
-            let t2_insert = if serializable { "T2 ERROR 40001" } else { "T2 INSERT 0 1" };
+            let t2_insert = if serializable {
+                "T2 ERROR 40001"
+            } else {
+                "T2 INSERT 0 1"
+            };
             assert_eq!(step(&mut store, 2, reserve(q)), [t2_insert], "{label}");
-            let t2_commit = if serializable { "T2 ROLLBACK" } else { "T2 COMMIT" };
+            let t2_commit = if serializable {
+                "T2 ROLLBACK"
+            } else {
+                "T2 COMMIT"
+            };
             assert_eq!(step(&mut store, 2, COMMIT), [t2_commit], "{label}");
         } else {
             // S2 (the transcript): both inserts succeed; T2 fails at COMMIT.
-            assert_eq!(step(&mut store, 2, reserve(q)), ["T2 INSERT 0 1"], "{label}");
+            assert_eq!(
+                step(&mut store, 2, reserve(q)),
+                ["T2 INSERT 0 1"],
+                "{label}"
+            );
             assert_eq!(step(&mut store, 1, COMMIT), ["T1 COMMIT"], "{label}");
-            let t2_commit = if serializable { "T2 ERROR 40001" } else { "T2 COMMIT" };
+            let t2_commit = if serializable {
+                "T2 ERROR 40001"
+            } else {
+                "T2 COMMIT"
+            };
             assert_eq!(step(&mut store, 2, COMMIT), [t2_commit], "{label}");
         }
         let reserved = if serializable { q } else { 2 * q };
         assert_eq!(store.committed_reservations(ID1), reserved, "{label}");
         // Available afterwards: -1 / -1 (write skew), or 0 / 2 at SERIALIZABLE.
         let after = step(&mut store, 1, available());
-        assert_eq!(after, [format!("T1 SELECT 1 ({})", s - reserved)], "{label}");
-        assert_eq!(store.committed_rows(), vec![row(s, 0), row(s, 0)], "{label}");
+        assert_eq!(
+            after,
+            [format!("T1 SELECT 1 ({})", s - reserved)],
+            "{label}"
+        );
+        assert_eq!(
+            store.committed_rows(),
+            vec![row(s, 0), row(s, 0)],
+            "{label}"
+        );
     }
 }
 
@@ -835,7 +901,14 @@ fn for_update_nowait_fails_at_once_with_55p03() {
             (1, begin(RC), &["T1 BEGIN"]),
             (2, begin(RC), &["T2 BEGIN"]),
             (1, for_update(), &["T1 SELECT 1 (1,0,0)"]),
-            (2, Statement::Select { level: ID1, lock: Lock::ForUpdateNowait }, &["T2 ERROR 55P03"]),
+            (
+                2,
+                Statement::Select {
+                    level: ID1,
+                    lock: Lock::ForUpdateNowait,
+                },
+                &["T2 ERROR 55P03"],
+            ),
             (2, select(), &["T2 ERROR 25P02"]),
             (2, COMMIT, &["T2 ROLLBACK"]),
             (1, COMMIT, &["T1 COMMIT"]),
@@ -874,15 +947,28 @@ fn advisory_locks_wait_like_row_locks_and_end_with_the_transaction() {
 fn an_error_releases_locks_before_the_client_rolls_back() {
     check(
         "error releases",
-        StoreConfig { check_nonnegative: true },
+        StoreConfig {
+            check_nonnegative: true,
+        },
         1,
         &[
             (1, begin(RC), &["T1 BEGIN"]),
             (2, begin(RC), &["T2 BEGIN"]),
             (1, decrement(1), &["T1 UPDATE 1"]),
-            (2, Statement::Update(Update { stocked: Assign::Add(-1), ..Update::new(LevelId(1)) }), &["T2 UPDATE 1"]),
+            (
+                2,
+                Statement::Update(Update {
+                    stocked: Assign::Add(-1),
+                    ..Update::new(LevelId(1))
+                }),
+                &["T2 UPDATE 1"],
+            ),
             (2, decrement(1), &["T2 waits for T1"]),
-            (1, decrement(1), &["T1 ERROR 23514", "T2 UPDATE 1 (resumed)"]),
+            (
+                1,
+                decrement(1),
+                &["T1 ERROR 23514", "T2 UPDATE 1 (resumed)"],
+            ),
             (2, COMMIT, &["T2 COMMIT"]),
             (1, COMMIT, &["T1 ROLLBACK"]),
         ],

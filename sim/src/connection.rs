@@ -20,6 +20,14 @@ pub trait Connection: Send {
     /// this is the only way an order's time passes, so use it rather than a
     /// runtime's own sleep.
     fn sleep(&mut self, duration: Duration) -> BoxFuture<'_, ()>;
+
+    /// Takes a lock that lives in the application process (like Medusa's
+    /// default in-memory locking provider): it serialises only orders running
+    /// on the same app node. Waits while another order there holds it.
+    fn process_lock(&mut self, key: u64) -> BoxFuture<'_, ()>;
+
+    /// Releases an in-process lock taken with [`Connection::process_lock`].
+    fn process_unlock(&mut self, key: u64);
 }
 
 /// How COMMIT answered.
@@ -92,5 +100,32 @@ impl Session {
 
     pub async fn sleep(&mut self, duration: Duration) {
         self.connection.sleep(duration).await
+    }
+
+    /// `SELECT stocked_quantity - SUM(reservation.quantity)` for `level`.
+    pub async fn available(&mut self, level: LevelId) -> Result<i64, DbError> {
+        match self.execute(Statement::Available { level }).await? {
+            Reply::Value(v) => Ok(v),
+            other => panic!("the available-quantity query answered {other}"),
+        }
+    }
+
+    /// `INSERT INTO reservation (inventory_level_id, quantity)`.
+    pub async fn insert_reservation(&mut self, level: LevelId, quantity: i64) -> Result<(), DbError> {
+        self.execute(Statement::InsertReservation { level, quantity }).await.map(drop)
+    }
+
+    /// `SELECT pg_advisory_xact_lock(key)`: held until the transaction ends.
+    pub async fn advisory_lock(&mut self, key: u32) -> Result<(), DbError> {
+        self.execute(Statement::AdvisoryLock { key }).await.map(drop)
+    }
+
+    /// Takes an in-process lock (see [`Connection::process_lock`]).
+    pub async fn process_lock(&mut self, key: u64) {
+        self.connection.process_lock(key).await
+    }
+
+    pub fn process_unlock(&mut self, key: u64) {
+        self.connection.process_unlock(key)
     }
 }

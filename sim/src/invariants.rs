@@ -7,10 +7,18 @@
 //! - conservation: whenever no transaction is open and every order that
 //!   committed has reported its result, each level's committed stock equals
 //!   initial stock minus units sold. Catches lost updates that do not oversell.
+//! - reservations: at those same quiet points, a level's reservation rows
+//!   hold exactly what reserving orders sold; where `reserved_quantity` is
+//!   maintained it equals its initial value plus those rows; and reserved
+//!   never exceeds stocked.
 //! - termination: every order ends within the run's budgets.
+//!
+//! A sale decrements stock or reserves it, as its strategy's [`Effect`] says;
+//! either way a level never sells more than it had available at the start.
 
 use crate::execution::Outcome;
 use crate::scenario::{Order, Scenario};
+use crate::strategies::{Effect, Strategy};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use stockrace_model::{Event, Progress, Reply, Statement, Store};
@@ -20,6 +28,7 @@ use stockrace_model::{Event, Progress, Reply, Statement, Store};
 pub enum Invariant {
     NoOversell,
     Conservation,
+    Reservations,
     Termination,
 }
 
@@ -34,6 +43,7 @@ impl Invariant {
         match self {
             Invariant::NoOversell => "no-oversell",
             Invariant::Conservation => "conservation",
+            Invariant::Reservations => "reservations",
             Invariant::Termination => "termination",
         }
     }
@@ -80,26 +90,25 @@ impl Verdict {
 /// What the checks need to know about a scenario; built once per simulation.
 #[derive(Clone, Debug)]
 pub(crate) struct Expectations {
-    initial: Vec<i64>,
+    initial_stocked: Vec<i64>,
+    initial_reserved: Vec<i64>,
     backorder: Vec<bool>,
     /// (level index, quantity) per order.
     lines: Vec<Vec<(usize, i64)>>,
+    effects: Vec<Effect>,
 }
 
 impl Expectations {
-    pub fn new(scenario: &Scenario, orders: &[Order]) -> Expectations {
+    pub fn new(scenario: &Scenario, orders: &[Order], strategies: &[Strategy]) -> Expectations {
         Expectations {
-            initial: scenario.levels.iter().map(|l| l.stocked).collect(),
+            initial_stocked: scenario.levels.iter().map(|l| l.stocked).collect(),
+            initial_reserved: scenario.levels.iter().map(|l| l.reserved).collect(),
             backorder: scenario.levels.iter().map(|l| l.backorder).collect(),
             lines: orders
                 .iter()
-                .map(|o| {
-                    o.lines
-                        .iter()
-                        .map(|l| (l.level.index(), l.quantity))
-                        .collect()
-                })
+                .map(|o| o.lines.iter().map(|l| (l.level.index(), l.quantity)).collect())
                 .collect(),
+            effects: strategies.iter().map(Strategy::effect).collect(),
         }
     }
 }
@@ -107,7 +116,10 @@ impl Expectations {
 /// Watches one run.
 pub(crate) struct Monitor<'a> {
     expect: &'a Expectations,
-    sold: Vec<i64>,
+    /// Units sold by decrementing, per level.
+    decremented: Vec<i64>,
+    /// Units sold by reserving, per level.
+    reserved: Vec<i64>,
     /// Orders that committed something and have not reported their result yet.
     unreported: Vec<bool>,
     unreported_count: usize,
@@ -118,7 +130,8 @@ impl<'a> Monitor<'a> {
     pub fn new(expect: &'a Expectations) -> Monitor<'a> {
         Monitor {
             expect,
-            sold: vec![0; expect.initial.len()],
+            decremented: vec![0; expect.initial_stocked.len()],
+            reserved: vec![0; expect.initial_stocked.len()],
             unreported: vec![false; expect.lines.len()],
             unreported_count: 0,
             first: None,
@@ -171,39 +184,64 @@ impl<'a> Monitor<'a> {
             self.unreported_count -= 1;
         }
         if *outcome == Outcome::Sold {
+            let effect = self.expect.effects[order];
             for i in 0..self.expect.lines[order].len() {
                 let (level, quantity) = self.expect.lines[order][i];
-                self.sold[level] += quantity;
-                if !self.expect.backorder[level] && self.sold[level] > self.expect.initial[level] {
-                    let (sold, initial) = (self.sold[level], self.expect.initial[level]);
+                match effect {
+                    Effect::Decrements => self.decremented[level] += quantity,
+                    Effect::Reserves => self.reserved[level] += quantity,
+                }
+                let sold = self.decremented[level] + self.reserved[level];
+                let available = self.expect.initial_stocked[level] - self.expect.initial_reserved[level];
+                if !self.expect.backorder[level] && sold > available {
                     self.violate(Invariant::NoOversell, step, || {
-                        format!(
-                            "{sold} units of id={} sold, but it started with {initial}",
-                            level + 1
-                        )
+                        format!("{sold} units of id={} sold, but it had {available} available at the start", level + 1)
                     });
                 }
             }
         }
         if store.open_transactions() == 0 && self.unreported_count == 0 {
-            self.check_conservation(step, store);
+            self.check_quiet_point(step, store);
         }
     }
 
-    fn check_conservation(&mut self, step: usize, store: &Store) {
+    /// No transaction is open and every commit has been reported: the store
+    /// must show exactly the sales.
+    fn check_quiet_point(&mut self, step: usize, store: &Store) {
         for level in store.levels() {
             let i = level.index();
-            let stocked = store.row(level).committed.stocked;
-            let expected = self.expect.initial[i] - self.sold[i];
-            if stocked != expected {
-                let (initial, sold) = (self.expect.initial[i], self.sold[i]);
+            let id = level.sql_id();
+            let row = store.row(level).committed;
+            let expected = self.expect.initial_stocked[i] - self.decremented[i];
+            if row.stocked != expected {
+                let (initial, sold) = (self.expect.initial_stocked[i], self.decremented[i]);
+                let why = if row.stocked > expected { "an update was lost" } else { "stock vanished" };
                 self.violate(Invariant::Conservation, step, || {
-                    format!(
-                        "stocked_quantity of id={} is {stocked}, but {initial} at start - {sold} sold = {expected}: {}",
-                        level.sql_id(),
-                        if stocked > expected { "an update was lost" } else { "stock vanished" }
-                    )
+                    format!("stocked_quantity of id={id} is {}, but {initial} at start - {sold} sold = {expected}: {why}", row.stocked)
                 });
+                return;
+            }
+            let rows = store.committed_reservations(level);
+            let initial_reserved = self.expect.initial_reserved[i];
+            let detail = if rows != self.reserved[i] {
+                Some(format!("reservation rows of id={id} hold {rows} units, but orders reserved {}", self.reserved[i]))
+            } else if row.reserved != initial_reserved && row.reserved != initial_reserved + rows {
+                Some(format!(
+                    "reserved_quantity of id={id} is {}, but {initial_reserved} at start + {rows} in reservation rows = {}: an update was lost",
+                    row.reserved,
+                    initial_reserved + rows
+                ))
+            } else if initial_reserved + rows > row.stocked {
+                Some(format!(
+                    "id={id} has {} units reserved but only {} stocked",
+                    initial_reserved + rows,
+                    row.stocked
+                ))
+            } else {
+                None
+            };
+            if let Some(detail) = detail {
+                self.violate(Invariant::Reservations, step, || detail);
                 return;
             }
         }

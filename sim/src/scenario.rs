@@ -17,6 +17,46 @@ pub struct Scenario {
     /// Schema option `CHECK (stocked_quantity >= 0)`.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub check_nonnegative: bool,
+    /// App processes (madsim nodes) the orders run on. An in-process lock
+    /// only serialises orders on the same node.
+    #[serde(default = "one")]
+    pub nodes: u32,
+    /// PostgreSQL's deadlock_timeout: how long a waiter waits before it
+    /// checks for a deadlock (virtual milliseconds).
+    #[serde(default = "default_deadlock_timeout_ms")]
+    pub deadlock_timeout_ms: u64,
+}
+
+fn one() -> u32 {
+    1
+}
+
+fn default_deadlock_timeout_ms() -> u64 {
+    1000
+}
+
+/// The order in which a multi-line order takes its row locks.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum LockOrder {
+    /// As the lines are listed (what most code does; opposite lists deadlock).
+    #[default]
+    Listed,
+    /// By inventory level id (no lock cycles between such orders).
+    Sorted,
+}
+
+impl LockOrder {
+    pub fn name(self) -> &'static str {
+        match self {
+            LockOrder::Listed => "listed",
+            LockOrder::Sorted => "sorted",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<LockOrder> {
+        [LockOrder::Listed, LockOrder::Sorted].into_iter().find(|o| o.name() == name)
+    }
 }
 
 /// One item at one location.
@@ -41,6 +81,15 @@ pub struct OrderSpec {
     #[serde(default)]
     pub isolation: Isolation,
     pub lines: Vec<LineSpec>,
+    /// App node (from 0); default: orders spread round-robin.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub node: Option<u32>,
+    #[serde(default)]
+    pub lock_order: LockOrder,
+    /// PostgreSQL's lock_timeout for this order's connection (virtual ms):
+    /// a statement waiting longer for a lock fails with 55P03.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lock_timeout_ms: Option<u64>,
 }
 
 /// `quantity` units of inventory level `level` (its SQL id, from 1).
@@ -77,6 +126,88 @@ pub struct Order {
     pub index: u32,
     pub isolation: Isolation,
     pub lines: Vec<Line>,
+    pub lock_order: LockOrder,
+    /// The app node the order runs on.
+    pub node: u32,
+}
+
+impl Order {
+    /// The lines in the order their rows should be locked.
+    pub fn lines_to_lock(&self) -> Vec<Line> {
+        let mut lines = self.lines.clone();
+        if self.lock_order == LockOrder::Sorted {
+            lines.sort_by_key(|l| l.level);
+        }
+        lines
+    }
+}
+
+/// The common scenario shape the command line describes: `orders` orders,
+/// each buying `quantity` of every one of `items` items (one location each,
+/// `stock` units). With more than one item, every second order lists them in
+/// reverse, so that listed-order locking can deadlock.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Shape {
+    pub strategy: String,
+    pub orders: usize,
+    pub items: usize,
+    pub stock: i64,
+    pub quantity: i64,
+    pub isolation: Isolation,
+    pub nodes: u32,
+    pub lock_order: LockOrder,
+}
+
+impl Shape {
+    /// 2 orders of 1 unit against stock 1, one item, one node, READ COMMITTED.
+    pub fn new(strategy: &str) -> Shape {
+        Shape {
+            strategy: strategy.to_string(),
+            orders: 2,
+            items: 1,
+            stock: 1,
+            quantity: 1,
+            isolation: Isolation::ReadCommitted,
+            nodes: 1,
+            lock_order: LockOrder::Listed,
+        }
+    }
+
+    pub fn scenario(&self) -> Scenario {
+        let items = self.items as u32;
+        Scenario {
+            levels: (1..=items)
+                .map(|i| Level {
+                    item: format!("item-{i}"),
+                    location: "location-1".into(),
+                    stocked: self.stock,
+                    reserved: 0,
+                    backorder: false,
+                })
+                .collect(),
+            orders: (0..self.orders)
+                .map(|o| {
+                    let mut lines: Vec<LineSpec> =
+                        (1..=items).map(|level| LineSpec { level, quantity: self.quantity }).collect();
+                    if o % 2 == 1 {
+                        lines.reverse();
+                    }
+                    OrderSpec {
+                        strategy: self.strategy.clone(),
+                        isolation: self.isolation,
+                        lines,
+                        node: None,
+                        lock_order: self.lock_order,
+                        lock_timeout_ms: None,
+                    }
+                })
+                .collect(),
+            budget: Budget::default(),
+            check_nonnegative: false,
+            nodes: self.nodes,
+            deadlock_timeout_ms: default_deadlock_timeout_ms(),
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -113,24 +244,14 @@ impl Scenario {
         quantity: i64,
         isolation: Isolation,
     ) -> Scenario {
-        Scenario {
-            levels: vec![Level {
-                item: "item-1".into(),
-                location: "location-1".into(),
-                stocked: stock,
-                reserved: 0,
-                backorder: false,
-            }],
-            orders: (0..orders)
-                .map(|_| OrderSpec {
-                    strategy: strategy.to_string(),
-                    isolation,
-                    lines: vec![LineSpec { level: 1, quantity }],
-                })
-                .collect(),
-            budget: Budget::default(),
-            check_nonnegative: false,
+        Shape {
+            orders,
+            stock,
+            quantity,
+            isolation,
+            ..Shape::new(strategy)
         }
+        .scenario()
     }
 
     /// Checks every number and reference; `known_strategy` says whether a
@@ -204,6 +325,17 @@ impl Scenario {
                 }
             }
         }
+        if self.nodes == 0 {
+            return error("nodes".into(), "a scenario needs at least one app node".into());
+        }
+        for (o, order) in self.orders.iter().enumerate() {
+            if let Some(node) = order.node.filter(|n| *n >= self.nodes) {
+                return error(format!("orders[{o}].node"), format!("node {node} does not exist (nodes run from 0 to {})", self.nodes - 1));
+            }
+        }
+        if self.deadlock_timeout_ms == 0 {
+            return error("deadlock_timeout_ms".into(), "must be at least 1".into());
+        }
         if self.budget.max_steps == 0 {
             return error("budget.max_steps".into(), "must be at least 1".into());
         }
@@ -239,6 +371,8 @@ impl Scenario {
             .map(|(i, spec)| Order {
                 index: i as u32,
                 isolation: spec.isolation,
+                lock_order: spec.lock_order,
+                node: spec.node.unwrap_or(i as u32 % self.nodes.max(1)),
                 lines: spec
                     .lines
                     .iter()

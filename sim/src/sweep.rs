@@ -5,6 +5,7 @@ use crate::invariants::Invariant;
 use crate::runtime::Simulation;
 use std::collections::BTreeMap;
 use std::ops::Range;
+use stockrace_model::SqlState;
 
 #[derive(Clone, Debug)]
 pub struct SweepReport {
@@ -18,6 +19,12 @@ pub struct SweepReport {
     pub first_failure: Option<Execution>,
     /// A strategy panicked: (seed, order index, message). The sweep stops there.
     pub panic: Option<(u64, usize, String)>,
+    /// Statements that failed with 40001 (serialization failure), over all runs.
+    pub serialization_failures: u64,
+    /// Statements that failed with 40P01 (deadlock detected), over all runs.
+    pub deadlocks: u64,
+    /// Transactions begun again by orders, over all runs.
+    pub retries: u64,
 }
 
 /// Runs every seed in `seeds` (or up to the first violation when
@@ -35,9 +42,15 @@ pub fn sweep(
         by_invariant: BTreeMap::new(),
         first_failure: None,
         panic: None,
+        serialization_failures: 0,
+        deadlocks: 0,
+        retries: 0,
     };
     simulation.run_seeds(seeds, |execution| {
         report.runs += 1;
+        report.serialization_failures += execution.errors_with(SqlState::SerializationFailure) as u64;
+        report.deadlocks += execution.errors_with(SqlState::DeadlockDetected) as u64;
+        report.retries += execution.retries().iter().map(|&r| u64::from(r)).sum::<u64>();
         if let Some((order, message)) = execution.panic() {
             let seed = execution.seed.expect("seeded");
             report.panic = Some((seed, order, message.to_string()));

@@ -4,6 +4,7 @@
 use crate::execution::Execution;
 use crate::invariants::Verdict;
 use std::fmt::Write;
+use crate::runtime::ProcessLockEvent;
 use stockrace_model::{Event, Progress, SessionId};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -26,6 +27,13 @@ pub enum TraceEvent {
         time_ms: u64,
         order: u32,
     },
+    /// An in-process lock (one app node's) was taken, waited for or released.
+    ProcessLock {
+        time_ms: u64,
+        order: u32,
+        key: u64,
+        event: ProcessLockEvent,
+    },
 }
 
 impl TraceEvent {
@@ -34,7 +42,8 @@ impl TraceEvent {
             TraceEvent::Statement { time_ms, .. }
             | TraceEvent::Sleep { time_ms, .. }
             | TraceEvent::Wake { time_ms, .. }
-            | TraceEvent::Finished { time_ms, .. } => time_ms,
+            | TraceEvent::Finished { time_ms, .. }
+            | TraceEvent::ProcessLock { time_ms, .. } => time_ms,
         }
     }
 
@@ -43,7 +52,8 @@ impl TraceEvent {
             TraceEvent::Statement { event, .. } => event.session,
             TraceEvent::Sleep { order, .. }
             | TraceEvent::Wake { order, .. }
-            | TraceEvent::Finished { order, .. } => SessionId(order),
+            | TraceEvent::Finished { order, .. }
+            | TraceEvent::ProcessLock { order, .. } => SessionId(order),
         }
     }
 }
@@ -54,6 +64,15 @@ pub fn result_text(event: &Event) -> String {
         Progress::Done(Ok(reply)) => reply.to_string(),
         Progress::Done(Err(error)) => format!("ERROR {}", error.state),
         Progress::Waiting { on } => format!("waits for {on}"),
+    }
+}
+
+/// What an in-process lock event says on its trace line.
+pub fn process_lock_text(key: u64, event: ProcessLockEvent) -> String {
+    match event {
+        ProcessLockEvent::Acquired => format!("takes in-process lock {key}"),
+        ProcessLockEvent::Waits { holder } => format!("waits for in-process lock {key} (held by T{})", holder + 1),
+        ProcessLockEvent::Released => format!("releases in-process lock {key}"),
     }
 }
 
@@ -77,6 +96,9 @@ pub(crate) fn render(execution: &Execution) -> String {
                 String::new(),
             ),
             TraceEvent::Wake { .. } => ("wakes".to_string(), String::new(), String::new()),
+            TraceEvent::ProcessLock { key, event, .. } => {
+                (process_lock_text(*key, *event), String::new(), String::new())
+            }
             TraceEvent::Finished { order, .. } => (
                 format!("finished: {}", execution.outcomes[*order as usize]),
                 String::new(),

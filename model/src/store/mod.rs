@@ -95,7 +95,10 @@ struct RowState {
 
 impl RowState {
     fn newest_committed(&self) -> (u64, Row) {
-        *self.history.last().expect("a row always has a committed version")
+        *self
+            .history
+            .last()
+            .expect("a row always has a committed version")
     }
 
     fn visible_at(&self, snapshot: u64) -> Row {
@@ -300,14 +303,32 @@ impl Store {
         (0..self.rows.len() as u32).map(LevelId)
     }
 
-    fn run(&mut self, session: SessionId, statement: Statement, since: u64, resumed: bool, out: &mut Vec<Event>) {
+    fn run(
+        &mut self,
+        session: SessionId,
+        statement: Statement,
+        since: u64,
+        resumed: bool,
+        out: &mut Vec<Event>,
+    ) {
         let ending = matches!(statement, Statement::Commit | Statement::Rollback);
-        let last_level = self.sessions[session.index()].txn.as_ref().and_then(|t| t.last_level);
+        let last_level = self.sessions[session.index()]
+            .txn
+            .as_ref()
+            .and_then(|t| t.last_level);
         let progress = self.step(session, statement);
         if let Progress::Waiting { on } = progress {
-            self.sessions[session.index()].parked = Some(Parked { statement, on, since });
+            self.sessions[session.index()].parked = Some(Parked {
+                statement,
+                on,
+                since,
+            });
         }
-        let level = if ending { last_level } else { statement.level() };
+        let level = if ending {
+            last_level
+        } else {
+            statement.level()
+        };
         out.push(Event {
             session,
             statement,
@@ -398,7 +419,10 @@ impl Store {
     /// aborts at once (writes discarded, locks released) and stays open,
     /// failed, until the client ends it.
     fn abort_statement(&mut self, session: SessionId) {
-        let txn = self.sessions[session.index()].txn.as_mut().expect("a transaction");
+        let txn = self.sessions[session.index()]
+            .txn
+            .as_mut()
+            .expect("a transaction");
         if txn.implicit {
             self.end(session, false);
             return;
@@ -456,18 +480,29 @@ impl Store {
                     creator: session,
                     committed: None,
                 });
-                self.sessions[session.index()].txn.as_mut().expect("open").inserted = true;
+                self.sessions[session.index()]
+                    .txn
+                    .as_mut()
+                    .expect("open")
+                    .inserted = true;
                 self.ssi_write(sxact, Target::Reservations(level));
                 Progress::Done(Ok(Reply::Insert))
             }
-            Statement::Select { level, lock: Lock::None } => {
+            Statement::Select {
+                level,
+                lock: Lock::None,
+            } => {
                 self.ssi_read(sxact, Target::Row(level));
-                Progress::Done(Ok(Reply::Select(Some(self.visible(session, level, snapshot)))))
+                Progress::Done(Ok(Reply::Select(Some(
+                    self.visible(session, level, snapshot),
+                ))))
             }
             Statement::Select { .. } | Statement::Update(_) => {
                 self.lock_row(session, statement, isolation, snapshot, sxact)
             }
-            Statement::Begin(_) | Statement::Commit | Statement::Rollback => unreachable!("handled by step"),
+            Statement::Begin(_) | Statement::Commit | Statement::Rollback => {
+                unreachable!("handled by step")
+            }
         };
         // SSI: the pivot of a dangerous structure cannot go on.
         match (sxact, progress) {
@@ -505,7 +540,10 @@ impl Store {
                 // The WHERE clause is evaluated on the version the snapshot
                 // sees; a row that does not match is skipped without waiting.
                 if !u.guard.matches(&visible) {
-                    return Progress::Done(Ok(Reply::Update { count: 0, row: None }));
+                    return Progress::Done(Ok(Reply::Update {
+                        count: 0,
+                        row: None,
+                    }));
                 }
                 Some(u)
             }
@@ -514,7 +552,12 @@ impl Store {
         let row = &self.rows[level.index()];
         let own = row.holder == Some(session);
         if let Some(holder) = row.holder.filter(|h| *h != session) {
-            if statement == (Statement::Select { level, lock: Lock::ForUpdateNowait }) {
+            if statement
+                == (Statement::Select {
+                    level,
+                    lock: Lock::ForUpdateNowait,
+                })
+            {
                 return Progress::Done(Err(DbError::NOWAIT));
             }
             return Progress::Waiting { on: holder };
@@ -532,7 +575,10 @@ impl Store {
                 // EvalPlanQual: re-check the WHERE clause on the newest version.
                 if let Some(u) = update {
                     if !u.guard.matches(&newest) {
-                        return Progress::Done(Ok(Reply::Update { count: 0, row: None }));
+                        return Progress::Done(Ok(Reply::Update {
+                            count: 0,
+                            row: None,
+                        }));
                     }
                 }
             }
@@ -548,7 +594,10 @@ impl Store {
                 }
                 self.rows[level.index()].pending = Some(new);
                 self.ssi_write(sxact, Target::Row(level));
-                Reply::Update { count: 1, row: Some(new) }
+                Reply::Update {
+                    count: 1,
+                    row: Some(new),
+                }
             }
         };
         if !own {
@@ -571,7 +620,11 @@ impl Store {
     }
 
     fn held_by(&mut self, session: SessionId) -> &mut Vec<Held> {
-        &mut self.sessions[session.index()].txn.as_mut().expect("open").held
+        &mut self.sessions[session.index()]
+            .txn
+            .as_mut()
+            .expect("open")
+            .held
     }
 
     fn ssi_read(&mut self, sxact: Option<SxactId>, target: Target) {
@@ -602,7 +655,10 @@ impl Store {
 
     /// Ends `session`'s transaction, committing its writes or discarding them.
     fn end(&mut self, session: SessionId, commit: bool) {
-        let txn = self.sessions[session.index()].txn.take().expect("a transaction to end");
+        let txn = self.sessions[session.index()]
+            .txn
+            .take()
+            .expect("a transaction to end");
         self.open_transactions -= 1;
         // Every commit takes a sequence number, so a read-only transaction's
         // end is ordered too (SSI needs it); snapshots see versions up to it.
@@ -642,7 +698,9 @@ impl Store {
                 .iter_mut()
                 .filter(|r| r.creator == session && r.committed.is_none())
                 .for_each(|r| r.committed = Some(seq)),
-            None => self.reservations.retain(|r| r.creator != session || r.committed.is_some()),
+            None => self
+                .reservations
+                .retain(|r| r.creator != session || r.committed.is_some()),
         }
         if !held.is_empty() {
             self.released.push(session);

@@ -62,7 +62,10 @@ impl Ssi {
     }
 
     fn add_edge(&mut self, reader: SxactId, writer: SxactId) {
-        if reader != writer && self.concurrent(reader, writer) && !self.edges.contains(&(reader, writer)) {
+        if reader != writer
+            && self.concurrent(reader, writer)
+            && !self.edges.contains(&(reader, writer))
+        {
             self.edges.push((reader, writer));
         }
     }
@@ -71,7 +74,12 @@ impl Ssi {
         if !self.reads.contains(&(reader, target)) {
             self.reads.push((reader, target));
         }
-        let writers: Vec<SxactId> = self.writes.iter().filter(|w| w.1 == target).map(|w| w.0).collect();
+        let writers: Vec<SxactId> = self
+            .writes
+            .iter()
+            .filter(|w| w.1 == target)
+            .map(|w| w.0)
+            .collect();
         for writer in writers {
             self.add_edge(reader, writer);
         }
@@ -81,7 +89,12 @@ impl Ssi {
         if !self.writes.contains(&(writer, target)) {
             self.writes.push((writer, target));
         }
-        let readers: Vec<SxactId> = self.reads.iter().filter(|r| r.1 == target).map(|r| r.0).collect();
+        let readers: Vec<SxactId> = self
+            .reads
+            .iter()
+            .filter(|r| r.1 == target)
+            .map(|r| r.0)
+            .collect();
         for reader in readers {
             self.add_edge(reader, writer);
         }

@@ -1,7 +1,7 @@
-//! The simulator's [`Connection`]: every statement and every sleep is handed
-//! to the scheduler and the order waits until the scheduler answers.
+//! The simulator's [`Connection`]: every statement, sleep and in-process lock
+//! goes through the scheduler, and the order waits until it answers.
 
-use super::shared::{SharedRef, SleepFuture, StatementFuture};
+use super::shared::{lock, Ask, Request, SharedRef};
 use crate::connection::{BoxFuture, Connection};
 use std::time::Duration;
 use stockrace_model::{DbError, Reply, Statement};
@@ -11,22 +11,39 @@ pub(crate) struct SimConnection {
     pub order: usize,
 }
 
-impl Connection for SimConnection {
-    fn execute(&mut self, statement: Statement) -> BoxFuture<'_, Result<Reply, DbError>> {
-        Box::pin(StatementFuture {
+impl SimConnection {
+    fn ask(&self, request: Request) -> Ask<'_> {
+        Ask {
             shared: &self.shared,
             order: self.order,
-            statement: Some(statement),
-        })
+            request: Some(request),
+        }
+    }
+}
+
+impl Connection for SimConnection {
+    fn execute(&mut self, statement: Statement) -> BoxFuture<'_, Result<Reply, DbError>> {
+        let ask = self.ask(Request::Statement(statement));
+        Box::pin(async move { ask.await.expect("a statement is answered with its result") })
     }
 
     fn sleep(&mut self, duration: Duration) -> BoxFuture<'_, ()> {
         // madsim timers have 1 ms resolution; round up so a sleep always passes time.
-        let ms = duration.as_millis().max(1).min(u64::MAX as u128) as u64;
-        Box::pin(SleepFuture {
-            shared: &self.shared,
-            order: self.order,
-            duration_ms: Some(ms),
+        let ms = duration.as_millis().clamp(1, u64::MAX as u128) as u64;
+        let ask = self.ask(Request::Sleep { ms });
+        Box::pin(async move {
+            ask.await;
         })
+    }
+
+    fn process_lock(&mut self, key: u64) -> BoxFuture<'_, ()> {
+        let ask = self.ask(Request::ProcessLock { key });
+        Box::pin(async move {
+            ask.await;
+        })
+    }
+
+    fn process_unlock(&mut self, key: u64) {
+        lock(&self.shared).process_unlock(self.order, key);
     }
 }

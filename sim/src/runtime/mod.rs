@@ -19,12 +19,13 @@ use crate::strategies::{Sale, Strategies, Strategy};
 use crate::trace::TraceEvent;
 use connection::SimConnection;
 use futures::FutureExt;
-use shared::{lock, Phase, Quiescent, Shared, SharedRef};
+use shared::{lock, News, Phase, Quiescent, Shared, SharedRef, WaitTimers};
+pub use shared::ProcessLockEvent;
 use std::ops::Range;
 use std::panic::AssertUnwindSafe;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use stockrace_model::{Event, Progress, Row, SessionId, Statement, Store, StoreConfig};
+use stockrace_model::{DbError, Event, Progress, Row, SessionId, Statement, Store, StoreConfig};
 
 /// A validated scenario with its strategies resolved, ready to run many times.
 #[derive(Clone, Debug)]
@@ -34,6 +35,7 @@ pub struct Simulation {
     strategies: Vec<Strategy>,
     initial: Vec<Row>,
     expectations: Expectations,
+    lock_timeouts: Vec<Option<u64>>,
 }
 
 #[derive(Clone, Copy)]
@@ -46,14 +48,15 @@ impl Simulation {
     /// Validates `scenario` and resolves each order's strategy in `registry`.
     pub fn new(scenario: Scenario, registry: &Strategies) -> Result<Simulation, ScenarioError> {
         scenario.validate(|name| registry.get(name).is_some())?;
-        let strategies = scenario
+        let strategies: Vec<Strategy> = scenario
             .orders
             .iter()
             .map(|o| registry.get(&o.strategy).expect("validated").clone())
             .collect();
         let orders = scenario.orders();
         Ok(Simulation {
-            expectations: Expectations::new(&scenario, &orders),
+            expectations: Expectations::new(&scenario, &orders, &strategies),
+            lock_timeouts: scenario.orders.iter().map(|o| o.lock_timeout_ms).collect(),
             orders,
             initial: scenario.initial_rows(),
             strategies,
@@ -107,10 +110,8 @@ impl Simulation {
     /// the run must stop.
     async fn drive(&self, chooser: &mut dyn Chooser, seed: Option<u64>) -> Execution {
         let n = self.orders.len();
-        let shared = Arc::new(Mutex::new(Shared::new(n)));
-        let tasks: Vec<_> = (0..n)
-            .map(|order| self.spawn_order(order, &shared))
-            .collect();
+        let shared = Arc::new(Mutex::new(Shared::new(self.orders.iter().map(|o| o.node))));
+        let tasks = self.spawn_orders(&shared);
         let budget = self.scenario.budget;
         let mut run = Recorder {
             store: Store::new(
@@ -123,6 +124,8 @@ impl Simulation {
             monitor: Monitor::new(&self.expectations),
             trace: Vec::with_capacity(8 * n + 8),
             events: Vec::new(),
+            deadlock_timeout_ms: self.scenario.deadlock_timeout_ms,
+            lock_timeouts: &self.lock_timeouts,
         };
         let mut schedule = Vec::new();
         let mut options = Vec::with_capacity(n + 1);
@@ -131,46 +134,36 @@ impl Simulation {
         let stopped: Option<String> = loop {
             Quiescent(&shared).await;
             let mut state = lock(&shared);
-
-            // What orders did on their own since the last step: fall asleep or finish.
-            for order in std::mem::take(&mut state.news) {
-                match state.slots[order].phase {
-                    Phase::Sleeping { until_ms } => run.trace.push(TraceEvent::Sleep {
-                        time_ms: state.now_ms,
-                        order: order as u32,
-                        until_ms,
-                    }),
-                    Phase::Finished => {
-                        run.finished(&mut state, order);
-                        finished += 1;
-                    }
-                    _ => {}
-                }
-            }
+            finished += run.take_news(&mut state);
             if finished == n {
                 break None;
             }
             if !state.is_quiescent() {
-                // Closing a finished order's connection released locks and woke other orders.
+                // Closing a finished order's connection woke other orders.
                 continue;
             }
 
             options.clear();
-            let mut next_wake = None::<u64>;
+            let mut next_timer = None::<u64>;
             for (order, slot) in state.slots.iter().enumerate() {
-                match slot.phase {
-                    Phase::Submitted(_) => options.push(Choice::Run(order)),
-                    Phase::Sleeping { until_ms } => {
-                        next_wake = Some(next_wake.map_or(until_ms, |w| w.min(until_ms)))
+                let timer = match slot.phase {
+                    Phase::Submitted(_) => {
+                        options.push(Choice::Run(order));
+                        None
                     }
-                    _ => {}
+                    Phase::Sleeping { until_ms } => Some(until_ms),
+                    Phase::Waiting => slot.timers.next(),
+                    _ => None,
+                };
+                if let Some(t) = timer {
+                    next_timer = Some(next_timer.map_or(t, |n| n.min(t)));
                 }
             }
-            match next_wake {
-                Some(wake) if wake <= budget.max_virtual_ms => options.push(Choice::PassTime),
-                Some(wake) if options.is_empty() => {
+            match next_timer {
+                Some(t) if t <= budget.max_virtual_ms => options.push(Choice::PassTime),
+                Some(t) if options.is_empty() => {
                     break Some(format!(
-                        "the virtual-time budget ({} ms) ran out: the next wake-up is at {wake} ms",
+                        "the virtual-time budget ({} ms) ran out: the next timer is at {t} ms",
                         budget.max_virtual_ms
                     ));
                 }
@@ -180,10 +173,7 @@ impl Simulation {
                 break Some(describe_hang(&state, &run.store));
             }
             if steps >= budget.max_steps {
-                break Some(format!(
-                    "the step budget ({} steps) ran out",
-                    budget.max_steps
-                ));
+                break Some(format!("the step budget ({} steps) ran out", budget.max_steps));
             }
             steps += 1;
             let choice = if options.len() == 1 {
@@ -199,22 +189,13 @@ impl Simulation {
                     run.execute(&mut state, SessionId(order as u32), statement);
                 }
                 Choice::PassTime => {
-                    let wake = next_wake.expect("a sleeper");
-                    let delay = Duration::from_millis(wake - state.now_ms);
+                    let at = next_timer.expect("a timer");
+                    let delay = Duration::from_millis(at - state.now_ms);
                     drop(state);
                     madsim::time::sleep(delay).await;
                     let mut state = lock(&shared);
-                    state.now_ms = wake;
-                    for order in 0..n {
-                        if matches!(state.slots[order].phase, Phase::Sleeping { until_ms } if until_ms <= wake)
-                        {
-                            state.wake(order);
-                            run.trace.push(TraceEvent::Wake {
-                                time_ms: wake,
-                                order: order as u32,
-                            });
-                        }
-                    }
+                    state.now_ms = at;
+                    run.timers_due(&mut state);
                 }
             }
         };
@@ -241,27 +222,42 @@ impl Simulation {
         }
     }
 
-    /// Starts `order`'s strategy as a madsim task that reports how it ended.
-    fn spawn_order(&self, order: usize, shared: &SharedRef) -> madsim::task::JoinHandle<()> {
-        let connection = SimConnection {
-            shared: shared.clone(),
-            order,
+    /// Starts every order's strategy as a madsim task that reports how it
+    /// ended: on the current node, or with several app nodes, on its own.
+    fn spawn_orders(&self, shared: &SharedRef) -> Vec<madsim::task::JoinHandle<()>> {
+        let nodes: Vec<madsim::runtime::NodeHandle> = if self.scenario.nodes > 1 {
+            let handle = madsim::runtime::Handle::current();
+            (0..self.scenario.nodes)
+                .map(|i| handle.create_node().name(format!("app-{i}")).build())
+                .collect()
+        } else {
+            Vec::new()
         };
-        let future = self.strategies[order].start(
-            Session::new(Box::new(connection)),
-            self.orders[order].clone(),
-        );
-        let shared = shared.clone();
-        madsim::task::spawn(async move {
-            let outcome = match AssertUnwindSafe(future).catch_unwind().await {
-                Ok(Ok(Sale::Sold)) => Outcome::Sold,
-                Ok(Ok(Sale::OutOfStock)) => Outcome::OutOfStock,
-                Ok(Ok(Sale::GaveUp)) => Outcome::GaveUp,
-                Ok(Err(error)) => Outcome::Failed(error),
-                Err(panic) => Outcome::Panicked(panic_message(&panic)),
-            };
-            lock(&shared).finish(order, outcome);
-        })
+        (0..self.orders.len())
+            .map(|order| {
+                let connection = SimConnection {
+                    shared: shared.clone(),
+                    order,
+                };
+                let future =
+                    self.strategies[order].start(Session::new(Box::new(connection)), self.orders[order].clone());
+                let shared = shared.clone();
+                let task = async move {
+                    let outcome = match AssertUnwindSafe(future).catch_unwind().await {
+                        Ok(Ok(Sale::Sold)) => Outcome::Sold,
+                        Ok(Ok(Sale::OutOfStock)) => Outcome::OutOfStock,
+                        Ok(Ok(Sale::GaveUp)) => Outcome::GaveUp,
+                        Ok(Err(error)) => Outcome::Failed(error),
+                        Err(panic) => Outcome::Panicked(panic_message(&panic)),
+                    };
+                    lock(&shared).finish(order, outcome);
+                };
+                match nodes.get(self.orders[order].node as usize) {
+                    Some(node) => node.spawn(task),
+                    None => madsim::task::spawn(task),
+                }
+            })
+            .collect()
     }
 }
 
@@ -272,24 +268,87 @@ struct Recorder<'a> {
     trace: Vec<TraceEvent>,
     /// Reused buffer for what the store reports.
     events: Vec<Event>,
+    deadlock_timeout_ms: u64,
+    lock_timeouts: &'a [Option<u64>],
 }
 
 impl Recorder<'_> {
-    /// Runs a statement on the store, records what happened, and hands every
-    /// completed statement (this one, or waiters it released) back to its order.
+    /// Runs a statement on the store and records what happened.
     fn execute(&mut self, state: &mut Shared, session: SessionId, statement: Statement) {
         self.store.execute(session, statement, &mut self.events);
+        self.record(state);
+    }
+
+    /// Records what the store reported, hands every completed statement back
+    /// to its order, and starts the timers of statements that began waiting.
+    fn record(&mut self, state: &mut Shared) {
+        let now = state.now_ms;
         for event in self.events.drain(..) {
-            self.trace.push(TraceEvent::Statement {
-                time_ms: state.now_ms,
-                event,
-            });
-            self.monitor
-                .on_statement(self.trace.len(), &event, &self.store);
-            if let Progress::Done(result) = event.progress {
-                state.deliver(event.session.index(), result);
+            self.trace.push(TraceEvent::Statement { time_ms: now, event });
+            self.monitor.on_statement(self.trace.len(), &event, &self.store);
+            let order = event.session.index();
+            match event.progress {
+                Progress::Done(result) => state.deliver(order, result),
+                Progress::Waiting { .. } => {
+                    state.slots[order].timers = WaitTimers {
+                        deadlock_check_ms: Some(now + self.deadlock_timeout_ms),
+                        lock_timeout_ms: self.lock_timeouts[order].map(|t| now + t),
+                    };
+                }
             }
         }
+    }
+
+    /// Virtual time reached `state.now_ms`: wake sleepers, time out lock
+    /// waits, run due deadlock checks, in order-id order.
+    fn timers_due(&mut self, state: &mut Shared) {
+        let now = state.now_ms;
+        for order in 0..state.slots.len() {
+            let session = SessionId(order as u32);
+            match state.slots[order].phase {
+                Phase::Sleeping { until_ms } if until_ms <= now => {
+                    state.wake(order);
+                    self.trace.push(TraceEvent::Wake { time_ms: now, order: order as u32 });
+                }
+                Phase::Waiting => {
+                    let timers = state.slots[order].timers;
+                    if timers.lock_timeout_ms.is_some_and(|t| t <= now) {
+                        self.store.cancel_wait(session, DbError::LOCK_TIMEOUT, &mut self.events);
+                        self.record(state);
+                    } else if timers.deadlock_check_ms.is_some_and(|t| t <= now) {
+                        // PostgreSQL checks once per wait; a cycle that closes
+                        // later is found by the waiter that closes it.
+                        state.slots[order].timers.deadlock_check_ms = None;
+                        self.store.deadlock_check(session, &mut self.events);
+                        self.record(state);
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+
+    /// Records what orders did on their own; returns how many finished.
+    fn take_news(&mut self, state: &mut Shared) -> usize {
+        let mut finished = 0;
+        for news in std::mem::take(&mut state.news) {
+            let time_ms = state.now_ms;
+            match news {
+                News::Slept(order) => {
+                    if let Phase::Sleeping { until_ms } = state.slots[order].phase {
+                        self.trace.push(TraceEvent::Sleep { time_ms, order: order as u32, until_ms });
+                    }
+                }
+                News::ProcessLock { order, key, event } => {
+                    self.trace.push(TraceEvent::ProcessLock { time_ms, order: order as u32, key, event });
+                }
+                News::Finished(order) => {
+                    self.finished(state, order);
+                    finished += 1;
+                }
+            }
+        }
+        finished
     }
 
     /// An order's strategy returned: close its connection and judge its result.
@@ -304,8 +363,7 @@ impl Recorder<'_> {
             order: order as u32,
         });
         let outcome = state.slots[order].outcome.as_ref().expect("finished");
-        self.monitor
-            .on_finished(self.trace.len(), order, outcome, &self.store);
+        self.monitor.on_finished(self.trace.len(), order, outcome, &self.store);
     }
 }
 
@@ -316,12 +374,14 @@ fn describe_hang(state: &Shared, store: &Store) -> String {
         .iter()
         .enumerate()
         .filter(|(_, s)| s.phase != Phase::Finished)
-        .map(|(i, _)| {
+        .map(|(i, slot)| {
             let session = SessionId(i as u32);
-            if store.is_waiting(session) {
-                format!("{session} waits for a lock")
-            } else {
-                format!("{session} is stuck")
+            match (slot.phase, store.waits_for(session)) {
+                (_, Some(holder)) => format!("{session} waits for a lock {holder} holds"),
+                (Phase::ProcessLockWait { key }, _) => {
+                    format!("{session} waits for in-process lock {key} on app node {}", slot.node)
+                }
+                _ => format!("{session} is stuck"),
             }
         })
         .collect();

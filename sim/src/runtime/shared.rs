@@ -1,6 +1,8 @@
 //! State shared between the scheduler and the order tasks: what each order is
-//! doing, and how many are still running application code.
+//! doing, how many are still running application code, and the in-process
+//! locks of each app node.
 
+use std::collections::{BTreeMap, VecDeque};
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -18,18 +20,60 @@ pub(crate) enum Phase {
     /// Its statement is waiting for a lock inside the store.
     Waiting,
     /// Asleep until the given virtual millisecond.
-    Sleeping {
-        until_ms: u64,
-    },
+    Sleeping { until_ms: u64 },
+    /// Waiting for an in-process lock another order on its node holds.
+    ProcessLockWait { key: u64 },
     Finished,
+}
+
+/// Virtual-time deadlines of a statement waiting for a lock.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct WaitTimers {
+    /// When its deadlock_timeout runs out (cleared once checked).
+    pub deadlock_check_ms: Option<u64>,
+    /// When its lock_timeout runs out.
+    pub lock_timeout_ms: Option<u64>,
+}
+
+impl WaitTimers {
+    pub fn next(&self) -> Option<u64> {
+        match (self.deadlock_check_ms, self.lock_timeout_ms) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
 }
 
 pub(crate) struct Slot {
     pub phase: Phase,
+    pub node: u32,
     reply: Option<Result<Reply, DbError>>,
     woken: bool,
     waker: Option<Waker>,
     pub outcome: Option<Outcome>,
+    pub timers: WaitTimers,
+}
+
+/// Something an order did on its own, for the trace.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum News {
+    Slept(usize),
+    Finished(usize),
+    ProcessLock { order: usize, key: u64, event: ProcessLockEvent },
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ProcessLockEvent {
+    Acquired,
+    /// Waits for the order holding it.
+    Waits { holder: u32 },
+    Released,
+}
+
+#[derive(Default)]
+struct ProcessLock {
+    holder: usize,
+    queue: VecDeque<usize>,
 }
 
 pub(crate) struct Shared {
@@ -38,9 +82,10 @@ pub(crate) struct Shared {
     running: usize,
     scheduler: Option<Waker>,
     pub now_ms: u64,
-    /// Orders that finished or fell asleep since the scheduler last looked,
-    /// in the order it happened.
-    pub news: Vec<usize>,
+    /// What orders did since the scheduler last looked, in the order it happened.
+    pub news: Vec<News>,
+    /// In-process locks by (node, key).
+    process_locks: BTreeMap<(u32, u64), ProcessLock>,
 }
 
 pub(crate) type SharedRef = Arc<Mutex<Shared>>;
@@ -52,21 +97,25 @@ pub(crate) fn lock(shared: &Mutex<Shared>) -> MutexGuard<'_, Shared> {
 }
 
 impl Shared {
-    pub fn new(orders: usize) -> Shared {
+    pub fn new(nodes: impl Iterator<Item = u32>) -> Shared {
+        let slots: Vec<Slot> = nodes
+            .map(|node| Slot {
+                phase: Phase::Running,
+                node,
+                reply: None,
+                woken: false,
+                waker: None,
+                outcome: None,
+                timers: WaitTimers::default(),
+            })
+            .collect();
         Shared {
-            slots: (0..orders)
-                .map(|_| Slot {
-                    phase: Phase::Running,
-                    reply: None,
-                    woken: false,
-                    waker: None,
-                    outcome: None,
-                })
-                .collect(),
-            running: orders,
+            running: slots.len(),
+            slots,
             scheduler: None,
             now_ms: 0,
             news: Vec::new(),
+            process_locks: BTreeMap::new(),
         }
     }
 
@@ -98,6 +147,7 @@ impl Shared {
     /// Hands a statement's result back to its order, which runs again.
     pub fn deliver(&mut self, order: usize, result: Result<Reply, DbError>) {
         self.slots[order].reply = Some(result);
+        self.slots[order].timers = WaitTimers::default();
         self.resume(order);
     }
 
@@ -109,7 +159,18 @@ impl Shared {
 
     pub fn finish(&mut self, order: usize, outcome: Outcome) {
         self.slots[order].outcome = Some(outcome);
-        self.news.push(order);
+        // An in-process lock does not outlive the code holding it.
+        let node = self.slots[order].node;
+        let held: Vec<u64> = self
+            .process_locks
+            .iter()
+            .filter(|((n, _), l)| *n == node && l.holder == order)
+            .map(|((_, key), _)| *key)
+            .collect();
+        for key in held {
+            self.process_unlock(order, key);
+        }
+        self.news.push(News::Finished(order));
         self.park(order, Phase::Finished);
     }
 
@@ -120,6 +181,44 @@ impl Shared {
                 statement
             }
             other => unreachable!("order {order} has no statement to run ({other:?})"),
+        }
+    }
+
+    /// Takes the node-local lock `key` if it is free; otherwise queues for it.
+    fn process_lock(&mut self, order: usize, key: u64) -> bool {
+        let node = self.slots[order].node;
+        match self.process_locks.get_mut(&(node, key)) {
+            None => {
+                self.process_locks.insert((node, key), ProcessLock { holder: order, queue: VecDeque::new() });
+                self.news.push(News::ProcessLock { order, key, event: ProcessLockEvent::Acquired });
+                true
+            }
+            Some(lock) => {
+                lock.queue.push_back(order);
+                let holder = lock.holder as u32;
+                self.news.push(News::ProcessLock { order, key, event: ProcessLockEvent::Waits { holder } });
+                false
+            }
+        }
+    }
+
+    /// Releases the node-local lock `key`; the first order queued for it gets it.
+    pub fn process_unlock(&mut self, order: usize, key: u64) {
+        let node = self.slots[order].node;
+        let Some(lock) = self.process_locks.get_mut(&(node, key)).filter(|l| l.holder == order) else {
+            return;
+        };
+        self.news.push(News::ProcessLock { order, key, event: ProcessLockEvent::Released });
+        match lock.queue.pop_front() {
+            Some(next) => {
+                lock.holder = next;
+                self.news.push(News::ProcessLock { order: next, key, event: ProcessLockEvent::Acquired });
+                self.slots[next].woken = true;
+                self.resume(next);
+            }
+            None => {
+                self.process_locks.remove(&(node, key));
+            }
         }
     }
 }
@@ -140,60 +239,58 @@ impl Future for Quiescent<'_> {
     }
 }
 
-/// An order's statement: submitted on first poll, ready when the scheduler
-/// delivers the result.
-pub(crate) struct StatementFuture<'a> {
-    pub shared: &'a Mutex<Shared>,
-    pub order: usize,
-    pub statement: Option<Statement>,
+/// What an order asks the scheduler for, handed over on the first poll.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Request {
+    Statement(Statement),
+    Sleep { ms: u64 },
+    ProcessLock { key: u64 },
 }
 
-impl Future for StatementFuture<'_> {
-    type Output = Result<Reply, DbError>;
+/// An order waiting for the scheduler: the request is made on first poll;
+/// the future is ready once the scheduler answered (a statement's result, the
+/// end of a sleep, a granted lock).
+pub(crate) struct Ask<'a> {
+    pub shared: &'a Mutex<Shared>,
+    pub order: usize,
+    pub request: Option<Request>,
+}
+
+impl Future for Ask<'_> {
+    type Output = Option<Result<Reply, DbError>>;
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let order = self.order;
-        let statement = self.statement.take();
+        let request = self.request.take();
         let mut shared = lock(self.shared);
-        if let Some(statement) = statement {
-            shared.slots[order].waker = Some(cx.waker().clone());
-            shared.park(order, Phase::Submitted(statement));
-            return Poll::Pending;
-        }
-        match shared.slots[order].reply.take() {
-            Some(result) => Poll::Ready(result),
-            None => {
-                shared.slots[order].waker = Some(cx.waker().clone());
-                Poll::Pending
+        shared.slots[order].waker = Some(cx.waker().clone());
+        match request {
+            Some(Request::Statement(statement)) => {
+                shared.park(order, Phase::Submitted(statement));
+                return Poll::Pending;
             }
+            Some(Request::Sleep { ms }) => {
+                let until_ms = shared.now_ms + ms;
+                shared.slots[order].woken = false;
+                shared.news.push(News::Slept(order));
+                shared.park(order, Phase::Sleeping { until_ms });
+                return Poll::Pending;
+            }
+            Some(Request::ProcessLock { key }) => {
+                shared.slots[order].woken = false;
+                if shared.process_lock(order, key) {
+                    return Poll::Ready(None);
+                }
+                shared.park(order, Phase::ProcessLockWait { key });
+                return Poll::Pending;
+            }
+            None => {}
         }
-    }
-}
-
-/// An order's sleep: ready when the scheduler lets time pass to its end.
-pub(crate) struct SleepFuture<'a> {
-    pub shared: &'a Mutex<Shared>,
-    pub order: usize,
-    pub duration_ms: Option<u64>,
-}
-
-impl Future for SleepFuture<'_> {
-    type Output = ();
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        let order = self.order;
-        let duration_ms = self.duration_ms.take();
-        let mut shared = lock(self.shared);
-        if let Some(ms) = duration_ms {
-            let until_ms = shared.now_ms + ms;
-            shared.slots[order].waker = Some(cx.waker().clone());
-            shared.slots[order].woken = false;
-            shared.news.push(order);
-            shared.park(order, Phase::Sleeping { until_ms });
-            return Poll::Pending;
-        }
-        if std::mem::take(&mut shared.slots[order].woken) {
-            Poll::Ready(())
+        let slot = &mut shared.slots[order];
+        if let Some(result) = slot.reply.take() {
+            Poll::Ready(Some(result))
+        } else if std::mem::take(&mut slot.woken) {
+            Poll::Ready(None)
         } else {
-            shared.slots[order].waker = Some(cx.waker().clone());
             Poll::Pending
         }
     }

@@ -40,11 +40,22 @@ pub type StrategyResult = Result<Sale, DbError>;
 
 type StartFn = dyn Fn(Session, Order) -> BoxFuture<'static, StrategyResult> + Send + Sync;
 
+/// What a sale does to the store, so the invariants know what to expect.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Effect {
+    /// A sale decrements `stocked_quantity` by the quantity.
+    Decrements,
+    /// A sale reserves the quantity: one reservation row per line (and
+    /// possibly `reserved_quantity`), `stocked_quantity` unchanged.
+    Reserves,
+}
+
 /// A named decrement path.
 #[derive(Clone)]
 pub struct Strategy {
     name: Arc<str>,
     start: Arc<StartFn>,
+    effect: Effect,
 }
 
 impl Strategy {
@@ -57,11 +68,23 @@ impl Strategy {
         Strategy {
             name: name.into(),
             start: Arc::new(move |session, order| Box::pin(strategy(session, order))),
+            effect: Effect::Decrements,
         }
+    }
+
+    /// Marks the strategy as one whose sales reserve stock rather than
+    /// decrement it.
+    pub fn reserving(mut self) -> Strategy {
+        self.effect = Effect::Reserves;
+        self
     }
 
     pub fn name(&self) -> &str {
         &self.name
+    }
+
+    pub fn effect(&self) -> Effect {
+        self.effect
     }
 
     /// The future that runs `order` on `session`.
