@@ -205,7 +205,7 @@ fn bad_input_exits_2_with_a_clear_message() {
     let missing = dir.path().join("missing.toml");
 
     let cases: Vec<(Vec<&str>, &str)> = vec![
-        (vec!["sweep", "--strategy", "no-such-path"], "unknown strategy \"no-such-path\"; known: guarded-decrement, optimistic, plain-update, row-lock"),
+        (vec!["sweep", "--strategy", "no-such-path"], "unknown strategy \"no-such-path\"; known: advisory-lock, atomic-decrement, guarded-decrement"),
         (vec!["sweep", "--strategy", "plain-update", "--orders", "0"], "--orders 0: a scenario needs at least one order"),
         (vec!["sweep", "--strategy", "plain-update", "--stock", "-1"], "--stock -1: stock cannot be negative"),
         (vec!["sweep", "--strategy", "plain-update", "--qty", "0"], "--qty 0: each order must buy at least 1 unit"),
@@ -234,4 +234,80 @@ fn bad_input_exits_2_with_a_clear_message() {
         assert!(output.stdout.is_empty(), "nothing on stdout for bad input");
     }
     assert!(!missing.exists(), "nothing written");
+}
+
+#[test]
+fn new_scenario_flags_are_validated() {
+    for (args, expected) in [
+        (
+            vec!["sweep", "--strategy", "row-lock", "--nodes", "0"],
+            "--nodes 0: orders need at least one app node",
+        ),
+        (
+            vec!["sweep", "--strategy", "row-lock", "--items", "0"],
+            "--items 0: orders must buy at least one item",
+        ),
+        (
+            vec!["sweep", "--strategy", "row-lock", "--lock-order", "random"],
+            "--lock-order \"random\": expected listed or sorted",
+        ),
+    ] {
+        let output = stockrace(&args);
+        assert_eq!(
+            output.status.code(),
+            Some(2),
+            "stockrace {}",
+            args.join(" ")
+        );
+        assert!(
+            stderr(&output).contains(expected),
+            "stockrace {}: {}",
+            args.join(" "),
+            stderr(&output)
+        );
+    }
+}
+
+#[test]
+fn sweep_json_counts_serialization_failures_deadlocks_and_retries() {
+    let v = json(&stockrace(&[
+        "sweep",
+        "--strategy",
+        "optimistic",
+        "--orders",
+        "4",
+        "--stock",
+        "5",
+        "--items",
+        "2",
+        "--seeds",
+        "200",
+        "--json",
+    ]));
+    assert_eq!(v["violations"], 0);
+    assert!(
+        v["errors_40p01"].as_u64().unwrap() > 0,
+        "listed-order locking deadlocks: {v}"
+    );
+    assert!(v["retries"].as_u64().unwrap() > 0, "{v}");
+    let v = json(&stockrace(&[
+        "sweep",
+        "--strategy",
+        "plain-update",
+        "--isolation",
+        "repeatable-read",
+        "--orders",
+        "4",
+        "--stock",
+        "2",
+        "--seeds",
+        "200",
+        "--json",
+    ]));
+    assert_eq!(
+        v["violations"], 0,
+        "40001 is a clean rejection, not a violation"
+    );
+    assert!(v["errors_40001"].as_u64().unwrap() > 0, "{v}");
+    assert_eq!(v["errors_40p01"], 0);
 }

@@ -145,7 +145,12 @@ impl Shared {
     }
 
     /// Hands a statement's result back to its order, which runs again.
+    /// The ROLLBACK the scheduler sends when a finished order's connection
+    /// closes has nobody to hand its result to.
     pub fn deliver(&mut self, order: usize, result: Result<Reply, DbError>) {
+        if self.slots[order].phase == Phase::Finished {
+            return;
+        }
         self.slots[order].reply = Some(result);
         self.slots[order].timers = WaitTimers::default();
         self.resume(order);

@@ -8,7 +8,7 @@ use stockrace_model::{Assign, Guard, Update};
 /// statement; UPDATE 0 means out of stock.
 pub async fn guarded_decrement(mut db: Session, order: Order) -> StrategyResult {
     db.begin(order.isolation).await?;
-    for line in &order.lines {
+    for line in order.lines_to_lock() {
         let updated = db
             .update(Update {
                 stocked: Assign::Add(-line.quantity),

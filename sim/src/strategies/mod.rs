@@ -7,15 +7,27 @@
 //! error (a 40001 rejection, say); the harness closes the connection, rolling
 //! back anything left open.
 
+mod advisory_lock;
+mod atomic_decrement;
 mod guarded_decrement;
+mod medusa_adjust;
+mod medusa_update_levels;
 mod optimistic;
 mod plain_update;
+mod reservation;
 mod row_lock;
+mod serializable_retry;
 
+pub use advisory_lock::advisory_lock;
+pub use atomic_decrement::atomic_decrement;
 pub use guarded_decrement::guarded_decrement;
+pub use medusa_adjust::{medusa_adjust, medusa_adjust_locked};
+pub use medusa_update_levels::medusa_update_levels;
 pub use optimistic::optimistic;
 pub use plain_update::plain_update;
+pub use reservation::{reservation, reservation_insert_only};
 pub use row_lock::row_lock;
+pub use serializable_retry::serializable_retry;
 
 use crate::connection::{BoxFuture, CommitTag, Session};
 use crate::scenario::Order;
@@ -23,7 +35,8 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::future::Future;
 use std::sync::Arc;
-use stockrace_model::{Assign, DbError, Lock, Update};
+use std::time::Duration;
+use stockrace_model::{Assign, DbError, Isolation, Lock, SqlState, Update};
 
 /// How an order ended, as the application would tell the customer.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -107,11 +120,19 @@ pub struct Strategies {
 
 impl Strategies {
     /// Names of the built-in strategies, in the order reports list them.
-    pub const BUILTIN: [&'static str; 4] = [
+    pub const BUILTIN: [&'static str; 12] = [
         "plain-update",
         "optimistic",
         "row-lock",
         "guarded-decrement",
+        "atomic-decrement",
+        "serializable-retry",
+        "reservation",
+        "reservation-insert-only",
+        "medusa-update-levels",
+        "medusa-adjust",
+        "medusa-adjust-locked",
+        "advisory-lock",
     ];
 
     pub fn builtin() -> Strategies {
@@ -122,6 +143,14 @@ impl Strategies {
         all.add(Strategy::new("optimistic", optimistic));
         all.add(Strategy::new("row-lock", row_lock));
         all.add(Strategy::new("guarded-decrement", guarded_decrement));
+        all.add(Strategy::new("atomic-decrement", atomic_decrement));
+        all.add(Strategy::new("serializable-retry", serializable_retry));
+        all.add(Strategy::new("reservation", reservation).reserving());
+        all.add(Strategy::new("reservation-insert-only", reservation_insert_only).reserving());
+        all.add(Strategy::new("medusa-update-levels", medusa_update_levels));
+        all.add(Strategy::new("medusa-adjust", medusa_adjust));
+        all.add(Strategy::new("medusa-adjust-locked", medusa_adjust_locked));
+        all.add(Strategy::new("advisory-lock", advisory_lock));
         all
     }
 
@@ -153,15 +182,42 @@ pub(crate) async fn reject_out_of_stock(db: &mut Session) -> StrategyResult {
     Ok(Sale::OutOfStock)
 }
 
-/// In one transaction, for each line: read the level (with `lock`), check
+/// How [`read_write`] reads and checks.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct ReadWrite {
+    pub isolation: Isolation,
+    /// Row lock of the read.
+    pub lock: Lock,
+    /// Reject the order when a level has less than its quantity.
+    pub check_stock: bool,
+    /// Take `pg_advisory_xact_lock(level id)` before reading each level.
+    pub advisory: bool,
+}
+
+impl ReadWrite {
+    pub fn new(isolation: Isolation) -> ReadWrite {
+        ReadWrite {
+            isolation,
+            lock: Lock::None,
+            check_stock: true,
+            advisory: false,
+        }
+    }
+}
+
+/// In one transaction, for each line (in lock order): read the level, check
 /// there is enough, write back `read - q` as an absolute value; then commit.
-/// Without a lock this is the lost-update race; with FOR UPDATE it is safe.
-pub(crate) async fn read_check_write(mut db: Session, order: &Order, lock: Lock) -> StrategyResult {
-    db.begin(order.isolation).await?;
-    for line in &order.lines {
-        let row = db.select_with(line.level, lock).await?;
-        if row.stocked < line.quantity {
-            return reject_out_of_stock(&mut db).await;
+/// Without a lock this is the lost-update race; with FOR UPDATE or an
+/// advisory lock it is safe.
+pub(crate) async fn read_write(db: &mut Session, order: &Order, how: ReadWrite) -> StrategyResult {
+    db.begin(how.isolation).await?;
+    for line in order.lines_to_lock() {
+        if how.advisory {
+            db.advisory_lock(line.level.sql_id()).await?;
+        }
+        let row = db.select_with(line.level, how.lock).await?;
+        if how.check_stock && row.stocked < line.quantity {
+            return reject_out_of_stock(db).await;
         }
         db.update(Update {
             stocked: Assign::Set(row.stocked - line.quantity),
@@ -169,5 +225,32 @@ pub(crate) async fn read_check_write(mut db: Session, order: &Order, lock: Lock)
         })
         .await?;
     }
-    commit_sale(&mut db).await
+    commit_sale(db).await
+}
+
+/// Attempts a retrying strategy makes before it gives up.
+pub const MAX_ATTEMPTS: u32 = 8;
+
+/// One attempt: `Ok(Some(sale))` ends the order; `Ok(None)` asks for another
+/// attempt (an optimistic check failed).
+pub(crate) type Attempt = for<'a> fn(&'a mut Session, &'a Order) -> BoxFuture<'a, Result<Option<Sale>, DbError>>;
+
+/// Runs `attempt` until it decides, retrying (after ROLLBACK and a backoff of
+/// 1, 2, 4 ... ms of virtual time) when it asks to or fails with 40001 or
+/// 40P01; at most [`MAX_ATTEMPTS`] times, then the order gives up.
+pub(crate) async fn retrying(db: &mut Session, order: &Order, attempt: Attempt) -> StrategyResult {
+    for n in 0..MAX_ATTEMPTS {
+        if n > 0 {
+            db.sleep(Duration::from_millis(1 << (n - 1).min(10))).await;
+        }
+        match attempt(db, order).await {
+            Ok(Some(sale)) => return Ok(sale),
+            Ok(None) => db.rollback().await?,
+            Err(e) if matches!(e.state, SqlState::SerializationFailure | SqlState::DeadlockDetected) => {
+                db.rollback().await?
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(Sale::GaveUp)
 }
