@@ -3,8 +3,9 @@
 //! (quiescence), the chooser picks one option, the scheduler carries it out on
 //! the model store, records it, and hands back the result.
 //!
-//! Options are the submitted statements in order-id order, then "let virtual
-//! time pass to the next wake-up" if any order sleeps. Nothing else decides
+//! Options are the orders' requests (a statement, or taking an in-process
+//! lock) in order-id order, then "let virtual time pass to the next timer"
+//! if any order sleeps or waits with a deadline. Nothing else decides
 //! what happens next, so a run is a pure function of (scenario, schedule).
 
 mod connection;
@@ -147,7 +148,7 @@ impl Simulation {
             let mut next_timer = None::<u64>;
             for (order, slot) in state.slots.iter().enumerate() {
                 let timer = match slot.phase {
-                    Phase::Submitted(_) => {
+                    Phase::Submitted(_) | Phase::ProcessLockRequest { .. } => {
                         options.push(Choice::Run(order));
                         None
                     }
@@ -185,8 +186,12 @@ impl Simulation {
             };
             match options[choice] {
                 Choice::Run(order) => {
-                    let statement = state.take_statement(order);
-                    run.execute(&mut state, SessionId(order as u32), statement);
+                    if let Phase::ProcessLockRequest { .. } = state.slots[order].phase {
+                        state.take_process_lock(order);
+                    } else {
+                        let statement = state.take_statement(order);
+                        run.execute(&mut state, SessionId(order as u32), statement);
+                    }
                 }
                 Choice::PassTime => {
                     let at = next_timer.expect("a timer");
@@ -331,7 +336,12 @@ impl Recorder<'_> {
     /// Records what orders did on their own; returns how many finished.
     fn take_news(&mut self, state: &mut Shared) -> usize {
         let mut finished = 0;
-        for news in std::mem::take(&mut state.news) {
+        let mut news = std::mem::take(&mut state.news);
+        // Orders that ran in the same window ran concurrently; the order in
+        // which madsim happened to poll them must not show, so take their
+        // news by order id (each order's own news stays in its order).
+        news.sort_by_key(News::order);
+        for news in news {
             let time_ms = state.now_ms;
             match news {
                 News::Slept(order) => {

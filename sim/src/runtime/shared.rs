@@ -21,6 +21,9 @@ pub(crate) enum Phase {
     Waiting,
     /// Asleep until the given virtual millisecond.
     Sleeping { until_ms: u64 },
+    /// Asks for an in-process lock; taking it is one of the scheduler's
+    /// options, so the chooser, not task polling order, decides who gets it.
+    ProcessLockRequest { key: u64 },
     /// Waiting for an in-process lock another order on its node holds.
     ProcessLockWait { key: u64 },
     Finished,
@@ -60,6 +63,14 @@ pub(crate) enum News {
     Slept(usize),
     Finished(usize),
     ProcessLock { order: usize, key: u64, event: ProcessLockEvent },
+}
+
+impl News {
+    pub fn order(&self) -> usize {
+        match *self {
+            News::Slept(order) | News::Finished(order) | News::ProcessLock { order, .. } => order,
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -189,20 +200,24 @@ impl Shared {
         }
     }
 
-    /// Takes the node-local lock `key` if it is free; otherwise queues for it.
-    fn process_lock(&mut self, order: usize, key: u64) -> bool {
+    /// The scheduler chose `order`'s request for the node-local lock `key`:
+    /// it takes the lock if it is free, or queues for it.
+    pub fn take_process_lock(&mut self, order: usize) {
+        let Phase::ProcessLockRequest { key } = self.slots[order].phase else {
+            unreachable!("order {order} asks for no in-process lock");
+        };
         let node = self.slots[order].node;
         match self.process_locks.get_mut(&(node, key)) {
             None => {
                 self.process_locks.insert((node, key), ProcessLock { holder: order, queue: VecDeque::new() });
                 self.news.push(News::ProcessLock { order, key, event: ProcessLockEvent::Acquired });
-                true
+                self.wake(order);
             }
             Some(lock) => {
                 lock.queue.push_back(order);
                 let holder = lock.holder as u32;
                 self.news.push(News::ProcessLock { order, key, event: ProcessLockEvent::Waits { holder } });
-                false
+                self.slots[order].phase = Phase::ProcessLockWait { key };
             }
         }
     }
@@ -282,10 +297,7 @@ impl Future for Ask<'_> {
             }
             Some(Request::ProcessLock { key }) => {
                 shared.slots[order].woken = false;
-                if shared.process_lock(order, key) {
-                    return Poll::Ready(None);
-                }
-                shared.park(order, Phase::ProcessLockWait { key });
+                shared.park(order, Phase::ProcessLockRequest { key });
                 return Poll::Pending;
             }
             None => {}
