@@ -425,8 +425,8 @@ fn execution_json(execution: &Execution) -> Value {
         "verdict": verdict,
         "trace": trace,
         "outcomes": execution.outcomes.iter().map(|o| o.to_string()).collect::<Vec<_>>(),
-        "final": execution.final_rows.iter().enumerate().map(|(i, r)| json!({
-            "id": i + 1, "stocked": r.stocked, "reserved": r.reserved, "version": r.version
+        "final": execution.final_rows.iter().zip(&execution.final_reservations).enumerate().map(|(i, (r, rows))| json!({
+            "id": i + 1, "stocked": r.stocked, "reserved": r.reserved, "version": r.version, "reservation_rows": rows
         })).collect::<Vec<_>>(),
         "divergence": execution.divergence,
     })

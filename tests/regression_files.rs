@@ -149,3 +149,34 @@ fn a_malformed_file_names_the_file_the_line_and_the_reason() {
         }
     }
 }
+
+/// A fixed path keeps its schedules as `expect = "holds"`: the replay must
+/// hold, and a violation would fail the check.
+#[test]
+fn a_holds_regression_checks_that_the_fix_keeps_holding() {
+    let fixed = Simulation::new(
+        Scenario::single("row-lock", 2, 1, 1, Isolation::ReadCommitted),
+        &Strategies::builtin(),
+    )
+    .unwrap();
+    let execution = fixed.run_seed(3);
+    let regression = Regression::from_execution(&fixed, &execution);
+    assert_eq!(regression.expect, stockrace::Expect::Holds);
+    assert_eq!(regression.invariant, None);
+    assert!(regression
+        .check(&fixed.replay(&regression.schedule, None))
+        .is_ok());
+
+    // The same expectation against the broken path fails the check.
+    let broken = Simulation::new(
+        Scenario::single("plain-update", 2, 1, 1, Isolation::ReadCommitted),
+        &Strategies::builtin(),
+    )
+    .unwrap();
+    let failing = sweep(&broken, 0..50, true).first_failure.unwrap();
+    let why = regression.check(&failing).unwrap_err();
+    assert!(
+        why.contains("expected every invariant to hold, but no-oversell broke"),
+        "{why}"
+    );
+}

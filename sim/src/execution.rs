@@ -54,6 +54,8 @@ pub struct Execution {
     pub outcomes: Vec<Outcome>,
     /// The newest committed version of every row when the run ended.
     pub final_rows: Vec<Row>,
+    /// Units held by committed reservation rows, per level, when the run ended.
+    pub final_reservations: Vec<i64>,
     pub verdict: Verdict,
     /// A replayed schedule that did not fit the run exactly.
     pub divergence: Option<String>,

@@ -129,8 +129,12 @@ pub(crate) fn render(execution: &Execution) -> String {
     let finals: Vec<String> = execution
         .final_rows
         .iter()
+        .zip(&execution.final_reservations)
         .enumerate()
-        .map(|(i, r)| format!("id={} {r}", i + 1))
+        .map(|(i, (r, reservations))| match reservations {
+            0 => format!("id={} {r}", i + 1),
+            n => format!("id={} {r}, reservation rows hold {n}", i + 1),
+        })
         .collect();
     let _ = writeln!(out, "final: {}", finals.join("; "));
     if let Some(note) = &execution.divergence {

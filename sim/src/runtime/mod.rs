@@ -223,6 +223,7 @@ impl Simulation {
             trace: run.trace,
             outcomes,
             final_rows: run.store.committed_rows(),
+            final_reservations: run.store.levels().map(|l| run.store.committed_reservations(l)).collect(),
             divergence: chooser.divergence(),
         }
     }
