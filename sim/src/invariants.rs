@@ -21,7 +21,8 @@ use crate::scenario::{Order, Scenario};
 use crate::strategies::{Effect, Strategy};
 use serde::{Deserialize, Serialize};
 use std::fmt;
-use stockrace_model::{Event, Progress, Reply, Statement, Store};
+use crate::backend::Backend;
+use stockrace_model::{Event, LevelId, Progress, Reply, Statement};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -148,7 +149,7 @@ impl<'a> Monitor<'a> {
         }
     }
 
-    pub fn on_statement(&mut self, step: usize, event: &Event, store: &Store) {
+    pub fn on_statement(&mut self, step: usize, event: &Event, store: &dyn Backend) {
         if let Some(row) = event.row {
             let level = row.level.index();
             if !self.expect.backorder[level] && row.committed.stocked < 0 {
@@ -179,7 +180,7 @@ impl<'a> Monitor<'a> {
         }
     }
 
-    pub fn on_finished(&mut self, step: usize, order: usize, outcome: &Outcome, store: &Store) {
+    pub fn on_finished(&mut self, step: usize, order: usize, outcome: &Outcome, store: &dyn Backend) {
         if std::mem::take(&mut self.unreported[order]) {
             self.unreported_count -= 1;
         }
@@ -207,8 +208,8 @@ impl<'a> Monitor<'a> {
 
     /// No transaction is open and every commit has been reported: the store
     /// must show exactly the sales.
-    fn check_quiet_point(&mut self, step: usize, store: &Store) {
-        for level in store.levels() {
+    fn check_quiet_point(&mut self, step: usize, store: &dyn Backend) {
+        for level in (0..self.expect.initial_stocked.len() as u32).map(LevelId) {
             let i = level.index();
             let id = level.sql_id();
             let row = store.row(level).committed;

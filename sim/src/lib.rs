@@ -25,6 +25,7 @@ macro_rules! with_madsim {
 }
 
 with_madsim! {
+    pub mod backend;
     pub mod builder;
     pub mod chooser;
     pub mod connection;
@@ -37,6 +38,7 @@ with_madsim! {
     pub mod sweep;
     pub mod trace;
 
+    pub use backend::Backend;
     pub use builder::{Builder, Report};
     pub use chooser::{Chooser, RandomChooser, ReplayChooser};
     pub use connection::{BoxFuture, CommitTag, Connection, Session};

@@ -11,6 +11,7 @@
 mod connection;
 mod shared;
 
+use crate::backend::Backend;
 use crate::chooser::{Chooser, RandomChooser, ReplayChooser};
 use crate::connection::Session;
 use crate::execution::{Execution, Outcome};
@@ -26,7 +27,7 @@ use std::ops::Range;
 use std::panic::AssertUnwindSafe;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use stockrace_model::{DbError, Event, Progress, Row, SessionId, Statement, Store, StoreConfig};
+use stockrace_model::{DbError, Event, LevelId, Progress, Row, SessionId, Statement, Store, StoreConfig};
 
 /// A validated scenario with its strategies resolved, ready to run many times.
 #[derive(Clone, Debug)]
@@ -83,11 +84,26 @@ impl Simulation {
     /// and seeds madsim's own task-polling order, which must not (and, the
     /// tests check, does not) change anything the run records.
     pub fn run(&self, chooser: &mut dyn Chooser, seed: Option<u64>) -> Execution {
-        let runtime = madsim::runtime::Runtime::with_seed_and_config(
-            seed.unwrap_or(0),
-            madsim::Config::default(),
-        );
-        runtime.block_on(self.drive(chooser, seed))
+        self.run_on(chooser, seed, self.store())
+    }
+
+    /// One run on a fresh madsim runtime with the statements executed by
+    /// `backend` (a real database, say) instead of the model store.
+    pub fn run_on<B: Backend>(&self, chooser: &mut dyn Chooser, seed: Option<u64>, backend: B) -> Execution {
+        let runtime =
+            madsim::runtime::Runtime::with_seed_and_config(seed.unwrap_or(0), madsim::Config::default());
+        runtime.block_on(self.drive(chooser, seed, backend))
+    }
+
+    /// A fresh model store holding the scenario's rows.
+    fn store(&self) -> Store {
+        Store::new(
+            &self.initial,
+            self.orders.len(),
+            StoreConfig {
+                check_nonnegative: self.scenario.check_nonnegative,
+            },
+        )
     }
 
     /// Runs each seed of `seeds` with seeded random choices, handing each
@@ -99,7 +115,7 @@ impl Simulation {
             madsim::runtime::Runtime::with_seed_and_config(seeds.start, madsim::Config::default());
         runtime.block_on(async {
             for seed in seeds {
-                let execution = self.drive(&mut RandomChooser::new(seed), Some(seed)).await;
+                let execution = self.drive(&mut RandomChooser::new(seed), Some(seed), self.store()).await;
                 if !visit(execution) {
                     break;
                 }
@@ -109,19 +125,13 @@ impl Simulation {
 
     /// Spawns one task per order, then schedules until every order ended or
     /// the run must stop.
-    async fn drive(&self, chooser: &mut dyn Chooser, seed: Option<u64>) -> Execution {
+    async fn drive<B: Backend>(&self, chooser: &mut dyn Chooser, seed: Option<u64>, backend: B) -> Execution {
         let n = self.orders.len();
         let shared = Arc::new(Mutex::new(Shared::new(self.orders.iter().map(|o| o.node))));
         let tasks = self.spawn_orders(&shared);
         let budget = self.scenario.budget;
         let mut run = Recorder {
-            store: Store::new(
-                &self.initial,
-                n,
-                StoreConfig {
-                    check_nonnegative: self.scenario.check_nonnegative,
-                },
-            ),
+            store: backend,
             monitor: Monitor::new(&self.expectations),
             trace: Vec::with_capacity(8 * n + 8),
             events: Vec::new(),
@@ -200,6 +210,7 @@ impl Simulation {
                     madsim::time::sleep(delay).await;
                     let mut state = lock(&shared);
                     state.now_ms = at;
+                    run.store.time_passed(at);
                     run.timers_due(&mut state);
                 }
             }
@@ -223,7 +234,9 @@ impl Simulation {
             trace: run.trace,
             outcomes,
             final_rows: run.store.committed_rows(),
-            final_reservations: run.store.levels().map(|l| run.store.committed_reservations(l)).collect(),
+            final_reservations: (0..self.initial.len() as u32)
+                .map(|l| run.store.committed_reservations(LevelId(l)))
+                .collect(),
             divergence: chooser.divergence(),
         }
     }
@@ -267,9 +280,9 @@ impl Simulation {
     }
 }
 
-/// The store of one run and everything recorded about it.
-struct Recorder<'a> {
-    store: Store,
+/// The backend of one run and everything recorded about it.
+struct Recorder<'a, B> {
+    store: B,
     monitor: Monitor<'a>,
     trace: Vec<TraceEvent>,
     /// Reused buffer for what the store reports.
@@ -278,7 +291,7 @@ struct Recorder<'a> {
     lock_timeouts: &'a [Option<u64>],
 }
 
-impl Recorder<'_> {
+impl<B: Backend> Recorder<'_, B> {
     /// Runs a statement on the store and records what happened.
     fn execute(&mut self, state: &mut Shared, session: SessionId, statement: Statement) {
         self.store.execute(session, statement, &mut self.events);
@@ -379,7 +392,7 @@ impl Recorder<'_> {
 }
 
 /// Why nothing can run: every live order waits on a lock nobody will release.
-fn describe_hang(state: &Shared, store: &Store) -> String {
+fn describe_hang(state: &Shared, store: &dyn Backend) -> String {
     let waiting: Vec<String> = state
         .slots
         .iter()
