@@ -6,6 +6,7 @@ use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use stockrace::regression::{Regression, Saved};
+use stockrace::adapters::postgres::{Pacing, PgServer};
 use stockrace::scenario::{LockOrder, Shape};
 use stockrace::trace::{process_lock_text, result_text, TraceEvent};
 use stockrace::{Execution, Isolation, Scenario, Simulation, Strategies, SweepReport};
@@ -27,6 +28,8 @@ enum Command {
     Sweep(SweepArgs),
     /// Run one seed, or one regression file, and print its trace.
     Replay(ReplayArgs),
+    /// Run each seed's schedule on the model and on a real PostgreSQL, and compare.
+    Diff(DiffArgs),
     /// List the built-in strategies.
     Strategies,
 }
@@ -96,6 +99,27 @@ struct ReplayArgs {
     json: bool,
 }
 
+#[derive(Args)]
+struct DiffArgs {
+    #[command(flatten)]
+    scenario: ScenarioArgs,
+    /// Number of seeds to compare.
+    #[arg(long, default_value_t = 100)]
+    seeds: u64,
+    /// First seed of the range.
+    #[arg(long, default_value_t = 0)]
+    first_seed: u64,
+    /// PostgreSQL connection string (default: the PG* environment variables).
+    #[arg(long)]
+    pg: Option<String>,
+    /// Real milliseconds per virtual millisecond when pacing the server's timeouts.
+    #[arg(long, default_value_t = 0.1)]
+    pacing: f64,
+    /// Print one JSON object instead of text.
+    #[arg(long)]
+    json: bool,
+}
+
 /// Bad input: the message, and exit status 2.
 struct Bad(String);
 
@@ -104,6 +128,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Sweep(args) => sweep(args),
         Command::Replay(args) => replay(args),
+        Command::Diff(args) => diff(args),
         Command::Strategies => {
             for name in Strategies::BUILTIN {
                 println!("{name}");
@@ -353,6 +378,51 @@ fn replay(args: ReplayArgs) -> Result<ExitCode, Bad> {
         }
     }
     Ok(exit_for(!execution.verdict.holds()))
+}
+
+fn diff(args: DiffArgs) -> Result<ExitCode, Bad> {
+    let simulation = args.scenario.simulation()?;
+    if !(args.pacing > 0.0 && args.pacing.is_finite()) {
+        return Err(Bad(format!("--pacing {}: must be a positive number", args.pacing)));
+    }
+    let mut server = PgServer::connect(args.pg.as_deref()).map_err(|e| Bad(e.to_string()))?;
+    server.pacing = Pacing { real_per_virtual: args.pacing };
+    let seeds = args.first_seed..args.first_seed.saturating_add(args.seeds);
+    let report = stockrace::adapters::diff::diff(&simulation, &server, seeds, |_, _| {})
+        .map_err(|e| Bad(e.to_string()))?;
+    if args.json {
+        let first = report.first.as_ref().map(|d| {
+            json!({
+                "seed": d.seed,
+                "what": d.what,
+                "schedule": d.model.schedule,
+                "model": execution_json(&d.model),
+                "postgres": execution_json(&d.database),
+            })
+        });
+        let output = json!({
+            "strategy": simulation.scenario().strategy_label(),
+            "server": server.description,
+            "compared": report.compared,
+            "agreeing": report.agreeing,
+            "first_disagreement": first,
+        });
+        println!("{}", serde_json::to_string_pretty(&output).expect("json"));
+    } else {
+        println!(
+            "diff: {} | {} | PostgreSQL at {}",
+            simulation.scenario().strategy_label(),
+            args.scenario.flags(),
+            server.description
+        );
+        println!("agreement: {} / {} runs", report.agreeing, report.compared);
+        if let Some(d) = &report.first {
+            println!("first disagreement: seed {}: {}", d.seed, d.what);
+            println!("schedule: {:?}\n", d.model.schedule);
+            print!("{}", stockrace::adapters::diff::side_by_side(&d.model, &d.database));
+        }
+    }
+    Ok(exit_for(report.first.is_some()))
 }
 
 fn load_regression(path: &Path) -> Result<(Simulation, Regression), Bad> {

@@ -1,5 +1,10 @@
-//! stockrace-adapters: real backends behind the same [`Connection`] trait the
-//! simulator implements. A PostgreSQL adapter (tokio-postgres) is the next
-//! step; for now this crate re-exports the interface it will implement.
+//! stockrace-adapters: real backends behind the same interfaces the simulator
+//! uses. [`postgres`] runs a simulation's statements on a real PostgreSQL:
+//! the scheduler, the strategies and the schedule stay the same, only the
+//! [`Backend`](stockrace_sim::Backend) changes, so a model run and a
+//! PostgreSQL run of one schedule can be compared event by event ([`diff`]).
+
+pub mod diff;
+pub mod postgres;
 
 pub use stockrace_sim::connection::{BoxFuture, Connection, Session};

@@ -975,3 +975,52 @@ fn an_error_releases_locks_before_the_client_rolls_back() {
         [row(0, 0), row(0, 0)],
     );
 }
+
+/// REPEATABLE READ: the version T2's snapshot sees was replaced by T1, which
+/// committed; T3 now holds a newer, uncommitted version. PostgreSQL fails T2
+/// at once rather than waiting for T3 (found by `stockrace diff`).
+#[test]
+fn repeatable_read_fails_at_once_when_its_version_was_replaced_even_if_the_row_is_locked() {
+    for iso in [RR, SER] {
+        check(
+            &label("rr replaced then locked", iso, 2, 1),
+            StoreConfig::default(),
+            2,
+            &[
+                (2, begin(iso), &["T2 BEGIN"]),
+                (2, select(), &["T2 SELECT 1 (2,0,0)"]),
+                (1, set(1), &["T1 UPDATE 1"]),
+                (3, begin(iso), &["T3 BEGIN"]),
+                (3, set(0), &["T3 UPDATE 1"]),
+                (2, set(1), &["T2 ERROR 40001"]),
+                (3, COMMIT, &["T3 COMMIT"]),
+                (2, COMMIT, &["T2 ROLLBACK"]),
+            ],
+            [row(0, 0), row(2, 0)],
+        );
+    }
+}
+
+/// Advisory locks queue: when the holder ends, the first waiter gets the
+/// lock and the next goes on waiting, without a new wait of its own.
+#[test]
+fn advisory_lock_waiters_queue_without_waiting_again() {
+    let lock = Statement::AdvisoryLock { key: 1 };
+    check(
+        "advisory queue",
+        StoreConfig::default(),
+        1,
+        &[
+            (1, begin(RC), &["T1 BEGIN"]),
+            (1, lock, &["T1 SELECT 1"]),
+            (2, begin(RC), &["T2 BEGIN"]),
+            (2, lock, &["T2 waits for T1"]),
+            (3, begin(RC), &["T3 BEGIN"]),
+            (3, lock, &["T3 waits for T1"]),
+            (1, COMMIT, &["T1 COMMIT", "T2 SELECT 1 (resumed)"]),
+            (2, COMMIT, &["T2 COMMIT", "T3 SELECT 1 (resumed)"]),
+            (3, COMMIT, &["T3 COMMIT"]),
+        ],
+        [row(1, 0), row(1, 0)],
+    );
+}

@@ -356,6 +356,16 @@ impl Store {
                 .collect();
             waiters.sort_unstable();
             for (since, waiter) in waiters {
+                let parked = self.sessions[waiter.index()].parked.as_mut().expect("parked");
+                // An advisory lock is a plain lock queue: the first waiter gets
+                // it, the others go on waiting (for the new holder) without
+                // starting a new wait, as in PostgreSQL's lock manager.
+                if let Statement::AdvisoryLock { key } = parked.statement {
+                    if let Some(&holder) = self.advisory.get(&key) {
+                        parked.on = holder;
+                        continue;
+                    }
+                }
                 let parked = self.sessions[waiter.index()].parked.take().expect("parked");
                 self.run(waiter, parked.statement, since, true, out);
             }
@@ -551,6 +561,12 @@ impl Store {
         };
         let row = &self.rows[level.index()];
         let own = row.holder == Some(session);
+        // REPEATABLE READ / SERIALIZABLE: if the version this snapshot sees
+        // was already replaced by a committed transaction, fail at once, even
+        // if a newer uncommitted version would otherwise make us wait.
+        if !own && isolation != Isolation::ReadCommitted && row.newest_committed().0 > snapshot {
+            return Progress::Done(Err(DbError::CONCURRENT_UPDATE));
+        }
         if let Some(holder) = row.holder.filter(|h| *h != session) {
             if statement
                 == (Statement::Select {
@@ -569,9 +585,7 @@ impl Store {
         } else {
             let (seq, newest) = row.newest_committed();
             if seq > snapshot {
-                if isolation != Isolation::ReadCommitted {
-                    return Progress::Done(Err(DbError::CONCURRENT_UPDATE));
-                }
+                // READ COMMITTED (the other levels failed above).
                 // EvalPlanQual: re-check the WHERE clause on the newest version.
                 if let Some(u) = update {
                     if !u.guard.matches(&newest) {

@@ -1,0 +1,491 @@
+//! One run on PostgreSQL: a fresh schema, one connection per session, and
+//! the bookkeeping that turns the server's behaviour into the scheduler's
+//! events.
+//!
+//! A statement is sent without waiting for its answer; the driver then
+//! watches it until it either completes or is confirmed waiting for a lock
+//! (`pg_stat_activity.wait_event_type = 'Lock'` with a non-empty
+//! `pg_blocking_pids`, asked on a separate monitoring connection). A waiting
+//! statement that completes later is reported as resumed at the step that
+//! released it. After every step the driver lets the server settle: each
+//! waiting statement is again either completed or confirmed still blocked by
+//! a session that really holds a transaction (an aborting one may still be
+//! listed for a moment after its error reached the client).
+
+use super::server::{PgError, PgServer, SessionConnection};
+use super::sql;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+use stockrace_model::{DbError, Event, LevelId, Progress, Row, RowView, SessionId, Statement};
+use stockrace_sim::{Backend, Simulation};
+use tokio::task::JoinHandle;
+use tokio::time::Instant;
+use tokio_postgres::{Client, NoTls, SimpleQueryMessage};
+
+/// How long a statement may go neither completing nor waiting for a lock.
+const STUCK: Duration = Duration::from_secs(10);
+/// Slack after a paced timeout before the driver looks at its effect.
+const MARGIN: Duration = Duration::from_millis(30);
+const POLL: Duration = Duration::from_millis(1);
+
+type QueryResult = Result<Vec<SimpleQueryMessage>, tokio_postgres::Error>;
+
+struct Pending {
+    statement: Statement,
+    task: JoinHandle<QueryResult>,
+    blocked_on: Option<SessionId>,
+    /// When the current lock wait began: here, and on the server (which
+    /// tells a new wait after a wake-up from a continued one).
+    waiting_since: Option<Instant>,
+    server_wait_start: Option<SystemTime>,
+}
+
+/// A statement the server says waits for a lock.
+struct Blocked {
+    on: SessionId,
+    since: SystemTime,
+}
+
+struct PgSession {
+    connection: Arc<SessionConnection>,
+    pending: Option<Pending>,
+    in_transaction: bool,
+    /// Opened by BEGIN (not by a statement outside one).
+    explicit: bool,
+    /// An error aborted the transaction; the client has not ended it yet.
+    failed: bool,
+    lock_timeout: Option<Duration>,
+}
+
+/// The run's state, owned by the server's runtime.
+struct RunState {
+    schema: String,
+    monitor: Arc<Client>,
+    sessions: Vec<PgSession>,
+    deadlock_timeout: Duration,
+}
+
+/// What the scheduler may read between calls without asking the server.
+#[derive(Clone, Default)]
+struct Mirror {
+    in_transaction: Vec<bool>,
+    waits_for: Vec<Option<SessionId>>,
+}
+
+/// A simulation's [`Backend`] on PostgreSQL.
+pub struct PgBackend<'a> {
+    server: &'a PgServer,
+    state: Arc<tokio::sync::Mutex<RunState>>,
+    mirror: Mirror,
+    schema: String,
+    levels: usize,
+    virtual_now_ms: u64,
+}
+
+impl PgServer {
+    /// A fresh schema holding `simulation`'s rows, and one connection per
+    /// order, paced to its virtual deadlock_timeout and lock_timeouts.
+    pub fn backend(&self, simulation: &Simulation) -> Result<PgBackend<'_>, PgError> {
+        let scenario = simulation.scenario();
+        let schema = self.next_schema();
+        let rows = scenario.initial_rows();
+        let check = if scenario.check_nonnegative { " CHECK (stocked_quantity >= 0)" } else { "" };
+        let values: Vec<String> = rows
+            .iter()
+            .enumerate()
+            .map(|(i, r)| format!("({}, {}, {}, {})", i + 1, r.stocked, r.reserved, r.version))
+            .collect();
+        let setup = format!(
+            "CREATE SCHEMA {schema};
+             CREATE TABLE {schema}.inventory_level (id integer PRIMARY KEY, stocked_quantity bigint NOT NULL{check},
+                 reserved_quantity bigint NOT NULL, version bigint NOT NULL);
+             CREATE TABLE {schema}.reservation (id serial PRIMARY KEY, inventory_level_id integer NOT NULL,
+                 quantity bigint NOT NULL);
+             INSERT INTO {schema}.inventory_level VALUES {};",
+            values.join(", ")
+        );
+        let monitor = self.monitor.clone();
+        self.call(async move { monitor.batch_execute(&setup).await })
+            .map_err(|e| PgError::Setup(format!("cannot create schema {schema}: {e}")))?;
+
+        let deadlock_timeout = self.pacing.real(scenario.deadlock_timeout_ms).max(Duration::from_millis(1));
+        let connections = self.sessions(scenario.orders.len())?;
+        let mut sessions = Vec::with_capacity(connections.len());
+        for (connection, order) in connections.into_iter().zip(&scenario.orders) {
+            let lock_timeout = order.lock_timeout_ms.map(|ms| self.pacing.real(ms).max(Duration::from_millis(1)));
+            let settings = format!(
+                "ROLLBACK; SET search_path TO {schema}; SET deadlock_timeout = '{}ms'; SET lock_timeout = '{}ms'",
+                deadlock_timeout.as_millis(),
+                lock_timeout.map_or(0, |t| t.as_millis())
+            );
+            let c = connection.clone();
+            self.call(async move { c.client.batch_execute(&settings).await }).map_err(|e| {
+                PgError::Setup(format!(
+                    "cannot configure a session (deadlock_timeout needs a superuser or SET privilege): {e}"
+                ))
+            })?;
+            sessions.push(PgSession {
+                connection,
+                pending: None,
+                in_transaction: false,
+                explicit: false,
+                failed: false,
+                lock_timeout,
+            });
+        }
+        let n = sessions.len();
+        Ok(PgBackend {
+            server: self,
+            state: Arc::new(tokio::sync::Mutex::new(RunState {
+                schema: schema.clone(),
+                monitor: self.monitor.clone(),
+                sessions,
+                deadlock_timeout,
+            })),
+            mirror: Mirror {
+                in_transaction: vec![false; n],
+                waits_for: vec![None; n],
+            },
+            schema,
+            levels: rows.len(),
+            virtual_now_ms: 0,
+        })
+    }
+}
+
+impl RunState {
+    fn mirror(&self) -> Mirror {
+        Mirror {
+            in_transaction: self.sessions.iter().map(|s| s.in_transaction).collect(),
+            waits_for: self
+                .sessions
+                .iter()
+                .map(|s| s.pending.as_ref().and_then(|p| p.blocked_on))
+                .collect(),
+        }
+    }
+
+    async fn execute(&mut self, session: SessionId, statement: Statement) -> Vec<Event> {
+        let s = &mut self.sessions[session.index()];
+        assert!(s.pending.is_none(), "{session} sent a statement while its previous one was still waiting");
+        let sql = sql::sql(&statement);
+        let connection = s.connection.clone();
+        let task = tokio::spawn(async move { connection.client.simple_query(&sql).await });
+        if statement.level().is_some() && !s.in_transaction {
+            // Outside BEGIN the statement is its own transaction.
+            s.in_transaction = true;
+            s.explicit = false;
+        }
+        s.pending = Some(Pending {
+            statement,
+            task,
+            blocked_on: None,
+            waiting_since: None,
+            server_wait_start: None,
+        });
+        let mut events = Vec::new();
+        self.resolve(session, false, &mut events).await;
+        self.settle(&mut events).await;
+        events
+    }
+
+    /// Waits until `session`'s pending statement completes or is confirmed
+    /// waiting for a lock; reports the completion, or the start of a wait
+    /// (not a continued one).
+    async fn resolve(&mut self, session: SessionId, resumed: bool, events: &mut Vec<Event>) {
+        let stuck_at = Instant::now() + STUCK;
+        loop {
+            let pending = self.sessions[session.index()].pending.as_mut().expect("a pending statement");
+            if pending.task.is_finished() {
+                let result = (&mut pending.task).await.expect("the query task ran");
+                self.complete(session, result, resumed, events).await;
+                return;
+            }
+            if let Some(Blocked { on, since }) = self.blocked_on(session).await {
+                let pending = self.sessions[session.index()].pending.as_mut().expect("pending");
+                pending.blocked_on = Some(on);
+                // A wait that began after the one we knew (a waiter woke and
+                // now waits again, as in the model) restarts the scheduler's timers.
+                if pending.server_wait_start != Some(since) {
+                    pending.server_wait_start = Some(since);
+                    pending.waiting_since = Some(Instant::now());
+                    let statement = pending.statement;
+                    let row = match statement.level() {
+                        Some(level) => Some(self.row_view(level).await),
+                        None => None,
+                    };
+                    events.push(Event {
+                        session,
+                        statement,
+                        progress: Progress::Waiting { on },
+                        resumed,
+                        row,
+                    });
+                }
+                return;
+            }
+            let pending = self.sessions[session.index()].pending.as_ref().expect("pending");
+            assert!(
+                Instant::now() < stuck_at,
+                "PostgreSQL: {session}'s `{}` neither completed nor waited for a lock in {STUCK:?}",
+                pending.statement
+            );
+            tokio::time::sleep(POLL).await;
+        }
+    }
+
+    /// Lets every waiting statement either complete or show it still waits;
+    /// repeats while completions keep releasing others.
+    async fn settle(&mut self, events: &mut Vec<Event>) {
+        loop {
+            let before = events.len();
+            for i in 0..self.sessions.len() {
+                if self.sessions[i].pending.is_some() {
+                    self.resolve(SessionId(i as u32), true, events).await;
+                }
+            }
+            if events.len() == before {
+                return;
+            }
+        }
+    }
+
+    /// Whom `session` waits for and since when, if the server says it waits
+    /// for a lock held by a session with a live transaction.
+    async fn blocked_on(&self, session: SessionId) -> Option<Blocked> {
+        let pid = self.sessions[session.index()].connection.pid;
+        let row = self
+            .monitor
+            .query_opt(
+                "SELECT a.wait_event_type = 'Lock', pg_blocking_pids(a.pid),
+                        (SELECT min(l.waitstart) FROM pg_locks l WHERE l.pid = a.pid AND NOT l.granted)
+                 FROM pg_stat_activity a WHERE a.pid = $1",
+                &[&pid],
+            )
+            .await
+            .expect("monitoring query")?;
+        let waiting: Option<bool> = row.get(0);
+        let blockers: Vec<i32> = row.get(1);
+        // waitstart can be null for a moment after the wait began.
+        let since: Option<SystemTime> = row.get(2);
+        let since = since.filter(|_| waiting == Some(true) && !blockers.is_empty())?;
+        let holders: Vec<SessionId> = blockers
+            .iter()
+            .filter_map(|pid| self.sessions.iter().position(|s| s.connection.pid == *pid))
+            .map(|i| SessionId(i as u32))
+            .collect();
+        // A blocker whose transaction already failed is releasing its locks.
+        let live = |s: &SessionId| {
+            let s = &self.sessions[s.index()];
+            s.in_transaction && !s.failed
+        };
+        if holders.is_empty() || !holders.iter().all(live) {
+            return None;
+        }
+        Some(Blocked { on: holders[0], since })
+    }
+
+    async fn complete(&mut self, session: SessionId, result: QueryResult, resumed: bool, events: &mut Vec<Event>) {
+        let s = &mut self.sessions[session.index()];
+        let pending = s.pending.take().expect("pending");
+        let statement = pending.statement;
+        let progress = match &result {
+            Ok(messages) => Progress::Done(Ok(sql::reply(&statement, messages, s.failed))),
+            Err(e) => Progress::Done(Err(sql::error(e))),
+        };
+        match (statement, &progress) {
+            (Statement::Begin(_), Progress::Done(Ok(_))) => {
+                if !s.in_transaction {
+                    s.in_transaction = true;
+                    s.explicit = true;
+                    s.failed = false;
+                }
+            }
+            (Statement::Commit | Statement::Rollback, _) => {
+                s.in_transaction = false;
+                s.explicit = false;
+                s.failed = false;
+            }
+            (_, Progress::Done(Err(_))) if s.explicit => s.failed = true,
+            (_, _) if !s.explicit => s.in_transaction = false,
+            _ => {}
+        }
+        let row = match statement.level() {
+            Some(level) => Some(self.row_view(level).await),
+            None => None,
+        };
+        events.push(Event {
+            session,
+            statement,
+            progress,
+            resumed,
+            row,
+        });
+    }
+
+    async fn row_view(&self, level: LevelId) -> RowView {
+        RowView {
+            level,
+            committed: self.committed_row(level).await,
+            // Another transaction's uncommitted version is not visible from outside.
+            locked_by: None,
+        }
+    }
+
+    async fn committed_row(&self, level: LevelId) -> Row {
+        let row = self
+            .monitor
+            .query_one(
+                &format!("SELECT stocked_quantity, reserved_quantity, version FROM {}.inventory_level WHERE id = $1", self.schema),
+                &[&(level.sql_id() as i32)],
+            )
+            .await
+            .expect("reading a row");
+        Row {
+            stocked: row.get(0),
+            reserved: row.get(1),
+            version: row.get(2),
+        }
+    }
+
+    async fn committed_reservations(&self, level: LevelId) -> i64 {
+        let row = self
+            .monitor
+            .query_one(
+                &format!(
+                    "SELECT coalesce(sum(quantity), 0)::bigint FROM {}.reservation WHERE inventory_level_id = $1",
+                    self.schema
+                ),
+                &[&(level.sql_id() as i32)],
+            )
+            .await
+            .expect("reading reservations");
+        row.get(0)
+    }
+
+    /// Waits until `session` has waited `timeout` (plus a margin) for its
+    /// lock, so the server's own timer has fired; then lets things settle.
+    async fn after_timeout(&mut self, session: SessionId, timeout: Duration) -> Vec<Event> {
+        if let Some(since) = self.sessions[session.index()].pending.as_ref().and_then(|p| p.waiting_since) {
+            tokio::time::sleep_until(since + timeout + MARGIN).await;
+        }
+        let mut events = Vec::new();
+        self.settle(&mut events).await;
+        events
+    }
+
+    /// Ends the run: cancels what still waits, rolls back, drops the schema.
+    async fn close(&mut self) {
+        for s in &mut self.sessions {
+            if let Some(pending) = s.pending.take() {
+                let _ = s.connection.client.cancel_token().cancel_query(NoTls).await;
+                let _ = pending.task.await;
+            }
+            let _ = s.connection.client.batch_execute("ROLLBACK").await;
+        }
+        let _ = self
+            .monitor
+            .batch_execute(&format!("DROP SCHEMA IF EXISTS {} CASCADE", self.schema))
+            .await;
+    }
+}
+
+impl PgBackend<'_> {
+    /// Runs `f` on the run state on the server's runtime and refreshes the mirror.
+    fn with_state<R: Send + 'static>(
+        &mut self,
+        f: impl for<'s> FnOnce(&'s mut RunState) -> futures::future::BoxFuture<'s, R> + Send + 'static,
+    ) -> R {
+        let state = self.state.clone();
+        let (result, mirror) = self.server.call(async move {
+            let mut state = state.lock().await;
+            let result = f(&mut state).await;
+            (result, state.mirror())
+        });
+        self.mirror = mirror;
+        result
+    }
+
+    fn read<R: Send + 'static>(
+        &self,
+        f: impl for<'s> FnOnce(&'s RunState) -> futures::future::BoxFuture<'s, R> + Send + 'static,
+    ) -> R {
+        let state = self.state.clone();
+        self.server.call(async move {
+            let state = state.lock().await;
+            f(&state).await
+        })
+    }
+
+    /// The schema this run created.
+    pub fn schema(&self) -> &str {
+        &self.schema
+    }
+}
+
+impl Backend for PgBackend<'_> {
+    fn execute(&mut self, session: SessionId, statement: Statement, out: &mut Vec<Event>) {
+        out.extend(self.with_state(move |s| Box::pin(s.execute(session, statement))));
+    }
+
+    fn deadlock_check(&mut self, session: SessionId, out: &mut Vec<Event>) {
+        out.extend(self.with_state(move |s| {
+            let timeout = s.deadlock_timeout;
+            Box::pin(s.after_timeout(session, timeout))
+        }));
+    }
+
+    fn cancel_wait(&mut self, session: SessionId, _error: DbError, out: &mut Vec<Event>) {
+        out.extend(self.with_state(move |s| {
+            let timeout = s.sessions[session.index()].lock_timeout.unwrap_or_default();
+            Box::pin(s.after_timeout(session, timeout))
+        }));
+    }
+
+    fn time_passed(&mut self, now_ms: u64) {
+        let real = self.server.pacing.real(now_ms.saturating_sub(self.virtual_now_ms));
+        self.virtual_now_ms = now_ms;
+        // The sleep is made on the runtime: its timer needs the runtime's clock.
+        self.server.call(async move { tokio::time::sleep(real).await });
+    }
+
+    fn in_transaction(&self, session: SessionId) -> bool {
+        self.mirror.in_transaction[session.index()]
+    }
+
+    fn open_transactions(&self) -> usize {
+        self.mirror.in_transaction.iter().filter(|t| **t).count()
+    }
+
+    fn waits_for(&self, session: SessionId) -> Option<SessionId> {
+        self.mirror.waits_for[session.index()]
+    }
+
+    fn row(&self, level: LevelId) -> RowView {
+        self.read(move |s| Box::pin(s.row_view(level)))
+    }
+
+    fn committed_rows(&self) -> Vec<Row> {
+        let levels = self.levels as u32;
+        self.read(move |s| {
+            Box::pin(async move {
+                let mut rows = Vec::new();
+                for l in 0..levels {
+                    rows.push(s.committed_row(LevelId(l)).await);
+                }
+                rows
+            })
+        })
+    }
+
+    fn committed_reservations(&self, level: LevelId) -> i64 {
+        self.read(move |s| Box::pin(s.committed_reservations(level)))
+    }
+}
+
+impl Drop for PgBackend<'_> {
+    fn drop(&mut self) {
+        let state = self.state.clone();
+        self.server.call(async move { state.lock().await.close().await });
+    }
+}

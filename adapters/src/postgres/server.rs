@@ -1,0 +1,164 @@
+//! A PostgreSQL server to run on: settings, runtime, connections.
+
+use std::fmt;
+use std::future::Future;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio_postgres::{Client, Config, NoTls};
+
+/// How virtual time maps to the server's real time.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Pacing {
+    /// Real milliseconds per virtual millisecond.
+    pub real_per_virtual: f64,
+}
+
+impl Default for Pacing {
+    fn default() -> Pacing {
+        Pacing { real_per_virtual: 0.1 }
+    }
+}
+
+impl Pacing {
+    pub fn real(&self, virtual_ms: u64) -> Duration {
+        Duration::from_secs_f64(virtual_ms as f64 * self.real_per_virtual / 1000.0)
+    }
+}
+
+#[derive(Debug)]
+pub enum PgError {
+    /// No server to talk to: the message says how to get one.
+    Unreachable(String),
+    /// The server answered but the run could not be set up.
+    Setup(String),
+}
+
+impl fmt::Display for PgError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            PgError::Unreachable(m) | PgError::Setup(m) => f.write_str(m),
+        }
+    }
+}
+
+impl std::error::Error for PgError {}
+
+/// One connection a session (an order) uses, with its server process id.
+pub(crate) struct SessionConnection {
+    pub client: Client,
+    pub pid: i32,
+}
+
+/// A PostgreSQL server and the connections stockrace keeps to it.
+pub struct PgServer {
+    runtime: tokio::runtime::Runtime,
+    config: Config,
+    pub(crate) monitor: Arc<Client>,
+    pool: Mutex<Vec<Arc<SessionConnection>>>,
+    next_run: AtomicU64,
+    pub pacing: Pacing,
+    /// `host:port/database`, for messages.
+    pub description: String,
+}
+
+const HOW_TO_START: &str = "start a throwaway server with `pg_virtualenv -t -v 15 <command>` \
+     (Debian's postgresql-common), or point stockrace at one with --pg postgresql://user:password@host:port/db \
+     or the PGHOST, PGPORT, PGUSER, PGPASSWORD and PGDATABASE variables";
+
+impl PgServer {
+    /// Connects to the server named by `url`, or by the standard PG*
+    /// environment variables (defaults: localhost, 5432, user postgres).
+    pub fn connect(url: Option<&str>) -> Result<PgServer, PgError> {
+        let config = match url {
+            Some(url) => url
+                .parse::<Config>()
+                .map_err(|e| PgError::Unreachable(format!("--pg {url:?} is not a connection string: {e}")))?,
+            None => config_from_env(),
+        };
+        let description = describe(&config);
+        // The runtime's threads are made here, before any simulation starts:
+        // madsim forbids new system threads inside one.
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .map_err(|e| PgError::Setup(format!("cannot start a tokio runtime: {e}")))?;
+        let monitor = runtime
+            .block_on(open(&config))
+            .map_err(|e| PgError::Unreachable(format!("cannot connect to PostgreSQL at {description}: {e}; {HOW_TO_START}")))?;
+        Ok(PgServer {
+            runtime,
+            config,
+            monitor: Arc::new(monitor.client),
+            pool: Mutex::new(Vec::new()),
+            next_run: AtomicU64::new(0),
+            pacing: Pacing::default(),
+            description,
+        })
+    }
+
+    /// Runs `future` on the server's runtime and waits for its output. Safe
+    /// to call from inside a simulation: the future runs on the runtime's own
+    /// threads, in real time.
+    pub(crate) fn call<R: Send + 'static>(&self, future: impl Future<Output = R> + Send + 'static) -> R {
+        let (tx, rx) = std::sync::mpsc::sync_channel(1);
+        self.runtime.spawn(async move {
+            let _ = tx.send(future.await);
+        });
+        rx.recv().expect("the PostgreSQL runtime stopped")
+    }
+
+    /// `n` session connections, opening more if the pool has fewer.
+    pub(crate) fn sessions(&self, n: usize) -> Result<Vec<Arc<SessionConnection>>, PgError> {
+        let mut pool = self.pool.lock().unwrap_or_else(|p| p.into_inner());
+        while pool.len() < n {
+            let config = self.config.clone();
+            let connection = self
+                .call(async move { open(&config).await })
+                .map_err(|e| PgError::Unreachable(format!("cannot open a session connection to {}: {e}", self.description)))?;
+            pool.push(Arc::new(connection));
+        }
+        Ok(pool[..n].to_vec())
+    }
+
+    pub(crate) fn next_schema(&self) -> String {
+        format!("stockrace_{}_{}", std::process::id(), self.next_run.fetch_add(1, Ordering::Relaxed))
+    }
+}
+
+/// Opens a connection and drives it on the current runtime.
+async fn open(config: &Config) -> Result<SessionConnection, tokio_postgres::Error> {
+    let (client, connection) = config.connect(NoTls).await?;
+    tokio::spawn(async move {
+        let _ = connection.await;
+    });
+    let pid: i32 = client.query_one("SELECT pg_backend_pid()", &[]).await?.get(0);
+    Ok(SessionConnection { client, pid })
+}
+
+fn config_from_env() -> Config {
+    let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+    let mut config = Config::new();
+    let user = var("PGUSER").unwrap_or_else(|| "postgres".to_string());
+    config.host(&var("PGHOST").unwrap_or_else(|| "localhost".to_string()));
+    config.port(var("PGPORT").and_then(|p| p.parse().ok()).unwrap_or(5432));
+    config.dbname(&var("PGDATABASE").unwrap_or_else(|| user.clone()));
+    if let Some(password) = var("PGPASSWORD") {
+        config.password(password);
+    }
+    config.user(&user);
+    config.connect_timeout(Duration::from_secs(5));
+    config
+}
+
+fn describe(config: &Config) -> String {
+    let host = match config.get_hosts().first() {
+        Some(tokio_postgres::config::Host::Tcp(h)) => h.clone(),
+        #[cfg(unix)]
+        Some(tokio_postgres::config::Host::Unix(p)) => p.display().to_string(),
+        None => "localhost".to_string(),
+    };
+    let port = config.get_ports().first().copied().unwrap_or(5432);
+    format!("{host}:{port}/{}", config.get_dbname().unwrap_or("(default database)"))
+}
