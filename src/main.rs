@@ -405,6 +405,7 @@ fn diff(args: DiffArgs) -> Result<ExitCode, Bad> {
             "server": server.description,
             "compared": report.compared,
             "agreeing": report.agreeing,
+            "agreed_on_retry": report.retried,
             "first_disagreement": first,
         });
         println!("{}", serde_json::to_string_pretty(&output).expect("json"));
@@ -415,7 +416,10 @@ fn diff(args: DiffArgs) -> Result<ExitCode, Bad> {
             args.scenario.flags(),
             server.description
         );
-        println!("agreement: {} / {} runs", report.agreeing, report.compared);
+        println!(
+            "agreement: {} / {} runs ({} agreed only when replayed again on the server)",
+            report.agreeing, report.compared, report.retried
+        );
         if let Some(d) = &report.first {
             println!("first disagreement: seed {}: {}", d.seed, d.what);
             println!("schedule: {:?}\n", d.model.schedule);

@@ -27,6 +27,11 @@ const STUCK: Duration = Duration::from_secs(10);
 /// Slack after a paced timeout before the driver looks at its effect.
 const MARGIN: Duration = Duration::from_millis(30);
 const POLL: Duration = Duration::from_millis(1);
+/// How long after answering a blocking session still counts as busy.
+const SETTLE: Duration = Duration::from_millis(5);
+/// How long a new statement is given to answer before the driver asks the
+/// server whether it waits for a lock.
+const FIRST_WAIT: Duration = Duration::from_millis(3);
 
 type QueryResult = Result<Vec<SimpleQueryMessage>, tokio_postgres::Error>;
 
@@ -55,6 +60,9 @@ struct PgSession {
     /// An error aborted the transaction; the client has not ended it yet.
     failed: bool,
     lock_timeout: Option<Duration>,
+    /// When its last statement answered: a session that just answered may
+    /// still be releasing locks (a tuple lock after UPDATE 0, say).
+    answered: Option<Instant>,
 }
 
 /// The run's state, owned by the server's runtime.
@@ -87,9 +95,26 @@ impl PgServer {
     /// order, paced to its virtual deadlock_timeout and lock_timeouts.
     pub fn backend(&self, simulation: &Simulation) -> Result<PgBackend<'_>, PgError> {
         let scenario = simulation.scenario();
+        let lock_timeouts: Vec<Option<u64>> = scenario.orders.iter().map(|o| o.lock_timeout_ms).collect();
+        self.backend_for(
+            &scenario.initial_rows(),
+            &lock_timeouts,
+            scenario.check_nonnegative,
+            scenario.deadlock_timeout_ms,
+        )
+    }
+
+    /// A fresh schema holding `rows`, and one session per entry of
+    /// `lock_timeouts` (virtual milliseconds, or none).
+    pub fn backend_for(
+        &self,
+        rows: &[Row],
+        lock_timeouts: &[Option<u64>],
+        check_nonnegative: bool,
+        deadlock_timeout_ms: u64,
+    ) -> Result<PgBackend<'_>, PgError> {
         let schema = self.next_schema();
-        let rows = scenario.initial_rows();
-        let check = if scenario.check_nonnegative { " CHECK (stocked_quantity >= 0)" } else { "" };
+        let check = if check_nonnegative { " CHECK (stocked_quantity >= 0)" } else { "" };
         let values: Vec<String> = rows
             .iter()
             .enumerate()
@@ -108,11 +133,11 @@ impl PgServer {
         self.call(async move { monitor.batch_execute(&setup).await })
             .map_err(|e| PgError::Setup(format!("cannot create schema {schema}: {e}")))?;
 
-        let deadlock_timeout = self.pacing.real(scenario.deadlock_timeout_ms).max(Duration::from_millis(1));
-        let connections = self.sessions(scenario.orders.len())?;
+        let deadlock_timeout = self.pacing.real(deadlock_timeout_ms).max(Duration::from_millis(1));
+        let connections = self.sessions(lock_timeouts.len())?;
         let mut sessions = Vec::with_capacity(connections.len());
-        for (connection, order) in connections.into_iter().zip(&scenario.orders) {
-            let lock_timeout = order.lock_timeout_ms.map(|ms| self.pacing.real(ms).max(Duration::from_millis(1)));
+        for (connection, lock_timeout_ms) in connections.into_iter().zip(lock_timeouts) {
+            let lock_timeout = lock_timeout_ms.map(|ms| self.pacing.real(ms).max(Duration::from_millis(1)));
             let settings = format!(
                 "ROLLBACK; SET search_path TO {schema}; SET deadlock_timeout = '{}ms'; SET lock_timeout = '{}ms'",
                 deadlock_timeout.as_millis(),
@@ -131,6 +156,7 @@ impl PgServer {
                 explicit: false,
                 failed: false,
                 lock_timeout,
+                answered: None,
             });
         }
         let n = sessions.len();
@@ -194,13 +220,16 @@ impl RunState {
     /// (not a continued one).
     async fn resolve(&mut self, session: SessionId, resumed: bool, events: &mut Vec<Event>) {
         let stuck_at = Instant::now() + STUCK;
+        // Most statements answer within a moment; a statement already known
+        // to wait is only looked at.
+        let mut wait = if resumed { Duration::ZERO } else { FIRST_WAIT };
         loop {
             let pending = self.sessions[session.index()].pending.as_mut().expect("a pending statement");
-            if pending.task.is_finished() {
-                let result = (&mut pending.task).await.expect("the query task ran");
-                self.complete(session, result, resumed, events).await;
+            if let Ok(result) = tokio::time::timeout(wait, &mut pending.task).await {
+                self.complete(session, result.expect("the query task ran"), resumed, events);
                 return;
             }
+            wait = POLL;
             if let Some(Blocked { on, since }) = self.blocked_on(session).await {
                 let pending = self.sessions[session.index()].pending.as_mut().expect("pending");
                 pending.blocked_on = Some(on);
@@ -209,17 +238,14 @@ impl RunState {
                 if pending.server_wait_start != Some(since) {
                     pending.server_wait_start = Some(since);
                     pending.waiting_since = Some(Instant::now());
-                    let statement = pending.statement;
-                    let row = match statement.level() {
-                        Some(level) => Some(self.row_view(level).await),
-                        None => None,
-                    };
                     events.push(Event {
                         session,
-                        statement,
+                        statement: pending.statement,
                         progress: Progress::Waiting { on },
                         resumed,
-                        row,
+                        // Rows as they stand are the model's detail; the
+                        // server's uncommitted versions are not visible.
+                        row: None,
                     });
                 }
                 return;
@@ -274,10 +300,11 @@ impl RunState {
             .filter_map(|pid| self.sessions.iter().position(|s| s.connection.pid == *pid))
             .map(|i| SessionId(i as u32))
             .collect();
-        // A blocker whose transaction already failed is releasing its locks.
+        // A blocker whose transaction already failed is releasing its locks,
+        // and one that answered a moment ago may be too: look again shortly.
         let live = |s: &SessionId| {
             let s = &self.sessions[s.index()];
-            s.in_transaction && !s.failed
+            s.in_transaction && !s.failed && s.answered.is_none_or(|t| t.elapsed() >= SETTLE)
         };
         if holders.is_empty() || !holders.iter().all(live) {
             return None;
@@ -285,9 +312,10 @@ impl RunState {
         Some(Blocked { on: holders[0], since })
     }
 
-    async fn complete(&mut self, session: SessionId, result: QueryResult, resumed: bool, events: &mut Vec<Event>) {
+    fn complete(&mut self, session: SessionId, result: QueryResult, resumed: bool, events: &mut Vec<Event>) {
         let s = &mut self.sessions[session.index()];
         let pending = s.pending.take().expect("pending");
+        s.answered = Some(Instant::now());
         let statement = pending.statement;
         let progress = match &result {
             Ok(messages) => Progress::Done(Ok(sql::reply(&statement, messages, s.failed))),
@@ -310,16 +338,12 @@ impl RunState {
             (_, _) if !s.explicit => s.in_transaction = false,
             _ => {}
         }
-        let row = match statement.level() {
-            Some(level) => Some(self.row_view(level).await),
-            None => None,
-        };
         events.push(Event {
             session,
             statement,
             progress,
             resumed,
-            row,
+            row: None,
         });
     }
 

@@ -142,6 +142,9 @@ struct Txn {
     held: Vec<Held>,
     inserted: bool,
     last_level: Option<LevelId>,
+    /// READ COMMITTED: the snapshot of the statement now waiting, kept for
+    /// its re-run (EvalPlanQual needs to know the row changed meanwhile).
+    statement_snapshot: Option<u64>,
 }
 
 #[derive(Clone, Debug)]
@@ -452,7 +455,8 @@ impl Store {
         let txn = self.sessions[session.index()].txn.as_mut().expect("open");
         let isolation = txn.isolation;
         let snapshot = match isolation {
-            Isolation::ReadCommitted => commit_seq,
+            // A statement re-run after waiting keeps the snapshot it started with.
+            Isolation::ReadCommitted => txn.statement_snapshot.take().unwrap_or(commit_seq),
             _ => *txn.snapshot.get_or_insert(commit_seq),
         };
         if isolation == Isolation::Serializable && txn.sxact.is_none() {
@@ -514,6 +518,9 @@ impl Store {
                 unreachable!("handled by step")
             }
         };
+        if let Progress::Waiting { .. } = progress {
+            self.sessions[session.index()].txn.as_mut().expect("open").statement_snapshot = Some(snapshot);
+        }
         // SSI: the pivot of a dangerous structure cannot go on.
         match (sxact, progress) {
             (Some(id), Progress::Done(Ok(_))) if self.ssi.dangerous(id) => {
@@ -586,13 +593,14 @@ impl Store {
             let (seq, newest) = row.newest_committed();
             if seq > snapshot {
                 // READ COMMITTED (the other levels failed above).
-                // EvalPlanQual: re-check the WHERE clause on the newest version.
+                // EvalPlanQual: lock the newest version, then re-check the
+                // WHERE clause on it. A row that no longer matches stays
+                // locked until the transaction ends, as in PostgreSQL.
                 if let Some(u) = update {
                     if !u.guard.matches(&newest) {
-                        return Progress::Done(Ok(Reply::Update {
-                            count: 0,
-                            row: None,
-                        }));
+                        self.rows[level.index()].holder = Some(session);
+                        self.held_by(session).push(Held::Row(level));
+                        return Progress::Done(Ok(Reply::Update { count: 0, row: None }));
                     }
                 }
             }
@@ -663,6 +671,7 @@ impl Store {
             held: Vec::new(),
             inserted: false,
             last_level: None,
+            statement_snapshot: None,
         });
         self.open_transactions += 1;
     }

@@ -84,7 +84,7 @@ impl Simulation {
     /// and seeds madsim's own task-polling order, which must not (and, the
     /// tests check, does not) change anything the run records.
     pub fn run(&self, chooser: &mut dyn Chooser, seed: Option<u64>) -> Execution {
-        self.run_on(chooser, seed, self.store())
+        self.run_on(chooser, seed, self.new_store())
     }
 
     /// One run on a fresh madsim runtime with the statements executed by
@@ -96,7 +96,7 @@ impl Simulation {
     }
 
     /// A fresh model store holding the scenario's rows.
-    fn store(&self) -> Store {
+    pub fn new_store(&self) -> Store {
         Store::new(
             &self.initial,
             self.orders.len(),
@@ -115,7 +115,7 @@ impl Simulation {
             madsim::runtime::Runtime::with_seed_and_config(seeds.start, madsim::Config::default());
         runtime.block_on(async {
             for seed in seeds {
-                let execution = self.drive(&mut RandomChooser::new(seed), Some(seed), self.store()).await;
+                let execution = self.drive(&mut RandomChooser::new(seed), Some(seed), self.new_store()).await;
                 if !visit(execution) {
                     break;
                 }
@@ -137,6 +137,7 @@ impl Simulation {
             events: Vec::new(),
             deadlock_timeout_ms: self.scenario.deadlock_timeout_ms,
             lock_timeouts: &self.lock_timeouts,
+            waits_begun: 0,
         };
         let mut schedule = Vec::new();
         let mut options = Vec::with_capacity(n + 1);
@@ -289,6 +290,8 @@ struct Recorder<'a, B> {
     events: Vec<Event>,
     deadlock_timeout_ms: u64,
     lock_timeouts: &'a [Option<u64>],
+    /// Lock waits begun so far (orders waits that begin at the same time).
+    waits_begun: u64,
 }
 
 impl<B: Backend> Recorder<'_, B> {
@@ -309,21 +312,24 @@ impl<B: Backend> Recorder<'_, B> {
             match event.progress {
                 Progress::Done(result) => state.deliver(order, result),
                 Progress::Waiting { .. } => {
+                    self.waits_begun += 1;
                     state.slots[order].timers = WaitTimers {
                         deadlock_check_ms: Some(now + self.deadlock_timeout_ms),
                         lock_timeout_ms: self.lock_timeouts[order].map(|t| now + t),
+                        began: self.waits_begun,
                     };
                 }
             }
         }
     }
 
-    /// Virtual time reached `state.now_ms`: wake sleepers, time out lock
-    /// waits, run due deadlock checks, in order-id order.
+    /// Virtual time reached `state.now_ms`: wake sleepers (in order-id
+    /// order), then time out lock waits and run due deadlock checks, the
+    /// earliest deadline first and, on a tie, the wait that began first.
     fn timers_due(&mut self, state: &mut Shared) {
         let now = state.now_ms;
+        let mut due = Vec::new();
         for order in 0..state.slots.len() {
-            let session = SessionId(order as u32);
             match state.slots[order].phase {
                 Phase::Sleeping { until_ms } if until_ms <= now => {
                     state.wake(order);
@@ -331,19 +337,30 @@ impl<B: Backend> Recorder<'_, B> {
                 }
                 Phase::Waiting => {
                     let timers = state.slots[order].timers;
-                    if timers.lock_timeout_ms.is_some_and(|t| t <= now) {
-                        self.store.cancel_wait(session, DbError::LOCK_TIMEOUT, &mut self.events);
-                        self.record(state);
-                    } else if timers.deadlock_check_ms.is_some_and(|t| t <= now) {
-                        // PostgreSQL checks once per wait; a cycle that closes
-                        // later is found by the waiter that closes it.
-                        state.slots[order].timers.deadlock_check_ms = None;
-                        self.store.deadlock_check(session, &mut self.events);
-                        self.record(state);
+                    if let Some(at) = timers.next().filter(|at| *at <= now) {
+                        due.push((at, timers.began, order));
                     }
                 }
                 _ => {}
             }
+        }
+        due.sort_unstable();
+        for (_, began, order) in due {
+            // An earlier timeout may have ended this wait (or started another).
+            let timers = state.slots[order].timers;
+            if state.slots[order].phase != Phase::Waiting || timers.began != began {
+                continue;
+            }
+            let session = SessionId(order as u32);
+            if timers.lock_timeout_ms.is_some_and(|t| t <= now) {
+                self.store.cancel_wait(session, DbError::LOCK_TIMEOUT, &mut self.events);
+            } else {
+                // PostgreSQL checks once per wait; a cycle that closes
+                // later is found by the waiter that closes it.
+                state.slots[order].timers.deadlock_check_ms = None;
+                self.store.deadlock_check(session, &mut self.events);
+            }
+            self.record(state);
         }
     }
 

@@ -36,6 +36,9 @@ pub(crate) struct WaitTimers {
     pub deadlock_check_ms: Option<u64>,
     /// When its lock_timeout runs out.
     pub lock_timeout_ms: Option<u64>,
+    /// Which wait began first, among waits that began at the same virtual
+    /// time: the earlier waiter's timer fires first, as on a real server.
+    pub began: u64,
 }
 
 impl WaitTimers {

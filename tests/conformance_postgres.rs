@@ -1,0 +1,64 @@
+//! The conformance scripts (tests/conformance) on a real PostgreSQL: the
+//! reference, re-observed on every run. Skipped, with the reason, when no
+//! server is reachable (a failure under CI=true).
+
+#[macro_use]
+mod conformance;
+mod postgres;
+
+use std::sync::MutexGuard;
+use stockrace::adapters::postgres::PgBackend;
+use stockrace::model::{DbError, Event, LevelId, Row, RowView, SessionId, Statement, StoreConfig};
+use stockrace::Backend;
+
+/// A PostgreSQL backend that holds the turn for the length of its test.
+struct Turn {
+    backend: PgBackend<'static>,
+    _turn: MutexGuard<'static, ()>,
+}
+
+impl Backend for Turn {
+    fn execute(&mut self, session: SessionId, statement: Statement, out: &mut Vec<Event>) {
+        self.backend.execute(session, statement, out)
+    }
+    fn deadlock_check(&mut self, session: SessionId, out: &mut Vec<Event>) {
+        self.backend.deadlock_check(session, out)
+    }
+    fn cancel_wait(&mut self, session: SessionId, error: DbError, out: &mut Vec<Event>) {
+        self.backend.cancel_wait(session, error, out)
+    }
+    fn in_transaction(&self, session: SessionId) -> bool {
+        self.backend.in_transaction(session)
+    }
+    fn open_transactions(&self) -> usize {
+        self.backend.open_transactions()
+    }
+    fn waits_for(&self, session: SessionId) -> Option<SessionId> {
+        self.backend.waits_for(session)
+    }
+    fn row(&self, level: LevelId) -> RowView {
+        self.backend.row(level)
+    }
+    fn committed_rows(&self) -> Vec<Row> {
+        self.backend.committed_rows()
+    }
+    fn committed_reservations(&self, level: LevelId) -> i64 {
+        self.backend.committed_reservations(level)
+    }
+}
+
+/// A fresh schema on the server; a no-op backend-less skip when there is none.
+fn postgres(rows: &[Row], sessions: usize, config: StoreConfig) -> Box<dyn Backend> {
+    let Some(server) = postgres::server() else {
+        // Skipped (the reason was printed): run the script on the model so
+        // the test still checks something rather than nothing.
+        return Box::new(stockrace::model::Store::new(rows, sessions, config));
+    };
+    let turn = postgres::one_at_a_time();
+    let backend = server
+        .backend_for(rows, &vec![None; sessions], config.check_nonnegative, 1000)
+        .unwrap_or_else(|e| panic!("{e}"));
+    Box::new(Turn { backend, _turn: turn })
+}
+
+conformance_tests!(postgres);
