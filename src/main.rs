@@ -5,8 +5,8 @@ use clap::{Args, Parser, Subcommand};
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use stockrace::regression::{Regression, Saved};
 use stockrace::adapters::postgres::{Pacing, PgServer};
+use stockrace::regression::{Regression, Saved};
 use stockrace::scenario::{LockOrder, Shape};
 use stockrace::trace::{process_lock_text, result_text, TraceEvent};
 use stockrace::{Execution, Isolation, Scenario, Simulation, Strategies, SweepReport};
@@ -383,10 +383,15 @@ fn replay(args: ReplayArgs) -> Result<ExitCode, Bad> {
 fn diff(args: DiffArgs) -> Result<ExitCode, Bad> {
     let simulation = args.scenario.simulation()?;
     if !(args.pacing > 0.0 && args.pacing.is_finite()) {
-        return Err(Bad(format!("--pacing {}: must be a positive number", args.pacing)));
+        return Err(Bad(format!(
+            "--pacing {}: must be a positive number",
+            args.pacing
+        )));
     }
     let mut server = PgServer::connect(args.pg.as_deref()).map_err(|e| Bad(e.to_string()))?;
-    server.pacing = Pacing { real_per_virtual: args.pacing };
+    server.pacing = Pacing {
+        real_per_virtual: args.pacing,
+    };
     let seeds = args.first_seed..args.first_seed.saturating_add(args.seeds);
     let report = stockrace::adapters::diff::diff(&simulation, &server, seeds, |_, _| {})
         .map_err(|e| Bad(e.to_string()))?;
@@ -423,7 +428,10 @@ fn diff(args: DiffArgs) -> Result<ExitCode, Bad> {
         if let Some(d) = &report.first {
             println!("first disagreement: seed {}: {}", d.seed, d.what);
             println!("schedule: {:?}\n", d.model.schedule);
-            print!("{}", stockrace::adapters::diff::side_by_side(&d.model, &d.database));
+            print!(
+                "{}",
+                stockrace::adapters::diff::side_by_side(&d.model, &d.database)
+            );
         }
     }
     Ok(exit_for(report.first.is_some()))

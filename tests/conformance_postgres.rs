@@ -58,7 +58,10 @@ fn postgres(rows: &[Row], sessions: usize, config: StoreConfig) -> Box<dyn Backe
     let backend = server
         .backend_for(rows, &vec![None; sessions], config.check_nonnegative, 1000)
         .unwrap_or_else(|e| panic!("{e}"));
-    Box::new(Turn { backend, _turn: turn })
+    Box::new(Turn {
+        backend,
+        _turn: turn,
+    })
 }
 
 conformance_tests!(postgres);

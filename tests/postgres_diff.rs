@@ -8,12 +8,17 @@
 mod postgres;
 
 use stockrace::adapters::diff::{diff, diff_with, side_by_side};
-use stockrace::model::{DbError, Event, LevelId, Progress, Reply, Row, RowView, SessionId, Statement, Store};
+use stockrace::model::{
+    DbError, Event, LevelId, Progress, Reply, Row, RowView, SessionId, Statement, Store,
+};
 use stockrace::scenario::Shape;
 use stockrace::{Backend, Guard, Isolation, Simulation, Strategies, Update};
 
 fn seeds() -> u64 {
-    std::env::var("STOCKRACE_DIFF_SEEDS").ok().and_then(|v| v.parse().ok()).unwrap_or(200)
+    std::env::var("STOCKRACE_DIFF_SEEDS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(200)
 }
 
 /// Orders 2-4 and stock 1-5, a fifth of the schedules each. One item, so no
@@ -22,14 +27,23 @@ fn seeds() -> u64 {
 const SHAPES: [(usize, i64); 5] = [(2, 1), (3, 2), (4, 3), (2, 5), (4, 1)];
 
 fn agree(strategy: &str, isolation: Isolation) {
-    let Some(server) = postgres::server() else { return };
+    let Some(server) = postgres::server() else {
+        return;
+    };
     let _turn = postgres::one_at_a_time();
     let per_shape = seeds().div_ceil(SHAPES.len() as u64);
     for (orders, stock) in SHAPES {
-        let mut scenario = Shape { orders, stock, isolation, ..Shape::new(strategy) }.scenario();
+        let mut scenario = Shape {
+            orders,
+            stock,
+            isolation,
+            ..Shape::new(strategy)
+        }
+        .scenario();
         scenario.deadlock_timeout_ms = 200;
         let simulation = Simulation::new(scenario, &Strategies::builtin()).unwrap();
-        let report = diff(&simulation, server, 0..per_shape, |_, _| {}).unwrap_or_else(|e| panic!("{e}"));
+        let report =
+            diff(&simulation, server, 0..per_shape, |_, _| {}).unwrap_or_else(|e| panic!("{e}"));
         if let Some(d) = &report.first {
             panic!(
                 "{strategy} at {isolation:?}, {orders} orders, stock {stock}: seed {} disagrees: {}\n\n{}",
@@ -77,21 +91,36 @@ agreement_tests! {
 /// victim as the model.
 #[test]
 fn deadlocks_agree() {
-    let Some(server) = postgres::server() else { return };
+    let Some(server) = postgres::server() else {
+        return;
+    };
     let _turn = postgres::one_at_a_time();
     for strategy in ["row-lock", "guarded-decrement"] {
         // The default 1 s deadlock_timeout (100 ms on the server): room for
         // the driver's own latency while a cycle forms.
-        let scenario = Shape { orders: 2, items: 2, stock: 3, ..Shape::new(strategy) }.scenario();
+        let scenario = Shape {
+            orders: 2,
+            items: 2,
+            stock: 3,
+            ..Shape::new(strategy)
+        }
+        .scenario();
         let simulation = Simulation::new(scenario, &Strategies::builtin()).unwrap();
         let mut deadlocks = 0;
         let report = diff(&simulation, server, 0..40, |_, _| {}).unwrap();
         for seed in 0..40 {
-            deadlocks += simulation.run_seed(seed).errors_with(stockrace::SqlState::DeadlockDetected);
+            deadlocks += simulation
+                .run_seed(seed)
+                .errors_with(stockrace::SqlState::DeadlockDetected);
         }
         assert!(deadlocks > 0, "{strategy}: the seeds include deadlocks");
         if let Some(d) = &report.first {
-            panic!("{strategy} seed {}: {}\n\n{}", d.seed, d.what, side_by_side(&d.model, &d.database));
+            panic!(
+                "{strategy} seed {}: {}\n\n{}",
+                d.seed,
+                d.what,
+                side_by_side(&d.model, &d.database)
+            );
         }
     }
 }
@@ -107,10 +136,16 @@ impl Backend for NoRecheck {
         self.0.execute(session, statement, out);
         for i in start..out.len() {
             let event = out[i];
-            if let (Statement::Update(update), true, Progress::Done(Ok(Reply::Update { count: 0, .. }))) =
-                (event.statement, event.resumed, event.progress)
+            if let (
+                Statement::Update(update),
+                true,
+                Progress::Done(Ok(Reply::Update { count: 0, .. })),
+            ) = (event.statement, event.resumed, event.progress)
             {
-                let unguarded = Statement::Update(Update { guard: Guard::None, ..update });
+                let unguarded = Statement::Update(Update {
+                    guard: Guard::None,
+                    ..update
+                });
                 let mut again = Vec::new();
                 self.0.execute(event.session, unguarded, &mut again);
                 out[i].progress = again[0].progress;
@@ -145,14 +180,31 @@ impl Backend for NoRecheck {
 
 #[test]
 fn diff_catches_a_model_without_the_recheck() {
-    let Some(server) = postgres::server() else { return };
+    let Some(server) = postgres::server() else {
+        return;
+    };
     let _turn = postgres::one_at_a_time();
-    let simulation = Simulation::new(Shape::new("guarded-decrement").scenario(), &Strategies::builtin()).unwrap();
-    let report = diff_with(&simulation, server, 0..40, || NoRecheck(simulation.new_store()), |_, _| {}).unwrap();
-    let disagreement = report.first.expect("the wrong model disagrees with PostgreSQL");
+    let simulation = Simulation::new(
+        Shape::new("guarded-decrement").scenario(),
+        &Strategies::builtin(),
+    )
+    .unwrap();
+    let report = diff_with(
+        &simulation,
+        server,
+        0..40,
+        || NoRecheck(simulation.new_store()),
+        |_, _| {},
+    )
+    .unwrap();
+    let disagreement = report
+        .first
+        .expect("the wrong model disagrees with PostgreSQL");
     assert!(report.agreeing < report.compared);
     assert!(
-        disagreement.what.contains("the model says UPDATE 1, PostgreSQL says UPDATE 0"),
+        disagreement
+            .what
+            .contains("the model says UPDATE 1, PostgreSQL says UPDATE 0"),
         "{}",
         disagreement.what
     );

@@ -73,7 +73,11 @@ pub fn diff_with<B: Backend>(
         let (verdict, database) = loop {
             attempt += 1;
             let backend = server.backend(simulation)?;
-            let database = simulation.run_on(&mut ReplayChooser::new(model.schedule.clone()), Some(seed), backend);
+            let database = simulation.run_on(
+                &mut ReplayChooser::new(model.schedule.clone()),
+                Some(seed),
+                backend,
+            );
             let verdict = compare(&model, &database);
             if verdict.is_ok() || attempt == ATTEMPTS {
                 break (verdict, database);
@@ -87,7 +91,12 @@ pub fn diff_with<B: Backend>(
                 report.retried += u64::from(attempt > 1);
             }
             Err(what) => {
-                report.first.get_or_insert(Disagreement { seed, what, model, database });
+                report.first.get_or_insert(Disagreement {
+                    seed,
+                    what,
+                    model,
+                    database,
+                });
             }
         }
     }
@@ -113,7 +122,9 @@ fn observations(execution: &Execution) -> Vec<Vec<(String, String)>> {
 /// `Ok` when the two runs agree; otherwise the first difference, in words.
 pub fn compare(model: &Execution, database: &Execution) -> Result<(), String> {
     if let Some(note) = &database.divergence {
-        return Err(format!("the database run left the model's schedule: {note}"));
+        return Err(format!(
+            "the database run left the model's schedule: {note}"
+        ));
     }
     let (ours, theirs) = (observations(model), observations(database));
     for (i, (a, b)) in ours.iter().zip(&theirs).enumerate() {
@@ -146,7 +157,10 @@ pub fn compare(model: &Execution, database: &Execution) -> Result<(), String> {
     }
     for (i, (a, b)) in model.outcomes.iter().zip(&database.outcomes).enumerate() {
         if a != b {
-            return Err(format!("T{} ended {a} on the model and {b} on PostgreSQL", i + 1));
+            return Err(format!(
+                "T{} ended {a} on the model and {b} on PostgreSQL",
+                i + 1
+            ));
         }
     }
     if model.final_rows != database.final_rows {
@@ -177,7 +191,11 @@ pub fn side_by_side(model: &Execution, database: &Execution) -> String {
                         statement.push_str("...");
                     }
                     let resumed = if event.resumed { "(resumed) " } else { "" };
-                    format!("{} {resumed}{statement} -> {}", event.session, result_text(event))
+                    format!(
+                        "{} {resumed}{statement} -> {}",
+                        event.session,
+                        result_text(event)
+                    )
                 }
                 TraceEvent::Finished { order, .. } => {
                     format!("T{} finished: {}", order + 1, e.outcomes[*order as usize])
@@ -203,7 +221,9 @@ fn short(event: &TraceEvent) -> String {
     match event {
         TraceEvent::Sleep { until_ms, .. } => format!("sleeps until {until_ms}ms"),
         TraceEvent::Wake { .. } => "wakes".to_string(),
-        TraceEvent::ProcessLock { key, event, .. } => stockrace_sim::trace::process_lock_text(*key, *event),
+        TraceEvent::ProcessLock { key, event, .. } => {
+            stockrace_sim::trace::process_lock_text(*key, *event)
+        }
         _ => String::new(),
     }
 }

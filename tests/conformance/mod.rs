@@ -13,7 +13,8 @@
 #![allow(dead_code)]
 
 use stockrace::model::{
-    Assign, Event, Guard, Isolation, LevelId, Lock, Progress, Row, SessionId, Statement, StoreConfig, Update,
+    Assign, Event, Guard, Isolation, LevelId, Lock, Progress, Row, SessionId, Statement,
+    StoreConfig, Update,
 };
 use stockrace::Backend;
 
@@ -67,7 +68,12 @@ fn check(
     for (i, (t, statement, expected)) in steps.iter().enumerate() {
         out.clear();
         store.execute(SessionId(t - 1), *statement, &mut out);
-        assert_eq!(describe(&out), *expected, "{label}: step {} (T{t}: {statement})", i + 1);
+        assert_eq!(
+            describe(&out),
+            *expected,
+            "{label}: step {} (T{t}: {statement})",
+            i + 1
+        );
     }
     assert_eq!(store.committed_rows(), final_rows, "{label}: final rows");
 }
@@ -149,7 +155,7 @@ pub fn pattern_a_s1(new: NewBackend, iso: Isolation) {
             &["T2 ROLLBACK"]
         };
         check(
-        new,
+            new,
             &label("a S1", iso, s, q),
             StoreConfig::default(),
             s,
@@ -183,7 +189,7 @@ pub fn pattern_a_s2(new: NewBackend, iso: Isolation) {
             &["T2 ROLLBACK"]
         };
         check(
-        new,
+            new,
             &label("a S2", iso, s, q),
             StoreConfig::default(),
             s,
@@ -239,7 +245,7 @@ pub fn pattern_b_version_s2(new: NewBackend, iso: Isolation) {
             &["T2 ROLLBACK"]
         };
         check(
-        new,
+            new,
             &label("b S2", iso, s, q),
             StoreConfig::default(),
             s,
@@ -274,7 +280,7 @@ pub fn pattern_b_version_s1(new: NewBackend, iso: Isolation) {
             &["T2 ROLLBACK"]
         };
         check(
-        new,
+            new,
             &label("b S1", iso, s, q),
             StoreConfig::default(),
             s,
@@ -308,7 +314,7 @@ pub fn pattern_b_value_s1(new: NewBackend, iso: Isolation) {
             &["T2 ROLLBACK"]
         };
         check(
-        new,
+            new,
             &label("b' S1", iso, s, q),
             StoreConfig::default(),
             s,
@@ -380,7 +386,7 @@ pub fn pattern_c(new: NewBackend, iso: Isolation) {
             &["T2 ROLLBACK"]
         };
         check(
-        new,
+            new,
             &label("c", iso, s, q),
             StoreConfig::default(),
             s,
@@ -416,7 +422,7 @@ pub fn pattern_c2(new: NewBackend, iso: Isolation) {
             &["T2 ROLLBACK"]
         };
         check(
-        new,
+            new,
             &label("c2", iso, s, q),
             StoreConfig::default(),
             s,
@@ -477,7 +483,7 @@ pub fn pattern_d(new: NewBackend, iso: Isolation, config: StoreConfig) {
         };
         let stocked = if both_commit { s - 2 * q } else { s - q };
         check(
-        new,
+            new,
             &label("d", iso, s, q),
             config,
             s,
@@ -498,7 +504,8 @@ pub fn d_relative_decrement_read_committed_oversells(new: NewBackend) {
     pattern_d(new, RC, StoreConfig::default())
 }
 pub fn d_relative_decrement_read_committed_with_check_constraint(new: NewBackend) {
-    pattern_d(new, 
+    pattern_d(
+        new,
         RC,
         StoreConfig {
             check_nonnegative: true,
@@ -527,7 +534,7 @@ pub fn pattern_e(new: NewBackend, iso: Isolation) {
             &["T2 ROLLBACK"]
         };
         check(
-        new,
+            new,
             &label("e", iso, s, q),
             StoreConfig::default(),
             s,
@@ -549,7 +556,7 @@ pub fn pattern_e(new: NewBackend, iso: Isolation) {
 pub fn pattern_e2(new: NewBackend, iso: Isolation) {
     for (s, q) in PAIRS {
         check(
-        new,
+            new,
             &label("e2", iso, s, q),
             StoreConfig::default(),
             s,
@@ -600,14 +607,7 @@ pub fn e_guarded_decrement_three_buyers_read_committed(new: NewBackend) {
             (1, guarded(2), &["T1 UPDATE 1"]),
             (2, guarded(2), &["T2 waits"]),
             (3, guarded(2), &["T3 waits"]),
-            (
-                1,
-                COMMIT,
-                &[
-                    "T1 COMMIT",
-                    "T2 UPDATE 1 (resumed)",
-                ],
-            ),
+            (1, COMMIT, &["T1 COMMIT", "T2 UPDATE 1 (resumed)"]),
             (2, COMMIT, &["T2 COMMIT", "T3 UPDATE 0 (resumed)"]),
             (3, COMMIT, &["T3 COMMIT"]),
         ],
@@ -619,7 +619,7 @@ pub fn e_guarded_decrement_three_buyers_read_committed(new: NewBackend) {
 pub fn waiter_proceeds_on_original_row_when_holder_aborts(new: NewBackend) {
     for iso in [RC, RR, SER] {
         check(
-        new,
+            new,
             &label("abort", iso, 1, 1),
             StoreConfig::default(),
             1,
@@ -679,11 +679,12 @@ pub fn pattern_f(new: NewBackend, iso: Isolation) {
         let label = label("f", iso, s, q);
         let mut store = new(&[row(s, 0), row(s, 0)], 2, StoreConfig::default());
         let mut out = Vec::new();
-        let mut step = |store: &mut Box<dyn Backend>, t: u32, statement: Statement| -> Vec<String> {
-            out.clear();
-            store.execute(SessionId(t - 1), statement, &mut out);
-            describe(&out)
-        };
+        let mut step =
+            |store: &mut Box<dyn Backend>, t: u32, statement: Statement| -> Vec<String> {
+                out.clear();
+                store.execute(SessionId(t - 1), statement, &mut out);
+                describe(&out)
+            };
         assert_eq!(step(&mut store, 1, begin(iso)), ["T1 BEGIN"], "{label}");
         assert_eq!(step(&mut store, 2, begin(iso)), ["T2 BEGIN"], "{label}");
         assert_eq!(
@@ -756,11 +757,12 @@ pub fn pattern_g(new: NewBackend, iso: Isolation, s1: bool) {
         let label = label(if s1 { "g S1" } else { "g S2" }, iso, s, q);
         let mut store = new(&[row(s, 0), row(s, 0)], 2, StoreConfig::default());
         let mut out = Vec::new();
-        let mut step = |store: &mut Box<dyn Backend>, t: u32, statement: Statement| -> Vec<String> {
-            out.clear();
-            store.execute(SessionId(t - 1), statement, &mut out);
-            describe(&out)
-        };
+        let mut step =
+            |store: &mut Box<dyn Backend>, t: u32, statement: Statement| -> Vec<String> {
+                out.clear();
+                store.execute(SessionId(t - 1), statement, &mut out);
+                describe(&out)
+            };
         step(&mut store, 1, begin(iso));
         step(&mut store, 2, begin(iso));
         assert_eq!(
@@ -955,10 +957,12 @@ pub fn an_error_releases_locks_before_the_client_rolls_back(new: NewBackend) {
 /// REPEATABLE READ: the version T2's snapshot sees was replaced by T1, which
 /// committed; T3 now holds a newer, uncommitted version. PostgreSQL fails T2
 /// at once rather than waiting for T3 (found by `stockrace diff`).
-pub fn repeatable_read_fails_at_once_when_its_version_was_replaced_even_if_the_row_is_locked(new: NewBackend) {
+pub fn repeatable_read_fails_at_once_when_its_version_was_replaced_even_if_the_row_is_locked(
+    new: NewBackend,
+) {
     for iso in [RR, SER] {
         check(
-        new,
+            new,
             &label("rr replaced then locked", iso, 2, 1),
             StoreConfig::default(),
             2,

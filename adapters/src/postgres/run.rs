@@ -16,7 +16,9 @@ use super::server::{PgError, PgServer, SessionConnection};
 use super::sql;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
-use stockrace_model::{DbError, Event, LevelId, Progress, Row, RowView, SessionId, Statement};
+use stockrace_model::{
+    DbError, Event, Isolation, LevelId, Lock, Progress, Row, RowView, SessionId, Statement,
+};
 use stockrace_sim::{Backend, Simulation};
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
@@ -37,7 +39,14 @@ type QueryResult = Result<Vec<SimpleQueryMessage>, tokio_postgres::Error>;
 
 struct Pending {
     statement: Statement,
-    task: JoinHandle<QueryResult>,
+    /// The query on the server, or `None` while the driver holds the
+    /// statement back behind another waiter for the same row (see `execute`).
+    task: Option<JoinHandle<QueryResult>>,
+    /// Order in which held-back statements are sent.
+    held: u64,
+    /// A held-back statement just sent: if it waits for the holder already
+    /// reported, its wait continues rather than starts again.
+    continues_wait: bool,
     blocked_on: Option<SessionId>,
     /// When the current lock wait began: here, and on the server (which
     /// tells a new wait after a wake-up from a continued one).
@@ -59,6 +68,8 @@ struct PgSession {
     explicit: bool,
     /// An error aborted the transaction; the client has not ended it yet.
     failed: bool,
+    /// Isolation level of the open transaction (READ COMMITTED outside one).
+    isolation: Isolation,
     lock_timeout: Option<Duration>,
     /// When its last statement answered: a session that just answered may
     /// still be releasing locks (a tuple lock after UPDATE 0, say).
@@ -67,6 +78,8 @@ struct PgSession {
 
 /// The run's state, owned by the server's runtime.
 struct RunState {
+    /// Statements held back so far (orders them).
+    holds: u64,
     schema: String,
     monitor: Arc<Client>,
     sessions: Vec<PgSession>,
@@ -95,7 +108,8 @@ impl PgServer {
     /// order, paced to its virtual deadlock_timeout and lock_timeouts.
     pub fn backend(&self, simulation: &Simulation) -> Result<PgBackend<'_>, PgError> {
         let scenario = simulation.scenario();
-        let lock_timeouts: Vec<Option<u64>> = scenario.orders.iter().map(|o| o.lock_timeout_ms).collect();
+        let lock_timeouts: Vec<Option<u64>> =
+            scenario.orders.iter().map(|o| o.lock_timeout_ms).collect();
         self.backend_for(
             &scenario.initial_rows(),
             &lock_timeouts,
@@ -114,7 +128,11 @@ impl PgServer {
         deadlock_timeout_ms: u64,
     ) -> Result<PgBackend<'_>, PgError> {
         let schema = self.next_schema();
-        let check = if check_nonnegative { " CHECK (stocked_quantity >= 0)" } else { "" };
+        let check = if check_nonnegative {
+            " CHECK (stocked_quantity >= 0)"
+        } else {
+            ""
+        };
         let values: Vec<String> = rows
             .iter()
             .enumerate()
@@ -133,11 +151,15 @@ impl PgServer {
         self.call(async move { monitor.batch_execute(&setup).await })
             .map_err(|e| PgError::Setup(format!("cannot create schema {schema}: {e}")))?;
 
-        let deadlock_timeout = self.pacing.real(deadlock_timeout_ms).max(Duration::from_millis(1));
+        let deadlock_timeout = self
+            .pacing
+            .real(deadlock_timeout_ms)
+            .max(Duration::from_millis(1));
         let connections = self.sessions(lock_timeouts.len())?;
         let mut sessions = Vec::with_capacity(connections.len());
         for (connection, lock_timeout_ms) in connections.into_iter().zip(lock_timeouts) {
-            let lock_timeout = lock_timeout_ms.map(|ms| self.pacing.real(ms).max(Duration::from_millis(1)));
+            let lock_timeout =
+                lock_timeout_ms.map(|ms| self.pacing.real(ms).max(Duration::from_millis(1)));
             let settings = format!(
                 "ROLLBACK; SET search_path TO {schema}; SET deadlock_timeout = '{}ms'; SET lock_timeout = '{}ms'",
                 deadlock_timeout.as_millis(),
@@ -157,12 +179,14 @@ impl PgServer {
                 failed: false,
                 lock_timeout,
                 answered: None,
+                isolation: Isolation::ReadCommitted,
             });
         }
         let n = sessions.len();
         Ok(PgBackend {
             server: self,
             state: Arc::new(tokio::sync::Mutex::new(RunState {
+                holds: 0,
                 schema: schema.clone(),
                 monitor: self.monitor.clone(),
                 sessions,
@@ -193,26 +217,110 @@ impl RunState {
 
     async fn execute(&mut self, session: SessionId, statement: Statement) -> Vec<Event> {
         let s = &mut self.sessions[session.index()];
-        assert!(s.pending.is_none(), "{session} sent a statement while its previous one was still waiting");
-        let sql = sql::sql(&statement);
-        let connection = s.connection.clone();
-        let task = tokio::spawn(async move { connection.client.simple_query(&sql).await });
+        assert!(
+            s.pending.is_none(),
+            "{session} sent a statement while its previous one was still waiting"
+        );
         if statement.level().is_some() && !s.in_transaction {
             // Outside BEGIN the statement is its own transaction.
             s.in_transaction = true;
             s.explicit = false;
+            s.isolation = Isolation::ReadCommitted;
         }
-        s.pending = Some(Pending {
-            statement,
-            task,
-            blocked_on: None,
-            waiting_since: None,
-            server_wait_start: None,
-        });
+        if let (Statement::Begin(isolation), false) = (statement, s.in_transaction) {
+            s.isolation = isolation;
+        }
+        let read_committed = s.isolation == Isolation::ReadCommitted;
         let mut events = Vec::new();
+        // Two statements waiting for one row race for it on the server when
+        // its holder updated it (each follows the update chain on its own),
+        // where the model serves them in turn. A SELECT ... FOR UPDATE that
+        // would queue behind another waiter is therefore held back here, and
+        // sent once the waiter ahead has the row: the order of the model,
+        // which is also the server's usual order. Only at READ COMMITTED: at
+        // the other levels the statement may be the one that takes the
+        // transaction's snapshot, which must not move, and their waiters
+        // fail with 40001 rather than race when the row was updated.
+        // Nor when another session waits for this one: the server must see
+        // this wait to find a deadlock through it.
+        if let (
+            Statement::Select {
+                level,
+                lock: Lock::ForUpdate,
+            },
+            true,
+        ) = (statement, read_committed)
+        {
+            if let Some(holder) = self.waiter_for(level).filter(|_| !self.waited_on(session)) {
+                self.holds += 1;
+                self.sessions[session.index()].pending = Some(Pending {
+                    statement,
+                    task: None,
+                    held: self.holds,
+                    continues_wait: false,
+                    blocked_on: Some(holder),
+                    waiting_since: Some(Instant::now()),
+                    server_wait_start: None,
+                });
+                events.push(Event {
+                    session,
+                    statement,
+                    progress: Progress::Waiting { on: holder },
+                    resumed: false,
+                    row: None,
+                });
+                self.settle(&mut events).await;
+                return events;
+            }
+        }
+        self.send(session, statement, 0);
         self.resolve(session, false, &mut events).await;
         self.settle(&mut events).await;
         events
+    }
+
+    /// Sends `statement` on `session`'s connection without waiting for it.
+    fn send(&mut self, session: SessionId, statement: Statement, held: u64) {
+        let s = &mut self.sessions[session.index()];
+        let sql = sql::sql(&statement);
+        let connection = s.connection.clone();
+        let task = tokio::spawn(async move { connection.client.simple_query(&sql).await });
+        let previous = s.pending.take();
+        s.pending = Some(Pending {
+            statement,
+            task: Some(task),
+            held,
+            continues_wait: previous.is_some(),
+            blocked_on: previous.as_ref().and_then(|p| p.blocked_on),
+            waiting_since: previous.and_then(|p| p.waiting_since),
+            server_wait_start: None,
+        });
+    }
+
+    /// Whether another session's statement waits for `session`.
+    fn waited_on(&self, session: SessionId) -> bool {
+        self.sessions.iter().any(|s| {
+            s.pending
+                .as_ref()
+                .is_some_and(|p| p.blocked_on == Some(session))
+        })
+    }
+
+    /// The holder a statement sent on the server waits for on row `level`,
+    /// if one does.
+    fn waiter_for(&self, level: LevelId) -> Option<SessionId> {
+        self.sessions.iter().find_map(|s| {
+            let p = s.pending.as_ref()?;
+            let takes_row_lock = matches!(
+                p.statement,
+                Statement::Select {
+                    lock: Lock::ForUpdate,
+                    ..
+                } | Statement::Update(_)
+            );
+            (p.task.is_some() && takes_row_lock && p.statement.level() == Some(level))
+                .then_some(p.blocked_on?)
+        })
     }
 
     /// Waits until `session`'s pending statement completes or is confirmed
@@ -224,18 +332,38 @@ impl RunState {
         // to wait is only looked at.
         let mut wait = if resumed { Duration::ZERO } else { FIRST_WAIT };
         loop {
-            let pending = self.sessions[session.index()].pending.as_mut().expect("a pending statement");
-            if let Ok(result) = tokio::time::timeout(wait, &mut pending.task).await {
-                self.complete(session, result.expect("the query task ran"), resumed, events);
+            let pending = self.sessions[session.index()]
+                .pending
+                .as_mut()
+                .expect("a pending statement");
+            let Some(task) = pending.task.as_mut() else {
+                return; // held back: still waiting
+            };
+            if let Ok(result) = tokio::time::timeout(wait, task).await {
+                self.complete(
+                    session,
+                    result.expect("the query task ran"),
+                    resumed,
+                    events,
+                );
                 return;
             }
             wait = POLL;
             if let Some(Blocked { on, since }) = self.blocked_on(session).await {
-                let pending = self.sessions[session.index()].pending.as_mut().expect("pending");
-                pending.blocked_on = Some(on);
+                let pending = self.sessions[session.index()]
+                    .pending
+                    .as_mut()
+                    .expect("pending");
+                let reported = pending.blocked_on.replace(on);
                 // A wait that began after the one we knew (a waiter woke and
                 // now waits again, as in the model) restarts the scheduler's timers.
-                if pending.server_wait_start != Some(since) {
+                if std::mem::take(&mut pending.continues_wait) && reported == Some(on) {
+                    // Still waiting for the holder already reported (the
+                    // waiter ahead left): no new wait, as in the model; the
+                    // server's timers for it start now.
+                    pending.server_wait_start = Some(since);
+                    pending.waiting_since = Some(Instant::now());
+                } else if pending.server_wait_start != Some(since) {
                     pending.server_wait_start = Some(since);
                     pending.waiting_since = Some(Instant::now());
                     events.push(Event {
@@ -250,7 +378,10 @@ impl RunState {
                 }
                 return;
             }
-            let pending = self.sessions[session.index()].pending.as_ref().expect("pending");
+            let pending = self.sessions[session.index()]
+                .pending
+                .as_ref()
+                .expect("pending");
             assert!(
                 Instant::now() < stuck_at,
                 "PostgreSQL: {session}'s `{}` neither completed nor waited for a lock in {STUCK:?}",
@@ -265,6 +396,29 @@ impl RunState {
     async fn settle(&mut self, events: &mut Vec<Event>) {
         loop {
             let before = events.len();
+            // Held-back statements whose row has no waiter ahead any more go
+            // to the server, in the order they were held.
+            let mut held: Vec<(u64, usize)> = self
+                .sessions
+                .iter()
+                .enumerate()
+                .filter_map(|(i, s)| {
+                    s.pending
+                        .as_ref()
+                        .filter(|p| p.task.is_none())
+                        .map(|p| (p.held, i))
+                })
+                .collect();
+            held.sort_unstable();
+            for (order, i) in held {
+                let pending = self.sessions[i].pending.as_ref().expect("held");
+                let level = pending.statement.level().expect("a row statement");
+                if self.waiter_for(level).is_none() || self.waited_on(SessionId(i as u32)) {
+                    let statement = pending.statement;
+                    self.send(SessionId(i as u32), statement, order);
+                    self.resolve(SessionId(i as u32), true, events).await;
+                }
+            }
             for i in 0..self.sessions.len() {
                 if self.sessions[i].pending.is_some() {
                     self.resolve(SessionId(i as u32), true, events).await;
@@ -309,10 +463,19 @@ impl RunState {
         if holders.is_empty() || !holders.iter().all(live) {
             return None;
         }
-        Some(Blocked { on: holders[0], since })
+        Some(Blocked {
+            on: holders[0],
+            since,
+        })
     }
 
-    fn complete(&mut self, session: SessionId, result: QueryResult, resumed: bool, events: &mut Vec<Event>) {
+    fn complete(
+        &mut self,
+        session: SessionId,
+        result: QueryResult,
+        resumed: bool,
+        events: &mut Vec<Event>,
+    ) {
         let s = &mut self.sessions[session.index()];
         let pending = s.pending.take().expect("pending");
         s.answered = Some(Instant::now());
@@ -390,7 +553,11 @@ impl RunState {
     /// Waits until `session` has waited `timeout` (plus a margin) for its
     /// lock, so the server's own timer has fired; then lets things settle.
     async fn after_timeout(&mut self, session: SessionId, timeout: Duration) -> Vec<Event> {
-        if let Some(since) = self.sessions[session.index()].pending.as_ref().and_then(|p| p.waiting_since) {
+        if let Some(since) = self.sessions[session.index()]
+            .pending
+            .as_ref()
+            .and_then(|p| p.waiting_since)
+        {
             tokio::time::sleep_until(since + timeout + MARGIN).await;
         }
         let mut events = Vec::new();
@@ -401,9 +568,9 @@ impl RunState {
     /// Ends the run: cancels what still waits, rolls back, drops the schema.
     async fn close(&mut self) {
         for s in &mut self.sessions {
-            if let Some(pending) = s.pending.take() {
+            if let Some(task) = s.pending.take().and_then(|p| p.task) {
                 let _ = s.connection.client.cancel_token().cancel_query(NoTls).await;
-                let _ = pending.task.await;
+                let _ = task.await;
             }
             let _ = s.connection.client.batch_execute("ROLLBACK").await;
         }
@@ -467,10 +634,14 @@ impl Backend for PgBackend<'_> {
     }
 
     fn time_passed(&mut self, now_ms: u64) {
-        let real = self.server.pacing.real(now_ms.saturating_sub(self.virtual_now_ms));
+        let real = self
+            .server
+            .pacing
+            .real(now_ms.saturating_sub(self.virtual_now_ms));
         self.virtual_now_ms = now_ms;
         // The sleep is made on the runtime: its timer needs the runtime's clock.
-        self.server.call(async move { tokio::time::sleep(real).await });
+        self.server
+            .call(async move { tokio::time::sleep(real).await });
     }
 
     fn in_transaction(&self, session: SessionId) -> bool {
@@ -510,6 +681,7 @@ impl Backend for PgBackend<'_> {
 impl Drop for PgBackend<'_> {
     fn drop(&mut self) {
         let state = self.state.clone();
-        self.server.call(async move { state.lock().await.close().await });
+        self.server
+            .call(async move { state.lock().await.close().await });
     }
 }

@@ -16,7 +16,9 @@ pub struct Pacing {
 
 impl Default for Pacing {
     fn default() -> Pacing {
-        Pacing { real_per_virtual: 0.1 }
+        Pacing {
+            real_per_virtual: 0.1,
+        }
     }
 }
 
@@ -71,9 +73,9 @@ impl PgServer {
     /// environment variables (defaults: localhost, 5432, user postgres).
     pub fn connect(url: Option<&str>) -> Result<PgServer, PgError> {
         let config = match url {
-            Some(url) => url
-                .parse::<Config>()
-                .map_err(|e| PgError::Unreachable(format!("--pg {url:?} is not a connection string: {e}")))?,
+            Some(url) => url.parse::<Config>().map_err(|e| {
+                PgError::Unreachable(format!("--pg {url:?} is not a connection string: {e}"))
+            })?,
             None => config_from_env(),
         };
         let description = describe(&config);
@@ -84,9 +86,11 @@ impl PgServer {
             .enable_all()
             .build()
             .map_err(|e| PgError::Setup(format!("cannot start a tokio runtime: {e}")))?;
-        let monitor = runtime
-            .block_on(open(&config))
-            .map_err(|e| PgError::Unreachable(format!("cannot connect to PostgreSQL at {description}: {e}; {HOW_TO_START}")))?;
+        let monitor = runtime.block_on(open(&config)).map_err(|e| {
+            PgError::Unreachable(format!(
+                "cannot connect to PostgreSQL at {description}: {e}; {HOW_TO_START}"
+            ))
+        })?;
         Ok(PgServer {
             runtime,
             config,
@@ -101,7 +105,10 @@ impl PgServer {
     /// Runs `future` on the server's runtime and waits for its output. Safe
     /// to call from inside a simulation: the future runs on the runtime's own
     /// threads, in real time.
-    pub(crate) fn call<R: Send + 'static>(&self, future: impl Future<Output = R> + Send + 'static) -> R {
+    pub(crate) fn call<R: Send + 'static>(
+        &self,
+        future: impl Future<Output = R> + Send + 'static,
+    ) -> R {
         let (tx, rx) = std::sync::mpsc::sync_channel(1);
         self.runtime.spawn(async move {
             let _ = tx.send(future.await);
@@ -114,16 +121,23 @@ impl PgServer {
         let mut pool = self.pool.lock().unwrap_or_else(|p| p.into_inner());
         while pool.len() < n {
             let config = self.config.clone();
-            let connection = self
-                .call(async move { open(&config).await })
-                .map_err(|e| PgError::Unreachable(format!("cannot open a session connection to {}: {e}", self.description)))?;
+            let connection = self.call(async move { open(&config).await }).map_err(|e| {
+                PgError::Unreachable(format!(
+                    "cannot open a session connection to {}: {e}",
+                    self.description
+                ))
+            })?;
             pool.push(Arc::new(connection));
         }
         Ok(pool[..n].to_vec())
     }
 
     pub(crate) fn next_schema(&self) -> String {
-        format!("stockrace_{}_{}", std::process::id(), self.next_run.fetch_add(1, Ordering::Relaxed))
+        format!(
+            "stockrace_{}_{}",
+            std::process::id(),
+            self.next_run.fetch_add(1, Ordering::Relaxed)
+        )
     }
 }
 
@@ -133,7 +147,10 @@ async fn open(config: &Config) -> Result<SessionConnection, tokio_postgres::Erro
     tokio::spawn(async move {
         let _ = connection.await;
     });
-    let pid: i32 = client.query_one("SELECT pg_backend_pid()", &[]).await?.get(0);
+    let pid: i32 = client
+        .query_one("SELECT pg_backend_pid()", &[])
+        .await?
+        .get(0);
     Ok(SessionConnection { client, pid })
 }
 
@@ -160,5 +177,8 @@ fn describe(config: &Config) -> String {
         None => "localhost".to_string(),
     };
     let port = config.get_ports().first().copied().unwrap_or(5432);
-    format!("{host}:{port}/{}", config.get_dbname().unwrap_or("(default database)"))
+    format!(
+        "{host}:{port}/{}",
+        config.get_dbname().unwrap_or("(default database)")
+    )
 }

@@ -60,8 +60,13 @@ pub(crate) fn error(error: &tokio_postgres::Error) -> DbError {
     let Some(db) = error.as_db_error() else {
         panic!("PostgreSQL connection failed: {error}");
     };
-    let state = SqlState::from_code(db.code().code())
-        .unwrap_or_else(|| panic!("PostgreSQL answered {} {}: not an error the model knows", db.code().code(), db.message()));
+    let state = SqlState::from_code(db.code().code()).unwrap_or_else(|| {
+        panic!(
+            "PostgreSQL answered {} {}: not an error the model knows",
+            db.code().code(),
+            db.message()
+        )
+    });
     // Keep the model's message constants so traces compare equal; pick the
     // one PostgreSQL's text matches.
     let known = [
@@ -77,7 +82,10 @@ pub(crate) fn error(error: &tokio_postgres::Error) -> DbError {
         .iter()
         .copied()
         .filter(|k| k.state == state)
-        .find(|k| db.message().starts_with(k.message.split(" \"").next().unwrap_or(k.message)))
+        .find(|k| {
+            db.message()
+                .starts_with(k.message.split(" \"").next().unwrap_or(k.message))
+        })
         .or_else(|| known.iter().copied().find(|k| k.state == state))
         .expect("every SqlState has a message")
 }

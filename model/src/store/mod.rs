@@ -359,7 +359,10 @@ impl Store {
                 .collect();
             waiters.sort_unstable();
             for (since, waiter) in waiters {
-                let parked = self.sessions[waiter.index()].parked.as_mut().expect("parked");
+                let parked = self.sessions[waiter.index()]
+                    .parked
+                    .as_mut()
+                    .expect("parked");
                 // An advisory lock is a plain lock queue: the first waiter gets
                 // it, the others go on waiting (for the new holder) without
                 // starting a new wait, as in PostgreSQL's lock manager.
@@ -519,7 +522,11 @@ impl Store {
             }
         };
         if let Progress::Waiting { .. } = progress {
-            self.sessions[session.index()].txn.as_mut().expect("open").statement_snapshot = Some(snapshot);
+            self.sessions[session.index()]
+                .txn
+                .as_mut()
+                .expect("open")
+                .statement_snapshot = Some(snapshot);
         }
         // SSI: the pivot of a dangerous structure cannot go on.
         match (sxact, progress) {
@@ -600,7 +607,10 @@ impl Store {
                     if !u.guard.matches(&newest) {
                         self.rows[level.index()].holder = Some(session);
                         self.held_by(session).push(Held::Row(level));
-                        return Progress::Done(Ok(Reply::Update { count: 0, row: None }));
+                        return Progress::Done(Ok(Reply::Update {
+                            count: 0,
+                            row: None,
+                        }));
                     }
                 }
             }
