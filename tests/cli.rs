@@ -311,3 +311,24 @@ fn sweep_json_counts_serialization_failures_deadlocks_and_retries() {
     assert!(v["errors_40001"].as_u64().unwrap() > 0, "{v}");
     assert_eq!(v["errors_40p01"], 0);
 }
+
+#[test]
+fn diff_without_a_server_exits_2_and_says_how_to_start_one() {
+    let output = stockrace(&[
+        "diff",
+        "--strategy",
+        "plain-update",
+        "--seeds",
+        "1",
+        "--pg",
+        "postgresql://postgres@127.0.0.1:1/none",
+    ]);
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    let message = stderr(&output);
+    assert!(
+        message.contains("cannot connect to PostgreSQL at 127.0.0.1:1/none"),
+        "{message}"
+    );
+    assert!(message.contains("pg_virtualenv -t -v 15"), "{message}");
+    assert!(output.stdout.is_empty());
+}

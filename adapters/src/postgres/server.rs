@@ -88,7 +88,8 @@ impl PgServer {
             .map_err(|e| PgError::Setup(format!("cannot start a tokio runtime: {e}")))?;
         let monitor = runtime.block_on(open(&config)).map_err(|e| {
             PgError::Unreachable(format!(
-                "cannot connect to PostgreSQL at {description}: {e}; {HOW_TO_START}"
+                "cannot connect to PostgreSQL at {description}: {}; {HOW_TO_START}",
+                explain(&e)
             ))
         })?;
         Ok(PgServer {
@@ -123,8 +124,9 @@ impl PgServer {
             let config = self.config.clone();
             let connection = self.call(async move { open(&config).await }).map_err(|e| {
                 PgError::Unreachable(format!(
-                    "cannot open a session connection to {}: {e}",
-                    self.description
+                    "cannot open a session connection to {}: {}",
+                    self.description,
+                    explain(&e)
                 ))
             })?;
             pool.push(Arc::new(connection));
@@ -181,4 +183,15 @@ fn describe(config: &Config) -> String {
         "{host}:{port}/{}",
         config.get_dbname().unwrap_or("(default database)")
     )
+}
+
+/// An error with its causes ("invalid configuration: password missing").
+fn explain(error: &tokio_postgres::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = std::error::Error::source(error);
+    while let Some(cause) = source {
+        text.push_str(&format!(": {cause}"));
+        source = cause.source();
+    }
+    text
 }
