@@ -17,7 +17,7 @@ use super::sql;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 use stockrace_model::{
-    DbError, Event, Isolation, LevelId, Lock, Progress, Row, RowView, SessionId, Statement,
+    DbError, Event, Guard, Isolation, LevelId, Lock, Progress, Row, RowView, SessionId, Statement,
 };
 use stockrace_sim::{Backend, Simulation};
 use tokio::task::JoinHandle;
@@ -234,8 +234,9 @@ impl RunState {
         let mut events = Vec::new();
         // Two statements waiting for one row race for it on the server when
         // its holder updated it (each follows the update chain on its own),
-        // where the model serves them in turn. A SELECT ... FOR UPDATE that
-        // would queue behind another waiter is therefore held back here, and
+        // where the model serves them in turn. A SELECT ... FOR UPDATE or an
+        // unconditional UPDATE that would queue behind another waiter is
+        // therefore held back here, and
         // sent once the waiter ahead has the row: the order of the model,
         // which is also the server's usual order. Only at READ COMMITTED: at
         // the other levels the statement may be the one that takes the
@@ -243,14 +244,19 @@ impl RunState {
         // fail with 40001 rather than race when the row was updated.
         // Nor when another session waits for this one: the server must see
         // this wait to find a deadlock through it.
-        if let (
+        let queues_for = match statement {
             Statement::Select {
                 level,
                 lock: Lock::ForUpdate,
-            },
-            true,
-        ) = (statement, read_committed)
-        {
+            } => Some(level),
+            // An UPDATE without a condition always queues. One with a
+            // condition is sent: sent later it would be checked against the
+            // version then committed and could answer UPDATE 0 without the
+            // row lock the model's re-check takes.
+            Statement::Update(u) if u.guard == Guard::None => Some(u.level),
+            _ => None,
+        };
+        if let (Some(level), true) = (queues_for, read_committed) {
             if let Some(holder) = self.waiter_for(level).filter(|_| !self.waited_on(session)) {
                 self.holds += 1;
                 self.sessions[session.index()].pending = Some(Pending {
