@@ -1,7 +1,8 @@
 //! The controlled scheduler: orders run as madsim tasks; every statement they
 //! send is a scheduling point. When no order is running application code
 //! (quiescence), the chooser picks one option, the scheduler carries it out on
-//! the model store, records it, and hands back the result.
+//! the backend (the model store, or a real database: see [`Backend`]),
+//! records it, and hands back the result.
 //!
 //! Options are the orders' requests (a statement, or taking an in-process
 //! lock) in order-id order, then "let virtual time pass to the next timer"
