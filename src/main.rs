@@ -34,33 +34,63 @@ enum Command {
     Strategies,
 }
 
-/// The scenario the flags describe: `--orders` orders, each buying `--qty`
-/// of every one of `--items` items stocked `--stock` each.
+/// The scenario: a scenario file, or the one the flags describe (`--orders`
+/// orders, each buying `--qty` of every one of `--items` items stocked
+/// `--stock` each).
 #[derive(Args)]
 struct ScenarioArgs {
+    /// A scenario file (TOML; see scenarios/). The shape flags below cannot be
+    /// combined with it; --strategy replaces every order's strategy.
+    #[arg(long)]
+    scenario: Option<PathBuf>,
     /// Decrement path to test (see `stockrace strategies`).
     #[arg(long)]
     strategy: Option<String>,
     /// Concurrent orders.
-    #[arg(long, default_value_t = 2, allow_negative_numbers = true)]
+    #[arg(
+        long,
+        default_value_t = 2,
+        allow_negative_numbers = true,
+        conflicts_with = "scenario"
+    )]
     orders: i64,
     /// Initial stocked_quantity of each item.
-    #[arg(long, default_value_t = 1, allow_negative_numbers = true)]
+    #[arg(
+        long,
+        default_value_t = 1,
+        allow_negative_numbers = true,
+        conflicts_with = "scenario"
+    )]
     stock: i64,
     /// Units of each item each order buys.
-    #[arg(long, default_value_t = 1, allow_negative_numbers = true)]
+    #[arg(
+        long,
+        default_value_t = 1,
+        allow_negative_numbers = true,
+        conflicts_with = "scenario"
+    )]
     qty: i64,
     /// Items every order buys; with 2 or more, every second order lists them in reverse.
-    #[arg(long, default_value_t = 1, allow_negative_numbers = true)]
+    #[arg(
+        long,
+        default_value_t = 1,
+        allow_negative_numbers = true,
+        conflicts_with = "scenario"
+    )]
     items: i64,
     /// read-committed, repeatable-read or serializable.
-    #[arg(long, default_value = "read-committed")]
+    #[arg(long, default_value = "read-committed", conflicts_with = "scenario")]
     isolation: String,
     /// App processes; orders are spread over them round-robin.
-    #[arg(long, default_value_t = 1, allow_negative_numbers = true)]
+    #[arg(
+        long,
+        default_value_t = 1,
+        allow_negative_numbers = true,
+        conflicts_with = "scenario"
+    )]
     nodes: i64,
     /// Row locking order of multi-item orders: listed or sorted.
-    #[arg(long, default_value = "listed")]
+    #[arg(long, default_value = "listed", conflicts_with = "scenario")]
     lock_order: String,
 }
 
@@ -145,6 +175,31 @@ fn main() -> ExitCode {
 impl ScenarioArgs {
     fn simulation(&self) -> Result<Simulation, Bad> {
         let registry = Strategies::builtin();
+        if let Some(path) = &self.scenario {
+            if let Some(name) = self
+                .strategy
+                .as_deref()
+                .filter(|n| registry.get(n).is_none())
+            {
+                let known: Vec<&str> = registry.names().collect();
+                return Err(Bad(format!(
+                    "unknown strategy {name:?}; known: {}",
+                    known.join(", ")
+                )));
+            }
+            let mut scenario = Scenario::load(path, |name| {
+                registry.get(name).is_some() || self.strategy.is_some()
+            })
+            .map_err(|e| Bad(e.to_string()))?;
+            if let Some(name) = &self.strategy {
+                scenario
+                    .orders
+                    .iter_mut()
+                    .for_each(|o| o.strategy = name.clone());
+            }
+            return Simulation::new(scenario, &registry)
+                .map_err(|e| Bad(format!("{}: {e}", path.display())));
+        }
         let strategy = self.strategy.as_deref().ok_or_else(|| {
             Bad("--strategy is required (or give a regression file to replay)".into())
         })?;
@@ -206,6 +261,12 @@ impl ScenarioArgs {
 
     /// The flags that reproduce this scenario on the command line.
     fn flags(&self) -> String {
+        if let Some(path) = &self.scenario {
+            return match &self.strategy {
+                Some(name) => format!("--scenario {} --strategy {name}", path.display()),
+                None => format!("--scenario {}", path.display()),
+            };
+        }
         format!(
             "--strategy {} --orders {} --stock {} --qty {} --items {} --isolation {} --nodes {} --lock-order {}",
             self.strategy.as_deref().unwrap_or(""),
@@ -285,10 +346,13 @@ fn print_sweep(
     replay: &dyn Fn(u64) -> String,
 ) {
     let s = &args.scenario;
-    println!(
-        "sweep: {} | {} orders of {} x {} item(s) against stock {} | {} | {} node(s), {} lock order",
-        report.strategy, s.orders, s.qty, s.items, s.stock, s.isolation, s.nodes, s.lock_order
-    );
+    match &s.scenario {
+        Some(path) => println!("sweep: {} | {}", report.strategy, path.display()),
+        None => println!(
+            "sweep: {} | {} orders of {} x {} item(s) against stock {} | {} | {} node(s), {} lock order",
+            report.strategy, s.orders, s.qty, s.items, s.stock, s.isolation, s.nodes, s.lock_order
+        ),
+    }
     println!(
         "seeds {}..{}: {} runs, {} violations",
         report.seeds.start,
@@ -328,7 +392,10 @@ fn print_sweep(
 fn replay(args: ReplayArgs) -> Result<ExitCode, Bad> {
     let (simulation, execution, expectation) = match &args.file {
         Some(path) => {
-            if args.seed.is_some() || args.scenario.strategy.is_some() {
+            if args.seed.is_some()
+                || args.scenario.strategy.is_some()
+                || args.scenario.scenario.is_some()
+            {
                 return Err(Bad(
                     "give either a regression file or --strategy/--seed, not both".into(),
                 ));

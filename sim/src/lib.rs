@@ -30,6 +30,7 @@ with_madsim! {
     pub mod chooser;
     pub mod connection;
     pub mod execution;
+    pub mod file_error;
     pub mod invariants;
     pub mod regression;
     pub mod runtime;
@@ -43,6 +44,7 @@ with_madsim! {
     pub use chooser::{Chooser, RandomChooser, ReplayChooser};
     pub use connection::{BoxFuture, CommitTag, Connection, Session};
     pub use execution::{Execution, Outcome};
+    pub use file_error::FileError;
     pub use invariants::{Invariant, Verdict, Violation};
     pub use regression::{Expect, Regression};
     pub use runtime::Simulation;

@@ -7,11 +7,11 @@
 //! regression twice (from two threads, say) finds the first copy and keeps it.
 
 use crate::execution::Execution;
+pub use crate::file_error::FileError;
 use crate::invariants::Invariant;
 use crate::runtime::Simulation;
 use crate::scenario::Scenario;
 use serde::{Deserialize, Serialize};
-use std::fmt;
 use std::fs;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
@@ -40,25 +40,6 @@ pub struct Regression {
     pub schedule: Vec<u32>,
     pub scenario: Scenario,
 }
-
-/// A regression file that cannot be used: the file, the line if known, why.
-#[derive(Debug)]
-pub struct FileError {
-    pub path: PathBuf,
-    pub line: Option<usize>,
-    pub reason: String,
-}
-
-impl fmt::Display for FileError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.line {
-            Some(line) => write!(f, "{}:{line}: {}", self.path.display(), self.reason),
-            None => write!(f, "{}: {}", self.path.display(), self.reason),
-        }
-    }
-}
-
-impl std::error::Error for FileError {}
 
 /// Where a save went.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -114,25 +95,12 @@ impl Regression {
 
     /// Reads and validates one file.
     pub fn load(path: &Path) -> Result<Regression, FileError> {
-        let text = fs::read_to_string(path).map_err(|e| FileError {
-            path: path.to_path_buf(),
-            line: None,
-            reason: format!("cannot read: {e}"),
-        })?;
+        let text = fs::read_to_string(path).map_err(|e| FileError::new(path, None, format!("cannot read: {e}")))?;
         Regression::parse(path, &text)
     }
 
     pub fn parse(path: &Path, text: &str) -> Result<Regression, FileError> {
-        toml::from_str::<Regression>(text).map_err(|e| FileError {
-            path: path.to_path_buf(),
-            line: e.span().map(|s| {
-                1 + text.as_bytes()[..s.start.min(text.len())]
-                    .iter()
-                    .filter(|&&b| b == b'\n')
-                    .count()
-            }),
-            reason: e.message().trim().to_string(),
-        })
+        FileError::parse_toml(path, text)
     }
 
     /// Writes the file into `dir` unless an identical one is already there.
@@ -208,13 +176,7 @@ pub fn load_dir(dir: &Path) -> Result<Vec<(PathBuf, Regression)>, FileError> {
     let entries = match fs::read_dir(dir) {
         Ok(entries) => entries,
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
-        Err(e) => {
-            return Err(FileError {
-                path: dir.to_path_buf(),
-                line: None,
-                reason: format!("cannot list: {e}"),
-            })
-        }
+        Err(e) => return Err(FileError::new(dir, None, format!("cannot list: {e}"))),
     };
     let mut paths: Vec<PathBuf> = entries
         .filter_map(|e| e.ok().map(|e| e.path()))

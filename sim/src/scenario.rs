@@ -2,7 +2,9 @@
 //! the budgets that bound a run. Validated before anything runs.
 
 use serde::{Deserialize, Serialize};
+use crate::file_error::FileError;
 use std::fmt;
+use std::path::Path;
 use stockrace_model::{Isolation, LevelId, Row};
 
 /// A complete description of one concurrent situation.
@@ -90,6 +92,14 @@ pub struct OrderSpec {
     /// a statement waiting longer for a lock fails with 55P03.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lock_timeout_ms: Option<u64>,
+    /// This many identical orders (a scenario file's shorthand; a running
+    /// scenario has every order spelled out, see [`Scenario::expanded`]).
+    #[serde(default = "one", skip_serializing_if = "is_one")]
+    pub count: u32,
+}
+
+fn is_one(n: &u32) -> bool {
+    *n == 1
 }
 
 /// `quantity` units of inventory level `level` (its SQL id, from 1).
@@ -199,6 +209,7 @@ impl Shape {
                         node: None,
                         lock_order: self.lock_order,
                         lock_timeout_ms: None,
+                        count: 1,
                     }
                 })
                 .collect(),
@@ -342,6 +353,29 @@ impl Scenario {
         Ok(())
     }
 
+    /// The scenario with every `count = n` order spelled out n times.
+    pub fn expanded(&self) -> Scenario {
+        let mut scenario = self.clone();
+        scenario.orders = self
+            .orders
+            .iter()
+            .flat_map(|o| std::iter::repeat_n(OrderSpec { count: 1, ..o.clone() }, o.count as usize))
+            .collect();
+        scenario
+    }
+
+    /// Reads a scenario file (TOML) and validates it; errors name the file,
+    /// the line and the field.
+    pub fn load(path: &Path, known_strategy: impl Fn(&str) -> bool) -> Result<Scenario, FileError> {
+        let text = std::fs::read_to_string(path).map_err(|e| FileError::new(path, None, format!("cannot read: {e}")))?;
+        let scenario: Scenario = FileError::parse_toml(path, &text)?;
+        scenario.validate(known_strategy).map_err(|e| {
+            let line = locate(&text, &e.field);
+            FileError::new(path, line, e.to_string())
+        })?;
+        Ok(scenario)
+    }
+
     /// The strategy every order uses, or "mixed".
     pub fn strategy_label(&self) -> &str {
         match self.orders.first() {
@@ -384,4 +418,42 @@ impl Scenario {
             })
             .collect()
     }
+}
+
+/// The line of a field path such as `orders[2].lines[0].quantity` in a
+/// scenario file's text: the n-th `[[orders]]` table (or `orders` key), then
+/// within it the next segment, and so on. Best effort: `None` if not found.
+fn locate(text: &str, field: &str) -> Option<usize> {
+    let lines: Vec<&str> = text.lines().collect();
+    let mut from = 0;
+    let mut found = None;
+    let mut prefix = String::new();
+    for segment in field.split('.') {
+        let (name, index) = match segment.split_once('[') {
+            Some((name, rest)) => (name, rest.trim_end_matches(']').parse::<usize>().ok()),
+            None => (segment, None),
+        };
+        let table = if prefix.is_empty() { name.to_string() } else { format!("{prefix}.{name}") };
+        let header = format!("[[{table}]]");
+        let key = |l: &str| {
+            let l = l.trim_start();
+            l.starts_with(name) && l[name.len()..].trim_start().starts_with('=')
+        };
+        let mut hits = (from..lines.len()).filter(|&i| lines[i].trim() == header || key(lines[i]));
+        let hit = match index {
+            Some(n) if lines.iter().skip(from).any(|l| l.trim() == header) => {
+                (from..lines.len()).filter(|&i| lines[i].trim() == header).nth(n)
+            }
+            _ => hits.next(),
+        };
+        match hit {
+            Some(i) => {
+                found = Some(i + 1);
+                from = i;
+            }
+            None => break,
+        }
+        prefix = table;
+    }
+    found
 }

@@ -51,6 +51,7 @@ impl Simulation {
     /// Validates `scenario` and resolves each order's strategy in `registry`.
     pub fn new(scenario: Scenario, registry: &Strategies) -> Result<Simulation, ScenarioError> {
         scenario.validate(|name| registry.get(name).is_some())?;
+        let scenario = scenario.expanded();
         let strategies: Vec<Strategy> = scenario
             .orders
             .iter()
