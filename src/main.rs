@@ -154,6 +154,16 @@ struct DiffArgs {
 struct Bad(String);
 
 fn main() -> ExitCode {
+    // Quiet unless asked: RUST_LOG=stockrace=debug shows scheduler decisions
+    // and statement execution, on stderr.
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("off"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .without_time()
+        .init();
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Sweep(args) => sweep(args),

@@ -332,3 +332,32 @@ fn diff_without_a_server_exits_2_and_says_how_to_start_one() {
     assert!(message.contains("pg_virtualenv -t -v 15"), "{message}");
     assert!(output.stdout.is_empty());
 }
+
+#[test]
+fn logs_are_quiet_by_default_and_show_the_scheduler_when_asked() {
+    let args = ["replay", "--strategy", "plain-update", "--seed", "0"];
+    let quiet = stockrace(&args);
+    assert!(quiet.stderr.is_empty(), "{}", stderr(&quiet));
+    let logged = Command::new(env!("CARGO_BIN_EXE_stockrace"))
+        .args(args)
+        .env("RUST_LOG", "stockrace=debug")
+        .output()
+        .unwrap();
+    let log = stderr(&logged);
+    assert!(
+        log.contains("stockrace::scheduler") && log.contains("choose"),
+        "{log}"
+    );
+    assert!(
+        log.contains("stockrace::store") && log.contains("statement=BEGIN"),
+        "{log}"
+    );
+    assert!(
+        !log.contains('\u{1b}'),
+        "no colour codes when stderr is not a terminal"
+    );
+    assert_eq!(
+        logged.stdout, quiet.stdout,
+        "logging does not change the output"
+    );
+}

@@ -41,7 +41,7 @@ pub struct Simulation {
     lock_timeouts: Vec<Option<u64>>,
 }
 
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, Debug)]
 enum Choice {
     Run(usize),
     PassTime,
@@ -197,6 +197,14 @@ impl Simulation {
                 schedule.push(c as u32);
                 c
             };
+            tracing::debug!(
+                target: "stockrace::scheduler",
+                step = steps,
+                time_ms = state.now_ms,
+                options = ?options,
+                choice,
+                "choose"
+            );
             match options[choice] {
                 Choice::Run(order) => {
                     if let Phase::ProcessLockRequest { .. } = state.slots[order].phase {
@@ -308,6 +316,15 @@ impl<B: Backend> Recorder<'_, B> {
     fn record(&mut self, state: &mut Shared) {
         let now = state.now_ms;
         for event in self.events.drain(..) {
+            tracing::debug!(
+                target: "stockrace::store",
+                time_ms = now,
+                session = %event.session,
+                statement = %event.statement,
+                result = %crate::trace::result_text(&event),
+                resumed = event.resumed,
+                "statement"
+            );
             self.trace.push(TraceEvent::Statement { time_ms: now, event });
             self.monitor.on_statement(self.trace.len(), &event, &self.store);
             let order = event.session.index();
