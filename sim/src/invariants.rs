@@ -22,7 +22,7 @@ use crate::strategies::{Effect, Strategy};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use crate::backend::Backend;
-use stockrace_model::{Event, LevelId, Progress, Reply, Statement};
+use stockrace_model::{Event, LevelId, Progress, Reply};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -171,10 +171,7 @@ impl<'a> Monitor<'a> {
             _ => false,
         };
         let order = event.session.index();
-        if committed_something
-            && !self.unreported[order]
-            && !matches!(event.statement, Statement::Begin(_))
-        {
+        if committed_something && !self.unreported[order] {
             self.unreported[order] = true;
             self.unreported_count += 1;
         }
