@@ -17,7 +17,7 @@ use super::sql;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 use stockrace_model::{
-    DbError, Event, Guard, Isolation, LevelId, Lock, Progress, Row, RowView, SessionId, Statement,
+    DbError, Event, Isolation, LevelId, Lock, Progress, Row, RowView, SessionId, Statement,
 };
 use stockrace_sim::{Backend, Simulation};
 use tokio::task::JoinHandle;
@@ -249,11 +249,14 @@ impl RunState {
                 level,
                 lock: Lock::ForUpdate,
             } => Some(level),
-            // An UPDATE without a condition always queues. One with a
-            // condition is sent: sent later it would be checked against the
-            // version then committed and could answer UPDATE 0 without the
-            // row lock the model's re-check takes.
-            Statement::Update(u) if u.guard == Guard::None => Some(u.level),
+            // An UPDATE queues if its WHERE holds on the committed version
+            // (otherwise it answers UPDATE 0 at once, here and in the model).
+            // Sent later, it first locks the row (see `send`), as the model's
+            // re-check does, so an UPDATE 0 then still holds the row.
+            Statement::Update(u) if read_committed && self.waiter_for(u.level).is_some() => {
+                let committed = self.committed_row(u.level).await;
+                u.guard.matches(&committed).then_some(u.level)
+            }
             _ => None,
         };
         if let (Some(level), true) = (queues_for, read_committed) {
@@ -288,7 +291,16 @@ impl RunState {
     /// Sends `statement` on `session`'s connection without waiting for it.
     fn send(&mut self, session: SessionId, statement: Statement, held: u64) {
         let s = &mut self.sessions[session.index()];
-        let sql = sql::sql(&statement);
+        let sql = match (statement, held) {
+            // A held-back UPDATE: lock the newest version, then re-check the
+            // WHERE on it (EvalPlanQual, as it would have run had it waited).
+            (Statement::Update(u), 1..) => format!(
+                "SELECT 1 FROM inventory_level WHERE id={} FOR UPDATE; {}",
+                u.level.sql_id(),
+                sql::sql(&statement)
+            ),
+            _ => sql::sql(&statement),
+        };
         let connection = s.connection.clone();
         let task = tokio::spawn(async move { connection.client.simple_query(&sql).await });
         let previous = s.pending.take();

@@ -22,7 +22,13 @@ pub(crate) fn reply(
     messages: &[SimpleQueryMessage],
     in_failed_transaction: bool,
 ) -> Reply {
-    let rows: Vec<Vec<Option<&str>>> = messages
+    // The rows of the last statement sent (a held-back UPDATE is sent after
+    // a locking SELECT in the same query).
+    let last = messages[..messages.len().saturating_sub(1)]
+        .iter()
+        .rposition(|m| matches!(m, SimpleQueryMessage::CommandComplete(_)))
+        .map_or(0, |i| i + 1);
+    let rows: Vec<Vec<Option<&str>>> = messages[last..]
         .iter()
         .filter_map(|m| match m {
             SimpleQueryMessage::Row(row) => Some((0..row.len()).map(|i| row.get(i)).collect()),
