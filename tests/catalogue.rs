@@ -53,6 +53,7 @@ fn assert_holds(strategy: &str, isolation: Isolation) {
 fn assert_violates(strategy: &str, isolation: Isolation, invariant: Invariant) {
     let found = [(2, 1), (4, 2)].into_iter().any(|(orders, stock)| {
         run(shape(strategy, isolation, orders, stock, 1))
+            .tally
             .by_invariant
             .contains_key(&invariant)
     });
@@ -65,7 +66,7 @@ fn plain_update_breaks_at_read_committed_and_is_rejected_cleanly_above() {
     assert_holds("plain-update", RR);
     assert_holds("plain-update", SER);
     // The stricter levels reject with 40001 instead.
-    assert!(run(shape("plain-update", RR, 4, 2, 1)).serialization_failures > 0);
+    assert!(run(shape("plain-update", RR, 4, 2, 1)).tally.errors_40001 > 0);
 }
 
 #[test]
@@ -74,7 +75,10 @@ fn atomic_decrement_oversells_but_never_loses_an_update() {
         for stock in [1, 3, 5] {
             let report = run(shape("atomic-decrement", RC, orders, stock, 1));
             assert!(
-                !report.by_invariant.contains_key(&Invariant::Conservation),
+                !report
+                    .tally
+                    .by_invariant
+                    .contains_key(&Invariant::Conservation),
                 "{orders} orders, stock {stock}"
             );
         }
@@ -95,7 +99,10 @@ fn reservation_insert_only_is_write_skew_below_serializable() {
     assert_violates("reservation-insert-only", RR, Invariant::NoOversell);
     assert_holds("reservation-insert-only", SER);
     assert!(
-        run(shape("reservation-insert-only", SER, 2, 1, 1)).serialization_failures > 0,
+        run(shape("reservation-insert-only", SER, 2, 1, 1))
+            .tally
+            .errors_40001
+            > 0,
         "SSI rejects one order"
     );
 }
@@ -104,7 +111,10 @@ fn reservation_insert_only_is_write_skew_below_serializable() {
 fn medusa_update_levels_breaks_at_every_level() {
     for isolation in [RC, RR, SER] {
         let violated = [(2, 1), (4, 2)].into_iter().any(|(orders, stock)| {
-            run(shape("medusa-update-levels", isolation, orders, stock, 1)).violations > 0
+            run(shape("medusa-update-levels", isolation, orders, stock, 1))
+                .tally
+                .violations
+                > 0
         });
         assert!(violated, "{isolation:?}");
     }
@@ -136,13 +146,16 @@ fn medusa_adjust_loses_updates_and_an_in_process_lock_only_helps_on_one_node() {
         })
     };
     let lost = adjust("medusa-adjust", 2, 1, 1);
-    assert!(lost.by_invariant.contains_key(&Invariant::Conservation));
-    assert!(!lost.by_invariant.contains_key(&Invariant::NoOversell));
+    assert!(lost
+        .tally
+        .by_invariant
+        .contains_key(&Invariant::Conservation));
+    assert!(!lost.tally.by_invariant.contains_key(&Invariant::NoOversell));
     for orders in [2, 4, 8] {
         for quantity in [1, 2, 3] {
             let one_node = adjust("medusa-adjust-locked", orders, quantity, 1);
             assert_eq!(
-                one_node.violations, 0,
+                one_node.tally.violations, 0,
                 "{orders} orders of {quantity} on one node"
             );
         }
@@ -150,6 +163,7 @@ fn medusa_adjust_loses_updates_and_an_in_process_lock_only_helps_on_one_node() {
     let two_nodes = adjust("medusa-adjust-locked", 2, 1, 2);
     assert!(
         two_nodes
+            .tally
             .by_invariant
             .contains_key(&Invariant::Conservation),
         "two nodes do not share the lock"
@@ -175,15 +189,24 @@ fn listed_lock_order_deadlocks_and_sorted_does_not() {
         };
         let listed = run(two_items(LockOrder::Listed));
         assert!(
-            listed.deadlocks > 0,
+            listed.tally.errors_40p01 > 0,
             "{strategy}: listed order never deadlocked"
         );
         assert!(
-            !listed.by_invariant.contains_key(&Invariant::Termination),
+            !listed
+                .tally
+                .by_invariant
+                .contains_key(&Invariant::Termination),
             "{strategy}: a hang"
         );
         let sorted = run(two_items(LockOrder::Sorted));
-        assert_eq!(sorted.deadlocks, 0, "{strategy}: sorted order deadlocked");
-        assert!(!sorted.by_invariant.contains_key(&Invariant::Termination));
+        assert_eq!(
+            sorted.tally.errors_40p01, 0,
+            "{strategy}: sorted order deadlocked"
+        );
+        assert!(!sorted
+            .tally
+            .by_invariant
+            .contains_key(&Invariant::Termination));
     }
 }

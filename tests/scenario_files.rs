@@ -158,7 +158,7 @@ fn the_command_line_takes_a_scenario_file() {
         "nothing written"
     );
 
-    let conflict = stockrace(&["sweep", "--scenario", example, "--orders", "3"]);
+    let conflict = stockrace(&["sweep", "--scenario", example, "--stock", "3"]);
     assert_eq!(
         conflict.status.code(),
         Some(2),

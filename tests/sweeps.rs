@@ -41,11 +41,16 @@ fn plain_update_oversells_within_the_first_20_seeds() {
 fn plain_update_with_plenty_of_stock_loses_an_update_without_overselling() {
     let report = sweep(&simulation("plain-update", 2, 10, 3), 0..20, false);
     assert!(
-        report.violations > 0,
+        report.tally.violations > 0,
         "the lost update is found within 20 seeds"
     );
     assert_eq!(
-        report.by_invariant.keys().copied().collect::<Vec<_>>(),
+        report
+            .tally
+            .by_invariant
+            .keys()
+            .copied()
+            .collect::<Vec<_>>(),
         vec![Invariant::Conservation]
     );
     let failure = report.first_failure.unwrap();

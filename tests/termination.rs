@@ -100,7 +100,7 @@ fn a_panicking_strategy_is_reported_not_propagated() {
         report.panic,
         Some((0, 0, "the strategy has a bug".to_string()))
     );
-    assert_eq!(report.runs, 1, "the sweep stops at the first panic");
+    assert_eq!(report.tally.runs, 1, "the sweep stops at the first panic");
 }
 
 #[test]
@@ -138,5 +138,5 @@ fn an_in_process_lock_cycle_is_a_termination_violation() {
         failure.render()
     );
     // Schedules that do not interleave the two orders finish: not every seed hangs.
-    assert!(report.violations < report.runs);
+    assert!(report.tally.violations < report.tally.runs);
 }

@@ -251,7 +251,7 @@ impl Report {
             panic!(
                 "stockrace: expected {} to violate an invariant, but {} seeds and {} kept regressions held",
                 self.sweep.strategy,
-                self.sweep.runs,
+                self.sweep.tally.runs,
                 self.regressions.len()
             )
         })

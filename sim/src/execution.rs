@@ -3,7 +3,8 @@
 use crate::invariants::Verdict;
 use crate::trace::TraceEvent;
 use std::fmt;
-use stockrace_model::{DbError, Row, SqlState, Statement};
+use crate::runtime::ProcessLockEvent;
+use stockrace_model::{DbError, Progress, Row, SqlState, Statement};
 
 /// How one order ended.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -81,11 +82,69 @@ impl Execution {
             .iter()
             .filter(|e| match e {
                 TraceEvent::Statement { event, .. } => {
-                    matches!(event.progress, stockrace_model::Progress::Done(Err(err)) if err.state == state)
+                    matches!(event.progress, Progress::Done(Err(err)) if err.state == state)
                 }
                 _ => false,
             })
             .count()
+    }
+
+    /// Virtual time at which each order ended (`None`: it never did). Orders
+    /// all start at 0, so this is each order's latency.
+    pub fn end_times_ms(&self) -> Vec<Option<u64>> {
+        let mut ends = vec![None; self.outcomes.len()];
+        for event in &self.trace {
+            if let TraceEvent::Finished { time_ms, order } = *event {
+                ends[order as usize] = Some(time_ms);
+            }
+        }
+        ends
+    }
+
+    /// Virtual milliseconds each order spent waiting for a lock: a row or
+    /// advisory lock inside the database, or an in-process lock.
+    pub fn lock_wait_ms(&self) -> Vec<u64> {
+        let mut total = vec![0u64; self.outcomes.len()];
+        let mut since: Vec<Option<u64>> = vec![None; self.outcomes.len()];
+        for event in &self.trace {
+            let (order, time_ms, begins, ends) = match *event {
+                TraceEvent::Statement { time_ms, event } => (
+                    event.session.index(),
+                    time_ms,
+                    matches!(event.progress, Progress::Waiting { .. }),
+                    event.resumed,
+                ),
+                TraceEvent::ProcessLock { time_ms, order, event, .. } => (
+                    order as usize,
+                    time_ms,
+                    matches!(event, ProcessLockEvent::Waits { .. }),
+                    event == ProcessLockEvent::Acquired,
+                ),
+                _ => continue,
+            };
+            if ends {
+                if let Some(start) = since[order].take() {
+                    total[order] += time_ms - start;
+                }
+            }
+            if begins {
+                // A resumed statement can wait again: a new wait begins now.
+                since[order] = Some(time_ms);
+            }
+        }
+        // A wait the run ended in (a hang, a budget) counts up to the end.
+        let end = self.duration_ms();
+        for (order, start) in since.iter().enumerate() {
+            if let Some(start) = start {
+                total[order] += end - start;
+            }
+        }
+        total
+    }
+
+    /// Virtual time the run took: the time of its last event.
+    pub fn duration_ms(&self) -> u64 {
+        self.trace.last().map_or(0, TraceEvent::time_ms)
     }
 
     /// The first panic of a strategy, as (order index, message).

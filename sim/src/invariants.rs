@@ -34,9 +34,10 @@ pub enum Invariant {
 }
 
 impl Invariant {
-    pub const ALL: [Invariant; 3] = [
+    pub const ALL: [Invariant; 4] = [
         Invariant::NoOversell,
         Invariant::Conservation,
+        Invariant::Reservations,
         Invariant::Termination,
     ];
 

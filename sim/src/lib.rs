@@ -48,9 +48,9 @@ with_madsim! {
     pub use invariants::{Invariant, Verdict, Violation};
     pub use regression::{Expect, Regression};
     pub use runtime::Simulation;
-    pub use scenario::{Budget, Level, Line, Order, OrderSpec, Scenario, ScenarioError};
+    pub use scenario::{Budget, Generator, Latency, Level, Line, Order, OrderSpec, Scenario, ScenarioError};
     pub use strategies::{Sale, Strategies, Strategy, StrategyResult};
-    pub use sweep::{sweep, SweepReport};
+    pub use sweep::{sweep, Figures, Histogram, Sweep, SweepReport, Tally};
 
     pub use stockrace_model as model;
     pub use stockrace_model::{

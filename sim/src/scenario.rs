@@ -13,7 +13,16 @@ use stockrace_model::{Isolation, LevelId, Row};
 pub struct Scenario {
     /// Inventory levels; the first is `inventory_level` id 1.
     pub levels: Vec<Level>,
+    /// Orders written out one by one (`count = n` repeats one).
+    #[serde(default)]
     pub orders: Vec<OrderSpec>,
+    /// Orders made by rule, after `orders`: many buyers, a mix of code paths.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub generate: Vec<Generator>,
+    /// Virtual time spent around each statement, so that cost figures
+    /// (latency, throughput, lock-wait time) mean something.
+    #[serde(default, skip_serializing_if = "Latency::is_zero")]
+    pub latency: Latency,
     #[serde(default)]
     pub budget: Budget,
     /// Schema option `CHECK (stocked_quantity >= 0)`.
@@ -100,6 +109,65 @@ pub struct OrderSpec {
 
 fn is_one(n: &u32) -> bool {
     *n == 1
+}
+
+/// `count` orders made by rule: order i (from 0) runs `strategies[i % n]`
+/// and buys `quantities[i % m]` units of each of `levels`, so a list is a
+/// mix and repeating a name weights it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Generator {
+    pub count: u32,
+    pub strategies: Vec<String>,
+    #[serde(default = "one_unit")]
+    pub quantities: Vec<i64>,
+    /// Inventory level ids every generated order buys, in this order.
+    #[serde(default = "first_level")]
+    pub levels: Vec<u32>,
+    #[serde(default)]
+    pub isolation: Isolation,
+    #[serde(default)]
+    pub lock_order: LockOrder,
+}
+
+fn one_unit() -> Vec<i64> {
+    vec![1]
+}
+
+fn first_level() -> Vec<u32> {
+    vec![1]
+}
+
+impl Generator {
+    fn order(&self, i: usize) -> OrderSpec {
+        let quantity = self.quantities[i % self.quantities.len()];
+        OrderSpec {
+            strategy: self.strategies[i % self.strategies.len()].clone(),
+            isolation: self.isolation,
+            lines: self.levels.iter().map(|&level| LineSpec { level, quantity }).collect(),
+            node: None,
+            lock_order: self.lock_order,
+            lock_timeout_ms: None,
+            count: 1,
+        }
+    }
+}
+
+/// Virtual milliseconds the application spends around each statement.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Latency {
+    /// Round trip of every statement: the order gets its reply this long
+    /// after the database answered (locks it holds stay held meanwhile).
+    pub statement_ms: u64,
+    /// Application work before each of an order's statements but its first.
+    pub think_ms: u64,
+}
+
+impl Latency {
+    pub fn is_zero(&self) -> bool {
+        *self == Latency::default()
+    }
 }
 
 /// `quantity` units of inventory level `level` (its SQL id, from 1).
@@ -213,6 +281,8 @@ impl Shape {
                     }
                 })
                 .collect(),
+            generate: Vec::new(),
+            latency: Latency::default(),
             budget: Budget::default(),
             check_nonnegative: false,
             nodes: self.nodes,
@@ -289,22 +359,50 @@ impl Scenario {
                 );
             }
         }
-        if self.orders.is_empty() {
+        for (g, generator) in self.generate.iter().enumerate() {
+            if generator.count == 0 {
+                return error(format!("generate[{g}].count"), "must be at least 1".into());
+            }
+            if generator.strategies.is_empty() {
+                return error(format!("generate[{g}].strategies"), "name at least one strategy".into());
+            }
+            if let Some((s, name)) = generator.strategies.iter().enumerate().find(|(_, n)| !known_strategy(n)) {
+                return error(format!("generate[{g}].strategies[{s}]"), format!("unknown strategy {name:?}"));
+            }
+            if generator.quantities.is_empty() {
+                return error(format!("generate[{g}].quantities"), "give at least one quantity".into());
+            }
+            if let Some((q, n)) = generator.quantities.iter().enumerate().find(|(_, n)| **n < 1) {
+                return error(format!("generate[{g}].quantities[{q}]"), format!("{n} is not a positive quantity"));
+            }
+            if generator.levels.is_empty() {
+                return error(format!("generate[{g}].levels"), "give at least one inventory level id".into());
+            }
+            if let Some((l, id)) = generator.levels.iter().enumerate().find(|(_, id)| **id == 0 || **id as usize > self.levels.len()) {
+                return error(
+                    format!("generate[{g}].levels[{l}]"),
+                    format!("no inventory level with id {id} (ids run from 1 to {})", self.levels.len()),
+                );
+            }
+        }
+        let total: u64 = self.orders.iter().map(|o| u64::from(o.count)).sum::<u64>()
+            + self.generate.iter().map(|g| u64::from(g.count)).sum::<u64>();
+        if total == 0 {
             return error(
                 "orders".into(),
-                "a scenario needs at least one order".into(),
+                "a scenario needs at least one order (an [[orders]] table or a [[generate]] rule)".into(),
             );
         }
-        if self.orders.len() > MAX_ORDERS {
+        if total > MAX_ORDERS as u64 {
             return error(
-                "orders".into(),
-                format!(
-                    "{} orders; at most {MAX_ORDERS} are supported",
-                    self.orders.len()
-                ),
+                if self.generate.is_empty() { "orders" } else { "generate" }.into(),
+                format!("{total} orders in all; at most {MAX_ORDERS} are supported"),
             );
         }
         for (o, order) in self.orders.iter().enumerate() {
+            if order.count == 0 {
+                return error(format!("orders[{o}].count"), "must be at least 1".into());
+            }
             if !known_strategy(&order.strategy) {
                 return error(
                     format!("orders[{o}].strategy"),
@@ -347,20 +445,40 @@ impl Scenario {
         if self.deadlock_timeout_ms == 0 {
             return error("deadlock_timeout_ms".into(), "must be at least 1".into());
         }
+        for (field, ms) in [("latency.statement_ms", self.latency.statement_ms), ("latency.think_ms", self.latency.think_ms)] {
+            if ms > self.budget.max_virtual_ms {
+                return error(
+                    field.into(),
+                    format!("{ms} ms is longer than the whole run may take (budget.max_virtual_ms = {})", self.budget.max_virtual_ms),
+                );
+            }
+        }
         if self.budget.max_steps == 0 {
             return error("budget.max_steps".into(), "must be at least 1".into());
         }
         Ok(())
     }
 
-    /// The scenario with every `count = n` order spelled out n times.
+    /// The scenario with every `count = n` order spelled out n times and
+    /// every generator's orders appended.
     pub fn expanded(&self) -> Scenario {
         let mut scenario = self.clone();
         scenario.orders = self
             .orders
             .iter()
             .flat_map(|o| std::iter::repeat_n(OrderSpec { count: 1, ..o.clone() }, o.count as usize))
+            .chain(self.generate.iter().flat_map(|g| (0..g.count as usize).map(|i| g.order(i))))
             .collect();
+        scenario.generate.clear();
+        scenario
+    }
+
+    /// `count` orders taken in turn from this scenario's (expanded) orders:
+    /// the same mix of code paths at another concurrency.
+    pub fn with_order_count(&self, count: usize) -> Scenario {
+        let mut scenario = self.expanded();
+        let orders = std::mem::take(&mut scenario.orders);
+        scenario.orders = orders.iter().cycle().take(count).cloned().collect();
         scenario
     }
 

@@ -3,12 +3,16 @@
 
 use super::shared::{lock, Ask, Request, SharedRef};
 use crate::connection::{BoxFuture, Connection};
+use crate::scenario::Latency;
 use std::time::Duration;
 use stockrace_model::{DbError, Reply, Statement};
 
 pub(crate) struct SimConnection {
     pub shared: SharedRef,
     pub order: usize,
+    pub latency: Latency,
+    /// Whether a statement was sent yet (think time comes before the others).
+    pub sent: bool,
 }
 
 impl SimConnection {
@@ -23,8 +27,20 @@ impl SimConnection {
 
 impl Connection for SimConnection {
     fn execute(&mut self, statement: Statement) -> BoxFuture<'_, Result<Reply, DbError>> {
-        let ask = self.ask(Request::Statement(statement));
-        Box::pin(async move { ask.await.expect("a statement is answered with its result") })
+        let think_ms = if self.sent { self.latency.think_ms } else { 0 };
+        self.sent = true;
+        Box::pin(async move {
+            // Time passes as sleeps the scheduler sees, so it stays in charge
+            // of who runs meanwhile.
+            if think_ms > 0 {
+                self.ask(Request::Sleep { ms: think_ms }).await;
+            }
+            let reply = self.ask(Request::Statement(statement)).await;
+            if self.latency.statement_ms > 0 {
+                self.ask(Request::Sleep { ms: self.latency.statement_ms }).await;
+            }
+            reply.expect("a statement is answered with its result")
+        })
     }
 
     fn sleep(&mut self, duration: Duration) -> BoxFuture<'_, ()> {

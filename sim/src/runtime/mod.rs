@@ -132,6 +132,7 @@ impl Simulation {
         let shared = Arc::new(Mutex::new(Shared::new(self.orders.iter().map(|o| o.node))));
         let tasks = self.spawn_orders(&shared);
         let budget = self.scenario.budget;
+        let latency_ms = self.scenario.latency.statement_ms;
         let mut run = Recorder {
             store: backend,
             monitor: Monitor::new(&self.expectations),
@@ -159,10 +160,18 @@ impl Simulation {
 
             options.clear();
             let mut next_timer = None::<u64>;
+            // With a statement latency, a request is served within that
+            // long: time may not pass beyond it. Without one, the scheduler
+            // may also let time pass while requests wait (an app stalled).
+            let mut deadline = None::<u64>;
             for (order, slot) in state.slots.iter().enumerate() {
                 let timer = match slot.phase {
                     Phase::Submitted(_) | Phase::ProcessLockRequest { .. } => {
                         options.push(Choice::Run(order));
+                        if latency_ms > 0 {
+                            let due = slot.parked_ms + latency_ms;
+                            deadline = Some(deadline.map_or(due, |d| d.min(due)));
+                        }
                         None
                     }
                     Phase::Sleeping { until_ms } => Some(until_ms),
@@ -174,7 +183,9 @@ impl Simulation {
                 }
             }
             match next_timer {
-                Some(t) if t <= budget.max_virtual_ms => options.push(Choice::PassTime),
+                Some(t) if t <= budget.max_virtual_ms && deadline.map_or(true, |d| t <= d) => {
+                    options.push(Choice::PassTime)
+                }
                 Some(t) if options.is_empty() => {
                     break Some(format!(
                         "the virtual-time budget ({} ms) ran out: the next timer is at {t} ms",
@@ -268,6 +279,8 @@ impl Simulation {
                 let connection = SimConnection {
                     shared: shared.clone(),
                     order,
+                    latency: self.scenario.latency,
+                    sent: false,
                 };
                 let future =
                     self.strategies[order].start(Session::new(Box::new(connection)), self.orders[order].clone());

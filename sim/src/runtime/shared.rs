@@ -58,6 +58,8 @@ pub(crate) struct Slot {
     waker: Option<Waker>,
     pub outcome: Option<Outcome>,
     pub timers: WaitTimers,
+    /// Virtual time at which it last stopped running application code.
+    pub parked_ms: u64,
 }
 
 /// Something an order did on its own, for the trace.
@@ -121,6 +123,7 @@ impl Shared {
                 waker: None,
                 outcome: None,
                 timers: WaitTimers::default(),
+                parked_ms: 0,
             })
             .collect();
         Shared {
@@ -141,6 +144,7 @@ impl Shared {
     fn park(&mut self, order: usize, phase: Phase) {
         debug_assert_eq!(self.slots[order].phase, Phase::Running);
         self.slots[order].phase = phase;
+        self.slots[order].parked_ms = self.now_ms;
         self.running -= 1;
         if self.running == 0 {
             if let Some(scheduler) = self.scheduler.take() {

@@ -1,0 +1,180 @@
+//! Many seeds of one simulation, summarised: run on one thread or several
+//! (`jobs`), with the same result either way.
+//!
+//! The seed range is cut into chunks that the jobs take in turn; each chunk
+//! runs on its own madsim runtime (runtimes are per thread) and is tallied
+//! apart, and the tallies are merged in seed order, stopping where a
+//! sequential sweep would have stopped. Every run is a pure function of its
+//! seed, so the report does not depend on jobs, chunks or timing.
+
+mod tally;
+
+pub use tally::{Figures, Histogram, Tally, FAILING_SEEDS_KEPT};
+
+use crate::execution::Execution;
+use crate::runtime::Simulation;
+use std::ops::Range;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::Mutex;
+
+#[derive(Clone, Debug)]
+pub struct SweepReport {
+    pub strategy: String,
+    /// The seeds asked for. Runs cover `seeds.start..seeds.start + tally.runs`
+    /// (fewer than asked when the sweep stopped early).
+    pub seeds: Range<u64>,
+    pub tally: Tally,
+    /// The lowest failing seed's execution.
+    pub first_failure: Option<Execution>,
+    /// A strategy panicked: (seed, order index, message). The sweep stops there.
+    pub panic: Option<(u64, usize, String)>,
+}
+
+/// Runs every seed in `seeds` (or up to the first violation when
+/// `stop_at_first_violation`) on this thread, stopping at once if a strategy
+/// panics. See [`Sweep`] for jobs and progress.
+pub fn sweep(simulation: &Simulation, seeds: Range<u64>, stop_at_first_violation: bool) -> SweepReport {
+    Sweep::new(simulation, seeds).stop_at_first_violation(stop_at_first_violation).run()
+}
+
+/// A sweep's configuration.
+pub struct Sweep<'a> {
+    simulation: &'a Simulation,
+    seeds: Range<u64>,
+    jobs: usize,
+    stop_at_first_violation: bool,
+    progress: Option<&'a (dyn Fn(u64) + Sync)>,
+}
+
+impl<'a> Sweep<'a> {
+    pub fn new(simulation: &'a Simulation, seeds: Range<u64>) -> Sweep<'a> {
+        Sweep {
+            simulation,
+            seeds,
+            jobs: 1,
+            stop_at_first_violation: false,
+            progress: None,
+        }
+    }
+
+    /// Threads to run seeds on (at least 1).
+    pub fn jobs(mut self, jobs: usize) -> Self {
+        self.jobs = jobs.max(1);
+        self
+    }
+
+    pub fn stop_at_first_violation(mut self, stop: bool) -> Self {
+        self.stop_at_first_violation = stop;
+        self
+    }
+
+    /// Called (from any job's thread) with the number of seeds just run.
+    pub fn progress(mut self, progress: &'a (dyn Fn(u64) + Sync)) -> Self {
+        self.progress = Some(progress);
+        self
+    }
+
+    pub fn run(self) -> SweepReport {
+        let total = self.seeds.end.saturating_sub(self.seeds.start);
+        // Small enough to share the work and show progress, big enough that
+        // a runtime per chunk costs nothing.
+        let chunk = (total / (self.jobs as u64 * 64)).clamp(64, 4096);
+        let chunks = total.div_ceil(chunk) as usize;
+        let results: Mutex<Vec<Option<SweepReport>>> = Mutex::new(vec![None; chunks]);
+        let next = AtomicUsize::new(0);
+        // The lowest seed at which the sweep stops (a panic, or the first
+        // violation when asked to stop there): chunks above it are skipped.
+        let stop_at = AtomicU64::new(u64::MAX);
+        let work = || loop {
+            let k = next.fetch_add(1, Ordering::Relaxed);
+            if k >= chunks {
+                break;
+            }
+            let start = self.seeds.start + k as u64 * chunk;
+            if start > stop_at.load(Ordering::Relaxed) {
+                continue;
+            }
+            let end = (start + chunk).min(self.seeds.end);
+            let report = self.run_chunk(start..end);
+            if let Some(seed) = report.stop_seed(self.stop_at_first_violation) {
+                stop_at.fetch_min(seed, Ordering::Relaxed);
+            }
+            if let Some(progress) = self.progress {
+                progress(end - start);
+            }
+            results.lock().expect("no job panics holding it")[k] = Some(report);
+        };
+        if self.jobs == 1 || chunks <= 1 {
+            work();
+        } else {
+            std::thread::scope(|scope| {
+                for _ in 0..self.jobs.min(chunks) {
+                    scope.spawn(work);
+                }
+            });
+        }
+        let mut report = self.empty_report();
+        for part in results.into_inner().expect("jobs ended").into_iter() {
+            let part = part.expect("every chunk up to the stop ran");
+            let stop = part.stop_seed(self.stop_at_first_violation).is_some();
+            report.absorb(part);
+            if stop {
+                break;
+            }
+        }
+        report
+    }
+
+    fn empty_report(&self) -> SweepReport {
+        SweepReport {
+            strategy: self.simulation.scenario().strategy_label().to_string(),
+            seeds: self.seeds.clone(),
+            tally: Tally::default(),
+            first_failure: None,
+            panic: None,
+        }
+    }
+
+    /// One chunk, on one madsim runtime, as a sequential sweep would run it.
+    fn run_chunk(&self, seeds: Range<u64>) -> SweepReport {
+        let mut report = self.empty_report();
+        self.simulation.run_seeds(seeds, |execution| {
+            report.tally.add(&execution);
+            if let Some((order, message)) = execution.panic() {
+                let seed = execution.seed.expect("seeded");
+                report.panic = Some((seed, order, message.to_string()));
+                return false;
+            }
+            if !execution.verdict.holds() && report.first_failure.is_none() {
+                report.first_failure = Some(execution);
+                return !self.stop_at_first_violation;
+            }
+            true
+        });
+        report
+    }
+}
+
+impl SweepReport {
+    /// The seed at which a sequential sweep would have stopped in this part.
+    fn stop_seed(&self, stop_at_first_violation: bool) -> Option<u64> {
+        let panic = self.panic.as_ref().map(|(seed, _, _)| *seed);
+        let failure = self
+            .first_failure
+            .as_ref()
+            .filter(|_| stop_at_first_violation)
+            .and_then(|e| e.seed);
+        panic.into_iter().chain(failure).min()
+    }
+
+    /// Adds a later part of the seed range.
+    fn absorb(&mut self, part: SweepReport) {
+        self.tally.merge(&part.tally);
+        if self.first_failure.is_none() {
+            self.first_failure = part.first_failure;
+        }
+        if self.panic.is_none() {
+            self.panic = part.panic;
+        }
+    }
+}

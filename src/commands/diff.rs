@@ -1,0 +1,88 @@
+//! `stockrace diff`: each seed's schedule on the model and on a real
+//! PostgreSQL, compared.
+
+use super::json::{execution_json, pretty};
+use super::scenario_args::ScenarioArgs;
+use super::{exit_for, Bad};
+use clap::Args;
+use serde_json::json;
+use std::process::ExitCode;
+use stockrace::adapters::postgres::{Pacing, PgServer};
+
+#[derive(Args)]
+pub struct DiffArgs {
+    #[command(flatten)]
+    pub scenario: ScenarioArgs,
+    /// Number of seeds to compare.
+    #[arg(long, default_value_t = 100)]
+    pub seeds: u64,
+    /// First seed of the range.
+    #[arg(long, default_value_t = 0)]
+    pub first_seed: u64,
+    /// PostgreSQL connection string (default: the PG* environment variables).
+    #[arg(long)]
+    pub pg: Option<String>,
+    /// Real milliseconds per virtual millisecond when pacing the server's timeouts.
+    #[arg(long, default_value_t = 0.1)]
+    pub pacing: f64,
+    /// Print one JSON object instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+pub fn diff(args: DiffArgs) -> Result<ExitCode, Bad> {
+    let simulation = args.scenario.simulation()?;
+    let flags = args.scenario.flags()?;
+    if !(args.pacing > 0.0 && args.pacing.is_finite()) {
+        return Err(Bad(format!(
+            "--pacing {}: must be a positive number",
+            args.pacing
+        )));
+    }
+    let mut server = PgServer::connect(args.pg.as_deref()).map_err(|e| Bad(e.to_string()))?;
+    server.pacing = Pacing {
+        real_per_virtual: args.pacing,
+    };
+    let seeds = args.first_seed..args.first_seed.saturating_add(args.seeds);
+    let report = stockrace::adapters::diff::diff(&simulation, &server, seeds, |_, _| {})
+        .map_err(|e| Bad(e.to_string()))?;
+    if args.json {
+        let first = report.first.as_ref().map(|d| {
+            json!({
+                "seed": d.seed,
+                "what": d.what,
+                "schedule": d.model.schedule,
+                "model": execution_json(&d.model),
+                "postgres": execution_json(&d.database),
+            })
+        });
+        let output = json!({
+            "strategy": simulation.scenario().strategy_label(),
+            "server": server.description,
+            "compared": report.compared,
+            "agreeing": report.agreeing,
+            "agreed_on_retry": report.retried,
+            "first_disagreement": first,
+        });
+        println!("{}", pretty(&output));
+    } else {
+        println!(
+            "diff: {} | {flags} | PostgreSQL at {}",
+            simulation.scenario().strategy_label(),
+            server.description
+        );
+        println!(
+            "agreement: {} / {} runs ({} agreed only when replayed again on the server)",
+            report.agreeing, report.compared, report.retried
+        );
+        if let Some(d) = &report.first {
+            println!("first disagreement: seed {}: {}", d.seed, d.what);
+            println!("schedule: {:?}\n", d.model.schedule);
+            print!(
+                "{}",
+                stockrace::adapters::diff::side_by_side(&d.model, &d.database)
+            );
+        }
+    }
+    Ok(exit_for(report.first.is_some()))
+}

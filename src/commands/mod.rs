@@ -1,0 +1,35 @@
+//! One module per subcommand, plus what they share: the scenario flags,
+//! JSON shapes, the progress bar and the chart.
+
+pub mod chart;
+pub mod compare;
+pub mod diff;
+pub mod json;
+pub mod merge;
+pub mod progress;
+pub mod replay;
+pub mod scenario_args;
+pub mod sweep;
+
+use std::process::ExitCode;
+
+/// Bad input: the message, and exit status 2.
+pub struct Bad(pub String);
+
+/// 1 when an invariant was violated (or the backends disagreed), else 0.
+pub fn exit_for(violated: bool) -> ExitCode {
+    if violated {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+/// Threads for a sweep: `--jobs`, or every core.
+pub fn jobs(requested: Option<usize>) -> Result<usize, Bad> {
+    match requested {
+        Some(0) => Err(Bad("--jobs 0: at least one job is needed".into())),
+        Some(n) => Ok(n),
+        None => Ok(std::thread::available_parallelism().map_or(1, |n| n.get())),
+    }
+}

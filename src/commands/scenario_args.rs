@@ -1,0 +1,250 @@
+//! The scenario flags every command takes: a scenario file, or the shape
+//! the flags describe, plus overrides that apply to either.
+
+use super::Bad;
+use clap::Args;
+use std::path::PathBuf;
+use stockrace::scenario::{LockOrder, Shape, MAX_ORDERS};
+use stockrace::{Isolation, Latency, Scenario, Simulation, Strategies};
+
+/// One scenario: `--strategy` and `--orders`, then the rest of its shape.
+#[derive(Args)]
+pub struct ScenarioArgs {
+    /// Decrement path to test (see `stockrace strategies`); with --scenario
+    /// it replaces every order's strategy.
+    #[arg(long)]
+    pub strategy: Option<String>,
+    /// Concurrent orders [default: 2]; with --scenario, this many orders
+    /// taken in turn from the file's.
+    #[arg(long, allow_negative_numbers = true)]
+    pub orders: Option<i64>,
+    #[command(flatten)]
+    pub shape: ShapeArgs,
+}
+
+/// Everything about a scenario but its strategy and number of orders: a
+/// scenario file, or `--items` items stocked `--stock` each of which every
+/// order buys `--qty`.
+#[derive(Args)]
+pub struct ShapeArgs {
+    /// A scenario file (TOML; see scenarios/). The shape flags cannot be
+    /// combined with it; --strategy, --orders, --isolation, --latency-ms and
+    /// --think-ms apply to it.
+    #[arg(long)]
+    pub scenario: Option<PathBuf>,
+    /// Initial stocked_quantity of each item [default: 1].
+    #[arg(long, allow_negative_numbers = true, conflicts_with = "scenario")]
+    stock: Option<i64>,
+    /// Units of each item each order buys [default: 1].
+    #[arg(long, allow_negative_numbers = true, conflicts_with = "scenario")]
+    qty: Option<i64>,
+    /// Items every order buys; with 2 or more, every second order lists them
+    /// in reverse [default: 1].
+    #[arg(long, allow_negative_numbers = true, conflicts_with = "scenario")]
+    items: Option<i64>,
+    /// App processes; orders are spread over them round-robin [default: 1].
+    #[arg(long, allow_negative_numbers = true, conflicts_with = "scenario")]
+    nodes: Option<i64>,
+    /// Row locking order of multi-item orders: listed or sorted [default: listed].
+    #[arg(long, conflicts_with = "scenario")]
+    lock_order: Option<String>,
+    /// read-committed, repeatable-read or serializable [default:
+    /// read-committed, or as the scenario file says].
+    #[arg(long)]
+    isolation: Option<String>,
+    /// Virtual round trip of every statement, ms [default: 0, compare: 1, or
+    /// as the scenario file says].
+    #[arg(long)]
+    latency_ms: Option<u64>,
+    /// Virtual application time before each statement of an order but its
+    /// first, ms [default: 0, or as the scenario file says].
+    #[arg(long)]
+    think_ms: Option<u64>,
+}
+
+impl ScenarioArgs {
+    pub fn simulation(&self) -> Result<Simulation, Bad> {
+        let scenario =
+            self.shape
+                .scenario(self.strategy.as_deref(), self.orders, Latency::default())?;
+        simulation(scenario)
+    }
+
+    /// The flags that reproduce this scenario on the command line.
+    pub fn flags(&self) -> Result<String, Bad> {
+        self.shape
+            .flags(self.strategy.as_deref(), self.orders, Latency::default())
+    }
+}
+
+/// Resolves the strategies of `scenario` in the built-in registry.
+pub fn simulation(scenario: Scenario) -> Result<Simulation, Bad> {
+    Simulation::new(scenario, &Strategies::builtin()).map_err(|e| Bad(e.to_string()))
+}
+
+impl ShapeArgs {
+    /// The scenario with `strategy` for every order (None: as the file says)
+    /// and `orders` orders; `latency` when neither flags nor file set one.
+    pub fn scenario(
+        &self,
+        strategy: Option<&str>,
+        orders: Option<i64>,
+        latency: Latency,
+    ) -> Result<Scenario, Bad> {
+        let registry = Strategies::builtin();
+        if let Some(name) = strategy.filter(|n| registry.get(n).is_none()) {
+            let known: Vec<&str> = registry.names().collect();
+            return Err(Bad(format!(
+                "unknown strategy {name:?}; known: {}",
+                known.join(", ")
+            )));
+        }
+        let orders = match orders {
+            None => None,
+            Some(n) if n < 1 => {
+                return Err(Bad(format!(
+                    "--orders {n}: a scenario needs at least one order"
+                )))
+            }
+            Some(n) if n > MAX_ORDERS as i64 => {
+                return Err(Bad(format!(
+                    "--orders {n}: at most {MAX_ORDERS} are supported"
+                )))
+            }
+            Some(n) => Some(n as usize),
+        };
+        let isolation = self
+            .isolation
+            .as_deref()
+            .map(|name| {
+                Isolation::from_name(name).ok_or_else(|| {
+                    Bad(format!("--isolation {name:?}: expected read-committed, repeatable-read or serializable"))
+                })
+            })
+            .transpose()?;
+        let mut scenario = match &self.scenario {
+            Some(path) => {
+                let scenario = Scenario::load(path, |name| {
+                    registry.get(name).is_some() || strategy.is_some()
+                })
+                .map_err(|e| Bad(e.to_string()))?;
+                match orders {
+                    Some(n) => scenario.with_order_count(n),
+                    None => scenario.expanded(),
+                }
+            }
+            None => {
+                let strategy = strategy.ok_or_else(|| {
+                    Bad(
+                        "--strategy is required (or give a scenario file or a regression file)"
+                            .into(),
+                    )
+                })?;
+                let mut scenario = self.shape(strategy, orders.unwrap_or(2))?.scenario();
+                scenario.latency = latency;
+                scenario
+            }
+        };
+        for order in &mut scenario.orders {
+            if let Some(name) = strategy {
+                order.strategy = name.to_string();
+            }
+            if let Some(isolation) = isolation {
+                order.isolation = isolation;
+            }
+        }
+        if let Some(ms) = self.latency_ms {
+            scenario.latency.statement_ms = ms;
+        }
+        if let Some(ms) = self.think_ms {
+            scenario.latency.think_ms = ms;
+        }
+        // Overrides are checked like the file: one message, naming the flag.
+        scenario
+            .validate(|name| registry.get(name).is_some())
+            .map_err(|e| {
+                let flag = match e.field.as_str() {
+                    "latency.statement_ms" => "--latency-ms",
+                    "latency.think_ms" => "--think-ms",
+                    _ => "the scenario",
+                };
+                Bad(format!("{flag}: {e}"))
+            })?;
+        Ok(scenario)
+    }
+
+    fn shape(&self, strategy: &str, orders: usize) -> Result<Shape, Bad> {
+        let positive = |flag: &str, value: Option<i64>, what: &str| match value {
+            None => Ok(1),
+            Some(v) if v < 1 => Err(Bad(format!("--{flag} {v}: {what}"))),
+            Some(v) => Ok(v),
+        };
+        let stock = self.stock.unwrap_or(1);
+        if stock < 0 {
+            return Err(Bad(format!("--stock {stock}: stock cannot be negative")));
+        }
+        let lock_order = match self.lock_order.as_deref() {
+            None => LockOrder::Listed,
+            Some(name) => LockOrder::from_name(name)
+                .ok_or_else(|| Bad(format!("--lock-order {name:?}: expected listed or sorted")))?,
+        };
+        let nodes = positive("nodes", self.nodes, "orders need at least one app node")?;
+        Ok(Shape {
+            strategy: strategy.to_string(),
+            orders,
+            items: positive("items", self.items, "orders must buy at least one item")? as usize,
+            stock,
+            quantity: positive("qty", self.qty, "each order must buy at least 1 unit")?,
+            isolation: Isolation::ReadCommitted,
+            nodes: u32::try_from(nodes).map_err(|_| Bad(format!("--nodes {nodes}: too many")))?,
+            lock_order,
+        })
+    }
+
+    /// The flags that give [`ShapeArgs::scenario`]'s result to `replay`.
+    pub fn flags(
+        &self,
+        strategy: Option<&str>,
+        orders: Option<i64>,
+        latency: Latency,
+    ) -> Result<String, Bad> {
+        let scenario = self.scenario(strategy, orders, latency)?;
+        let mut flags = Vec::new();
+        let mut flag = |name: &str, value: String| flags.push(format!("--{name} {value}"));
+        // What replay would use without a latency flag.
+        let baseline = match &self.scenario {
+            Some(path) => {
+                flag("scenario", path.display().to_string());
+                let file = Scenario::load(path, |_| true).map_err(|e| Bad(e.to_string()))?;
+                file.latency
+            }
+            None => Latency::default(),
+        };
+        if let Some(name) = strategy {
+            flag("strategy", name.to_string());
+        }
+        if self.scenario.is_none() || orders.is_some() {
+            flag("orders", scenario.orders.len().to_string());
+        }
+        if self.scenario.is_none() {
+            let shape = self.shape(strategy.unwrap_or(""), scenario.orders.len())?;
+            flag("stock", shape.stock.to_string());
+            flag("qty", shape.quantity.to_string());
+            flag("items", shape.items.to_string());
+            flag("nodes", shape.nodes.to_string());
+            flag("lock-order", shape.lock_order.name().to_string());
+        }
+        if let Some(isolation) = &self.isolation {
+            flag("isolation", isolation.clone());
+        } else if self.scenario.is_none() {
+            flag("isolation", Isolation::ReadCommitted.name().to_string());
+        }
+        if scenario.latency.statement_ms != baseline.statement_ms {
+            flag("latency-ms", scenario.latency.statement_ms.to_string());
+        }
+        if scenario.latency.think_ms != baseline.think_ms {
+            flag("think-ms", scenario.latency.think_ms.to_string());
+        }
+        Ok(flags.join(" "))
+    }
+}
