@@ -1,12 +1,13 @@
-//! Schedules per second on one core, in release: `cargo bench --bench schedules`.
+//! Schedules per second, in release: `cargo bench --bench schedules`.
 //!
 //! Figures are noisy on shared machines, so each is also given as a ratio to a
 //! baseline measured in the same run: a bare madsim runtime per run that
-//! spawns the same number of empty tasks (the floor any run on madsim pays).
+//! spawns the same number of empty tasks (the floor any run on madsim pays),
+//! and for parallel sweeps, the same sweep on one job.
 
 use std::hint::black_box;
 use std::time::{Duration, Instant};
-use stockrace::{Isolation, Scenario, Simulation, Strategies};
+use stockrace::{Isolation, Scenario, Simulation, Strategies, Sweep};
 
 /// Runs `f(seed)` for seeds 0.. (in blocks of 256) until `budget` has passed,
 /// three times; the best rate.
@@ -76,6 +77,42 @@ fn main() {
             measured,
             measured / baseline,
             baseline
+        );
+    }
+
+    // Parallel sweeps: the 2-order scenario, one job against every core.
+    let seeds: u64 = std::env::var("STOCKRACE_BENCH_SEEDS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(400_000);
+    let scenario = Scenario::single("plain-update", 2, 1, 1, Isolation::ReadCommitted);
+    let simulation = Simulation::new(scenario, &registry).expect("valid");
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let sweep_rate = |jobs: usize| {
+        (0..3)
+            .map(|_| {
+                let start = Instant::now();
+                let report = Sweep::new(&simulation, 0..seeds).jobs(jobs).run();
+                assert_eq!(black_box(report).tally.runs, seeds);
+                seeds as f64 / start.elapsed().as_secs_f64()
+            })
+            .fold(0.0, f64::max)
+    };
+    let one = sweep_rate(1);
+    println!(
+        "{:<44} {:>14.0} {:>22}",
+        format!("sweep {seeds} seeds, plain-update 2 orders, 1 job"),
+        one,
+        "1.00x of 1 job"
+    );
+    for jobs in (2..=cores.max(2)).filter(|j| *j == 2 || *j == cores) {
+        let many = sweep_rate(jobs);
+        println!(
+            "{:<44} {:>14.0} {:>13.2}x of {:>7.0}",
+            format!("sweep {seeds} seeds, plain-update 2 orders, {jobs} jobs"),
+            many,
+            many / one,
+            one
         );
     }
 }

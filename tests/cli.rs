@@ -1,24 +1,12 @@
 //! The command line: output, JSON, exit status (0 held, 1 violated, 2 bad input).
 
+mod command;
+use command::{stderr, stdout, stockrace};
+
 use serde_json::Value;
 use std::fs;
 use std::path::Path;
 use std::process::{Command, Output};
-
-fn stockrace(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_stockrace"))
-        .args(args)
-        .output()
-        .expect("run stockrace")
-}
-
-fn stdout(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stdout).into_owned()
-}
-
-fn stderr(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stderr).into_owned()
-}
 
 fn json(output: &Output) -> Value {
     serde_json::from_slice(&output.stdout).unwrap_or_else(|e| panic!("{e}: {}", stdout(output)))

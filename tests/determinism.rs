@@ -115,6 +115,25 @@ fn the_same_seed_in_two_processes_prints_identical_output() {
             "200",
             "--json",
         ],
+        // Latencies, think time and a generated mix of code paths.
+        vec![
+            "replay",
+            "--scenario",
+            concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios/checkout-mix.toml"),
+            "--seed",
+            "5",
+            "--json",
+        ],
+        vec![
+            "sweep",
+            "--scenario",
+            concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios/checkout-mix.toml"),
+            "--seeds",
+            "300",
+            "--jobs",
+            "2",
+            "--json",
+        ],
     ] {
         let run = || {
             Command::new(binary)
@@ -183,6 +202,29 @@ fn runs_sharing_a_runtime_equal_runs_on_fresh_runtimes() {
             );
             assert_eq!(execution.verdict, fresh.verdict);
             assert_eq!(execution.outcomes, fresh.outcomes);
+        }
+    }
+}
+
+#[test]
+fn runs_with_latencies_are_as_deterministic() {
+    for strategy in Strategies::BUILTIN {
+        let mut scenario = Scenario::single(strategy, 4, 2, 1, Isolation::ReadCommitted);
+        scenario.latency = stockrace::Latency {
+            statement_ms: 2,
+            think_ms: 1,
+        };
+        let simulation = Simulation::new(scenario, &Strategies::builtin()).unwrap();
+        for seed in 0..20 {
+            let first = simulation.run_seed(seed);
+            assert_eq!(
+                first.render(),
+                simulation.run_seed(seed).render(),
+                "{strategy} seed {seed}"
+            );
+            let replayed = simulation.replay(&first.schedule, Some(seed ^ 0x5eed));
+            assert_eq!(replayed.trace, first.trace, "{strategy} seed {seed}");
+            assert!(replayed.divergence.is_none());
         }
     }
 }

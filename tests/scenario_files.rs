@@ -1,9 +1,12 @@
 //! Scenario files: the examples under scenarios/ load and run; a malformed
 //! file gets its path, line and reason, exit status 2, and nothing written.
 
+mod command;
+use command::stockrace;
+
 use std::fs;
 use std::path::Path;
-use std::process::Command;
+
 use stockrace::{Scenario, Simulation, Strategies};
 
 fn builtin(name: &str) -> bool {
@@ -102,11 +105,112 @@ fn a_malformed_scenario_names_the_file_the_line_and_the_field() {
     }
 }
 
-fn stockrace(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_stockrace"))
-        .args(args)
-        .output()
-        .unwrap()
+#[test]
+fn a_generator_makes_orders_by_rule_after_the_listed_ones() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/checkout-mix.toml");
+    let scenario = Scenario::load(&path, builtin).unwrap();
+    let simulation = Simulation::new(scenario, &Strategies::builtin()).unwrap();
+    let orders = &simulation.scenario().orders;
+    assert_eq!(orders.len(), 16);
+    let strategies: Vec<&str> = orders.iter().map(|o| o.strategy.as_str()).collect();
+    assert_eq!(
+        strategies[..5],
+        [
+            "guarded-decrement",
+            "guarded-decrement",
+            "guarded-decrement",
+            "plain-update",
+            "guarded-decrement"
+        ]
+    );
+    assert_eq!(
+        strategies.iter().filter(|s| **s == "plain-update").count(),
+        4
+    );
+    let quantities: Vec<i64> = orders.iter().map(|o| o.lines[0].quantity).collect();
+    assert_eq!(quantities[..6], [1, 1, 2, 1, 1, 2]);
+    assert_eq!(simulation.scenario().latency.statement_ms, 2);
+    // The mix is real: the plain-update path breaks what the guarded one keeps.
+    let report = stockrace::sweep(&simulation, 0..200, false);
+    assert!(report.tally.violations > 0);
+}
+
+#[test]
+fn more_orders_than_written_are_taken_in_turn() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/mixed-paths.toml");
+    let scenario = Scenario::load(&path, builtin).unwrap();
+    let strategies: Vec<String> = scenario
+        .with_order_count(7)
+        .orders
+        .into_iter()
+        .map(|o| o.strategy)
+        .collect();
+    let (g, p) = ("guarded-decrement", "plain-update");
+    assert_eq!(strategies, [g, g, p, g, g, p, g]);
+    let output = stockrace(&[
+        "sweep",
+        "--scenario",
+        path.to_str().unwrap(),
+        "--orders",
+        "7",
+        "--seeds",
+        "5",
+        "--json",
+    ]);
+    let v: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(v["scenario"]["orders"].as_array().unwrap().len(), 7);
+}
+
+#[test]
+fn generators_and_latencies_are_checked_with_file_and_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = "[[levels]]\nitem = \"a\"\nlocation = \"w\"\nstocked = 3\n\n[[generate]]\ncount = 4\nstrategies = [\"row-lock\", \"optimistic\"]\nquantities = [1, 2]\n\n[latency]\nstatement_ms = 2\n";
+    let cases = [
+        (
+            base.replace("\"optimistic\"", "\"optimistc\""),
+            8,
+            "generate[0].strategies[1]: unknown strategy \"optimistc\"",
+        ),
+        (
+            base.replace("[1, 2]", "[1, -2]"),
+            9,
+            "generate[0].quantities[1]: -2 is not a positive quantity",
+        ),
+        (
+            base.replace("count = 4", "count = 0"),
+            7,
+            "generate[0].count: must be at least 1",
+        ),
+        (
+            base.replace("count = 4", "count = 4\nlevels = [2]"),
+            8,
+            "generate[0].levels[0]: no inventory level with id 2",
+        ),
+        (
+            base.replace("statement_ms = 2", "statement_ms = 99999999"),
+            12,
+            "latency.statement_ms: 99999999 ms is longer than the whole run",
+        ),
+        (
+            base.replace("count = 4", "count = 20000"),
+            6,
+            "20000 orders in all; at most 10000",
+        ),
+    ];
+    for (i, (text, line, reason)) in cases.iter().enumerate() {
+        let path = dir.path().join(format!("case-{i}.toml"));
+        fs::write(&path, text).unwrap();
+        let error = Scenario::load(&path, builtin).expect_err("malformed");
+        assert_eq!(error.line, Some(*line), "case {i}: {error}");
+        assert!(error.to_string().contains(reason), "case {i}: {error}");
+        let output = stockrace(&["sweep", "--scenario", path.to_str().unwrap()]);
+        assert_eq!(output.status.code(), Some(2), "case {i}");
+        assert!(output.stdout.is_empty());
+    }
+    let too_long = stockrace(&["sweep", "--strategy", "row-lock", "--latency-ms", "70000"]);
+    assert_eq!(too_long.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&too_long.stderr)
+        .contains("--latency-ms: latency.statement_ms: 70000 ms is longer"));
 }
 
 #[test]

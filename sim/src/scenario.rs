@@ -553,11 +553,13 @@ fn locate(text: &str, field: &str) -> Option<usize> {
         };
         let table = if prefix.is_empty() { name.to_string() } else { format!("{prefix}.{name}") };
         let header = format!("[[{table}]]");
+        let single = format!("[{table}]");
         let key = |l: &str| {
             let l = l.trim_start();
             l.starts_with(name) && l[name.len()..].trim_start().starts_with('=')
         };
-        let mut hits = (from..lines.len()).filter(|&i| lines[i].trim() == header || key(lines[i]));
+        let mut hits = (from..lines.len())
+            .filter(|&i| lines[i].trim() == header || lines[i].trim() == single || key(lines[i]));
         let hit = match index {
             Some(n) if lines.iter().skip(from).any(|l| l.trim() == header) => {
                 (from..lines.len()).filter(|&i| lines[i].trim() == header).nth(n)

@@ -67,7 +67,8 @@ struct CompareDocument {
 #[derive(Serialize)]
 struct Cell {
     strategy: String,
-    orders: usize,
+    /// Orders per run (the tally's `orders` counts them over all runs).
+    concurrency: usize,
     safe: bool,
     #[serde(flatten)]
     tally: Tally,
@@ -137,7 +138,7 @@ pub fn compare(args: CompareArgs) -> Result<ExitCode, Bad> {
         let document = SweepDocument::new(&report, simulation.scenario(), flags, None);
         cells.push(Cell {
             strategy: strategy.clone().unwrap_or_else(|| AS_WRITTEN.to_string()),
-            orders: simulation.scenario().orders.len(),
+            concurrency: simulation.scenario().orders.len(),
             safe: document.tally.violations == 0,
             tally: document.tally,
             figures: document.figures,
@@ -149,21 +150,26 @@ pub fn compare(args: CompareArgs) -> Result<ExitCode, Bad> {
         .first()
         .map(|(s, _)| describe(s.scenario()))
         .unwrap_or_default();
+    // Everything is rendered before anything is printed or written.
+    let svg = match &args.svg {
+        Some(_) => Some(
+            chart::render_svg(&format!("stockrace compare: {base}"), &series(&cells))
+                .map_err(|e| Bad(format!("cannot draw the chart: {e}")))?,
+        ),
+        None => None,
+    };
     print_table(&cells, &base, &seeds);
-    if let Some(path) = &args.svg {
-        let title = format!("stockrace compare: {base}");
-        let svg = chart::render_svg(&title, &series(&cells))
-            .map_err(|e| Bad(format!("cannot draw the chart: {e}")))?;
+    let document = CompareDocument {
+        scenario: base,
+        first_seed: seeds.start,
+        seeds: seeds.end - seeds.start,
+        results: cells,
+    };
+    if let (Some(path), Some(svg)) = (&args.svg, svg) {
         write(path, &svg)?;
         println!("chart: {}", path.display());
     }
     if let Some(path) = &args.json {
-        let document = CompareDocument {
-            scenario: base,
-            first_seed: seeds.start,
-            seeds: seeds.end - seeds.start,
-            results: cells,
-        };
         write(path, &(pretty(&document) + "\n"))?;
         println!("figures: {}", path.display());
     }
@@ -194,7 +200,7 @@ fn print_table(cells: &[Cell], base: &str, seeds: &std::ops::Range<u64>) {
         println!(
             "{:<24} {:>6}  {:<6} {:>9.1}  {:<30} {:>6} {:>7} {:>6} {:>7} {:>6} {:>6} {:>8} {:>5} {:>5} {:>8}",
             cell.strategy,
-            cell.orders,
+            cell.concurrency,
             if cell.safe { "safe" } else { "UNSAFE" },
             f.violations_per_10k_runs.unwrap_or(0.0),
             if violations.is_empty() { "-".to_string() } else { violations.join(", ") },
@@ -248,7 +254,7 @@ fn print_table(cells: &[Cell], base: &str, seeds: &std::ops::Range<u64>) {
         let failure = cell.first_failure.as_ref().expect("a failure");
         println!(
             "  {strategy}: {} at {} orders, seed {}: {}\n    {}",
-            failure.invariant, cell.orders, failure.seed, failure.detail, failure.replay
+            failure.invariant, cell.concurrency, failure.seed, failure.detail, failure.replay
         );
     }
 }
@@ -257,7 +263,7 @@ fn series(cells: &[Cell]) -> Vec<Series> {
     let mut series: Vec<Series> = Vec::new();
     for cell in cells {
         let point = Point {
-            orders: cell.orders as u32,
+            orders: cell.concurrency as u32,
             violations_per_10k: cell.figures.violations_per_10k_runs.unwrap_or(0.0),
             p99_latency_ms: cell.figures.latency_p99_ms,
         };

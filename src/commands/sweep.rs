@@ -128,7 +128,11 @@ impl SweepDocument {
             t.errors_40001, t.errors_40p01, t.retries
         );
         let f = &self.figures;
-        if let (Some(p50), Some(p99)) = (f.latency_p50_ms, f.latency_p99_ms) {
+        if self.scenario.latency.is_zero() {
+            // Without a statement latency, time passes only on timeouts and
+            // app stalls the scheduler explores: no meaningful cost.
+            println!("cost: give statements a latency (--latency-ms, or [latency] in a scenario) for latency, lock-wait and throughput figures");
+        } else if let (Some(p50), Some(p99)) = (f.latency_p50_ms, f.latency_p99_ms) {
             println!(
                 "virtual time: latency p50 {p50} ms, p99 {p99} ms; lock wait {} ms per order; {} orders per second",
                 number(f.lock_wait_ms_per_order),

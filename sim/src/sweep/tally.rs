@@ -140,10 +140,26 @@ pub struct Figures {
 }
 
 /// Counts per whole virtual millisecond: exact percentiles, and merging is
-/// adding counts.
+/// adding counts. In JSON: `[[value, count], ...]`, ascending.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(transparent)]
+#[serde(from = "Vec<(u64, u64)>", into = "Vec<(u64, u64)>")]
 pub struct Histogram(BTreeMap<u64, u64>);
+
+impl From<Vec<(u64, u64)>> for Histogram {
+    fn from(pairs: Vec<(u64, u64)>) -> Histogram {
+        let mut histogram = Histogram::default();
+        for (value, n) in pairs {
+            *histogram.0.entry(value).or_default() += n;
+        }
+        histogram
+    }
+}
+
+impl From<Histogram> for Vec<(u64, u64)> {
+    fn from(histogram: Histogram) -> Vec<(u64, u64)> {
+        histogram.0.into_iter().collect()
+    }
+}
 
 impl Histogram {
     pub fn add(&mut self, value: u64) {

@@ -1,0 +1,167 @@
+//! `--jobs` and `--shard` change where seeds run, never the result: the
+//! JSON of a sweep is byte-identical for any jobs, and the merged JSON of
+//! its shards equals the unsharded one.
+
+mod command;
+use command::{stderr, stdout, stockrace};
+
+use std::fs;
+use std::path::Path;
+use std::process::Output;
+
+const SWEEP: [&str; 9] = [
+    "sweep",
+    "--strategy",
+    "plain-update",
+    "--orders",
+    "3",
+    "--stock",
+    "2",
+    "--seeds",
+    "3000",
+];
+
+fn sweep(extra: &[&str]) -> Output {
+    let mut args = SWEEP.to_vec();
+    args.extend_from_slice(&["--json", "--latency-ms", "1"]);
+    args.extend_from_slice(extra);
+    stockrace(&args)
+}
+
+#[test]
+fn the_json_of_a_sweep_is_the_same_for_one_job_or_two() {
+    let one = sweep(&["--jobs", "1"]);
+    let two = sweep(&["--jobs", "2"]);
+    assert_eq!(one.status.code(), Some(1), "{}", stderr(&one));
+    assert_eq!(two.status.code(), Some(1));
+    assert_eq!(stdout(&one), stdout(&two));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&one)).unwrap();
+    assert_eq!(v["runs"], 3000);
+    assert!(v["violations"].as_u64().unwrap() > 0);
+    assert_eq!(v["failing_seeds"].as_array().unwrap().len(), 10);
+    assert!(v["figures"]["latency_p99_ms"].is_u64());
+    assert!(
+        v["latency_ms"][0].is_array(),
+        "the histogram, so shards can merge"
+    );
+}
+
+fn write(dir: &Path, name: &str, output: &Output) -> String {
+    let path = dir.join(name);
+    fs::write(&path, &output.stdout).unwrap();
+    path.display().to_string()
+}
+
+#[test]
+fn merged_shards_equal_the_whole_sweep() {
+    let whole = sweep(&[]);
+    let dir = tempfile::tempdir().unwrap();
+    for n in [2, 3] {
+        let shards: Vec<String> = (1..=n)
+            .map(|i| {
+                let output = sweep(&["--shard", &format!("{i}/{n}")]);
+                assert!(
+                    matches!(output.status.code(), Some(0 | 1)),
+                    "{}",
+                    stderr(&output)
+                );
+                write(dir.path(), &format!("shard-{i}-of-{n}.json"), &output)
+            })
+            .collect();
+        // In any order.
+        let mut args = vec!["merge", "--json"];
+        args.extend(shards.iter().rev().map(String::as_str));
+        let merged = stockrace(&args);
+        assert_eq!(
+            merged.status.code(),
+            whole.status.code(),
+            "{}",
+            stderr(&merged)
+        );
+        assert_eq!(stdout(&merged), stdout(&whole), "{n} shards");
+        let mut args = vec!["merge"];
+        args.extend(shards.iter().map(String::as_str));
+        let text = stdout(&stockrace(&args));
+        assert!(text.contains("sweep: plain-update | 3 orders"), "{text}");
+        assert!(text.contains("seeds 0..3000: 3000 runs"), "{text}");
+    }
+}
+
+#[test]
+fn merge_refuses_gaps_overlaps_other_scenarios_and_bad_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let first = write(dir.path(), "a.json", &sweep(&["--shard", "1/3"]));
+    let third = write(dir.path(), "c.json", &sweep(&["--shard", "3/3"]));
+    let again = write(dir.path(), "a-again.json", &sweep(&["--shard", "1/3"]));
+    let other = {
+        let mut args = SWEEP.to_vec();
+        args[2] = "row-lock";
+        args.extend_from_slice(&["--json", "--latency-ms", "1", "--shard", "2/3"]);
+        write(dir.path(), "other.json", &stockrace(&args))
+    };
+    let garbage = dir.path().join("garbage.json");
+    fs::write(&garbage, "{\n  \"strategy\": \"plain-update\",\n  oops\n}").unwrap();
+    let garbage = garbage.display().to_string();
+    let cases: [(&[&str], String); 4] = [
+        (
+            &[&first, &third],
+            format!("{third}: covers seeds 2000..3000, which leaves a gap"),
+        ),
+        (
+            &[&first, &again],
+            "which overlaps the shards before it".to_string(),
+        ),
+        (
+            &[&first, &other],
+            format!("{other}: a sweep of another scenario"),
+        ),
+        (
+            &[&first, &garbage],
+            format!("{garbage}:3: not the JSON of `stockrace sweep --json`"),
+        ),
+    ];
+    for (files, expected) in cases {
+        let mut args = vec!["merge"];
+        args.extend_from_slice(files);
+        let output = stockrace(&args);
+        assert_eq!(output.status.code(), Some(2), "{files:?}");
+        assert!(
+            stderr(&output).contains(&expected),
+            "{}\nexpected: {expected}",
+            stderr(&output)
+        );
+        assert!(output.stdout.is_empty());
+    }
+}
+
+#[test]
+fn bad_shards_and_jobs_are_refused() {
+    for (flag, value, expected) in [
+        ("--shard", "0/2", "--shard \"0/2\": I must run from 1 to N"),
+        ("--shard", "3/2", "--shard \"3/2\": I must run from 1 to N"),
+        ("--shard", "half", "--shard \"half\": expected I/N"),
+        ("--shard", "1/x", "expected I/N with whole numbers"),
+        ("--jobs", "0", "--jobs 0: at least one job is needed"),
+    ] {
+        let output = sweep(&[flag, value]);
+        assert_eq!(output.status.code(), Some(2), "{flag} {value}");
+        assert!(stderr(&output).contains(expected), "{}", stderr(&output));
+    }
+}
+
+#[test]
+fn no_progress_bar_when_stderr_is_not_a_terminal() {
+    // Long enough (several seconds in a debug build) for the bar to be due.
+    let output = stockrace(&[
+        "sweep",
+        "--strategy",
+        "row-lock",
+        "--orders",
+        "8",
+        "--seeds",
+        "20000",
+        "--json",
+    ]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert!(output.stderr.is_empty(), "{}", stderr(&output));
+}
