@@ -203,6 +203,8 @@ fn bad_input_exits_2_with_a_clear_message() {
         (vec!["replay", malformed.to_str().unwrap()], "malformed.toml:3:"),
         (vec!["replay", negative.to_str().unwrap()], "negative.toml: scenario.levels[0].stocked: -"),
         (vec!["replay", missing.to_str().unwrap()], "missing.toml: cannot read"),
+        (vec!["replay", malformed.to_str().unwrap(), "--orders", "3"], "give either a regression file or scenario flags"),
+        (vec!["replay", malformed.to_str().unwrap(), "--latency-ms", "3"], "give either a regression file or scenario flags"),
     ];
     for (args, expected) in cases {
         let output = stockrace(&args);

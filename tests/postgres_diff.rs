@@ -87,6 +87,39 @@ agreement_tests! {
     advisory_lock: "advisory-lock";
 }
 
+/// Statement latency and think time are virtual sleeps the scheduler
+/// controls; the server sees the same statements in the same order.
+#[test]
+fn runs_with_latencies_agree() {
+    let Some(server) = postgres::server() else {
+        return;
+    };
+    let _turn = postgres::one_at_a_time();
+    for strategy in ["row-lock", "optimistic", "plain-update"] {
+        let mut scenario = Shape {
+            orders: 3,
+            stock: 2,
+            ..Shape::new(strategy)
+        }
+        .scenario();
+        scenario.latency = stockrace::Latency {
+            statement_ms: 2,
+            think_ms: 1,
+        };
+        let simulation = Simulation::new(scenario, &Strategies::builtin()).unwrap();
+        let report = diff(&simulation, server, 0..30, |_, _| {}).unwrap();
+        if let Some(d) = &report.first {
+            panic!(
+                "{strategy} seed {}: {}\n\n{}",
+                d.seed,
+                d.what,
+                side_by_side(&d.model, &d.database)
+            );
+        }
+        assert_eq!(report.agreeing, 30);
+    }
+}
+
 /// Two-item orders in opposite order deadlock; the server picks the same
 /// victim as the model.
 #[test]

@@ -27,12 +27,9 @@ pub struct ReplayArgs {
 pub fn replay(args: ReplayArgs) -> Result<ExitCode, Bad> {
     let (simulation, execution, expectation) = match &args.file {
         Some(path) => {
-            if args.seed.is_some()
-                || args.scenario.strategy.is_some()
-                || args.scenario.shape.scenario.is_some()
-            {
+            if args.seed.is_some() || args.scenario.any() {
                 return Err(Bad(
-                    "give either a regression file or --strategy/--seed, not both".into(),
+                    "give either a regression file or scenario flags and --seed, not both (the file holds its scenario)".into(),
                 ));
             }
             let (simulation, regression) = load_regression(path)?;

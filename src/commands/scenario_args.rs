@@ -70,6 +70,22 @@ impl ScenarioArgs {
         simulation(scenario)
     }
 
+    /// Whether any scenario flag was given.
+    pub fn any(&self) -> bool {
+        let s = &self.shape;
+        self.strategy.is_some()
+            || self.orders.is_some()
+            || s.scenario.is_some()
+            || s.stock.is_some()
+            || s.qty.is_some()
+            || s.items.is_some()
+            || s.nodes.is_some()
+            || s.lock_order.is_some()
+            || s.isolation.is_some()
+            || s.latency_ms.is_some()
+            || s.think_ms.is_some()
+    }
+
     /// The flags that reproduce this scenario on the command line.
     pub fn flags(&self) -> Result<String, Bad> {
         self.shape
