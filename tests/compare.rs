@@ -181,6 +181,11 @@ fn compare_checks_everything_before_running_and_writes_nothing_on_bad_input() {
             "no directory",
         ),
         (vec!["compare", "--jobs", "0"], "--jobs 0"),
+        (vec!["compare", "--seeds", "0"], "--seeds 0: nothing to run"),
+        (
+            vec!["compare", "--svg", json.to_str().unwrap()],
+            "--json and --svg name the same file",
+        ),
     ] {
         let mut args = args;
         args.extend(["--json", json.to_str().unwrap()]);
@@ -232,4 +237,31 @@ fn compare_runs_a_scenario_files_own_mix_against_a_single_strategy() {
         text.contains(&format!("stockrace replay --scenario {scenario} --orders ")),
         "the replay command takes the file and the level: {text}"
     );
+}
+
+#[test]
+fn compare_gives_a_scenario_file_without_latency_one_millisecond() {
+    let scenario = concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios/flash-sale.toml");
+    let output = stockrace(&[
+        "compare",
+        "--scenario",
+        scenario,
+        "--strategies",
+        "row-lock",
+        "--seeds",
+        "20",
+    ]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let text = stdout(&output);
+    assert!(
+        text.contains(
+            "64 orders against 1 level(s) stocked 10 | read-committed | 1 node(s) | latency 1 ms"
+        ),
+        "{text}"
+    );
+    // 64 buyers queue on one row lock, each holding it a few round trips:
+    // milliseconds, not the seconds of scheduler stalls.
+    let row = text.lines().find(|l| l.starts_with("row-lock")).unwrap();
+    let p99: u64 = row.split_whitespace().nth_back(1).unwrap().parse().unwrap();
+    assert!(p99 < 1000, "{row}");
 }

@@ -2,6 +2,8 @@
 //! scenario, so an order's latency, its lock waits and throughput are exact
 //! and reproducible.
 
+mod command;
+use command::{stdout, stockrace};
 use stockrace::model::Progress;
 use stockrace::trace::TraceEvent;
 use stockrace::{sweep, Isolation, Latency, Scenario, Simulation, Strategies};
@@ -157,4 +159,38 @@ fn figures_follow_from_the_counts() {
         Some(t.latency_ms.count() as f64 * 1000.0 / t.virtual_ms as f64)
     );
     assert_eq!(f.violations_per_10k_runs, Some(0.0));
+}
+
+#[test]
+fn sweep_prints_cost_figures_only_with_a_statement_latency() {
+    let base = [
+        "sweep",
+        "--strategy",
+        "row-lock",
+        "--orders",
+        "3",
+        "--stock",
+        "2",
+        "--seeds",
+        "50",
+    ];
+    for (extra, figures) in [
+        (&[][..], false),
+        (&["--think-ms", "1"][..], false),
+        (&["--latency-ms", "1"][..], true),
+    ] {
+        let mut args = base.to_vec();
+        args.extend_from_slice(extra);
+        let text = stdout(&stockrace(&args));
+        assert_eq!(
+            text.contains("virtual time: latency p50"),
+            figures,
+            "{extra:?}: {text}"
+        );
+        assert_eq!(
+            text.contains("cost: give statements a latency"),
+            !figures,
+            "{extra:?}: {text}"
+        );
+    }
 }

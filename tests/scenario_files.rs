@@ -262,6 +262,30 @@ fn the_command_line_takes_a_scenario_file() {
         "nothing written"
     );
 
+    // A path a shell would split is quoted in the printed replay command.
+    let spaced = dir.path().join("my scenarios");
+    fs::create_dir(&spaced).unwrap();
+    let copy = spaced.join("last unit.toml");
+    fs::copy(example, &copy).unwrap();
+    let text = String::from_utf8_lossy(
+        &stockrace(&[
+            "sweep",
+            "--scenario",
+            copy.to_str().unwrap(),
+            "--seeds",
+            "20",
+        ])
+        .stdout,
+    )
+    .to_string();
+    assert!(
+        text.contains(&format!(
+            "replay: stockrace replay --scenario '{}' --seed",
+            copy.display()
+        )),
+        "{text}"
+    );
+
     let conflict = stockrace(&["sweep", "--scenario", example, "--stock", "3"]);
     assert_eq!(
         conflict.status.code(),

@@ -142,11 +142,23 @@ fn bad_shards_and_jobs_are_refused() {
         ("--shard", "half", "--shard \"half\": expected I/N"),
         ("--shard", "1/x", "expected I/N with whole numbers"),
         ("--jobs", "0", "--jobs 0: at least one job is needed"),
+        (
+            "--first-seed",
+            "18446744073709551610",
+            "the range passes the last seed",
+        ),
     ] {
         let output = sweep(&[flag, value]);
         assert_eq!(output.status.code(), Some(2), "{flag} {value}");
         assert!(stderr(&output).contains(expected), "{}", stderr(&output));
     }
+    let none = stockrace(&["sweep", "--strategy", "plain-update", "--seeds", "0"]);
+    assert_eq!(none.status.code(), Some(2));
+    assert!(
+        stderr(&none).contains("--seeds 0: nothing to run"),
+        "{}",
+        stderr(&none)
+    );
 }
 
 #[test]
@@ -164,4 +176,38 @@ fn no_progress_bar_when_stderr_is_not_a_terminal() {
     ]);
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
     assert!(output.stderr.is_empty(), "{}", stderr(&output));
+}
+
+#[test]
+fn empty_shards_merge_in_any_order() {
+    // 2 seeds in 3 shards: 0..0, 0..1, 1..2.
+    let dir = tempfile::tempdir().unwrap();
+    let two_seeds = |extra: &[&str]| {
+        let mut args = vec![
+            "sweep",
+            "--strategy",
+            "plain-update",
+            "--seeds",
+            "2",
+            "--json",
+        ];
+        args.extend_from_slice(extra);
+        stockrace(&args)
+    };
+    let shard = |i: u32| {
+        let output = two_seeds(&["--shard", &format!("{i}/3")]);
+        write(dir.path(), &format!("{i}.json"), &output)
+    };
+    let (one, two, three) = (shard(1), shard(2), shard(3));
+    let whole = two_seeds(&[]);
+    for order in [
+        [&one, &two, &three],
+        [&two, &one, &three],
+        [&three, &two, &one],
+    ] {
+        let mut args = vec!["merge", "--json"];
+        args.extend(order.iter().map(|s| s.as_str()));
+        let merged = stockrace(&args);
+        assert_eq!(stdout(&merged), stdout(&whole), "{}", stderr(&merged));
+    }
 }

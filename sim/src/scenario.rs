@@ -385,6 +385,9 @@ impl Scenario {
                 );
             }
         }
+        if let Some(o) = self.orders.iter().position(|o| o.count == 0) {
+            return error(format!("orders[{o}].count"), "must be at least 1".into());
+        }
         let total: u64 = self.orders.iter().map(|o| u64::from(o.count)).sum::<u64>()
             + self.generate.iter().map(|g| u64::from(g.count)).sum::<u64>();
         if total == 0 {
@@ -400,9 +403,6 @@ impl Scenario {
             );
         }
         for (o, order) in self.orders.iter().enumerate() {
-            if order.count == 0 {
-                return error(format!("orders[{o}].count"), "must be at least 1".into());
-            }
             if !known_strategy(&order.strategy) {
                 return error(
                     format!("orders[{o}].strategy"),

@@ -6,8 +6,8 @@ use super::chart::{self, Point, Series};
 use super::json::pretty;
 use super::progress::Progress;
 use super::scenario_args::{simulation, ShapeArgs};
-use super::sweep::{describe, number, FailureDocument, SweepDocument};
-use super::{jobs, Bad};
+use super::sweep::{describe_with_orders, number, panicked, FailureDocument, SweepDocument};
+use super::{jobs, seed_range, Bad};
 use clap::Args;
 use serde::Serialize;
 use std::path::{Path, PathBuf};
@@ -81,6 +81,11 @@ pub fn compare(args: CompareArgs) -> Result<ExitCode, Bad> {
     for path in args.json.iter().chain(&args.svg) {
         check_writable(path)?;
     }
+    if args.json.is_some() && args.json == args.svg {
+        return Err(Bad(
+            "--json and --svg name the same file; give each its own".into(),
+        ));
+    }
     let strategies: Vec<Option<String>> = if args.strategies.is_empty() {
         Strategies::BUILTIN
             .iter()
@@ -114,7 +119,7 @@ pub fn compare(args: CompareArgs) -> Result<ExitCode, Bad> {
             plan.push((simulation(scenario)?, flags));
         }
     }
-    let seeds = args.first_seed..args.first_seed.saturating_add(args.seeds);
+    let seeds = seed_range(args.first_seed, args.seeds)?;
     let progress = Progress::new(seeds.end.saturating_sub(seeds.start) * plan.len() as u64);
     let advance = |n| progress.advance(n);
     let mut cells = Vec::new();
@@ -127,13 +132,9 @@ pub fn compare(args: CompareArgs) -> Result<ExitCode, Bad> {
             .jobs(jobs)
             .progress(&advance)
             .run();
-        if let Some((seed, order, message)) = &report.panic {
+        if let Err(bad) = panicked(simulation, &report) {
             progress.finish();
-            return Err(Bad(format!(
-                "strategy {} panicked in order T{} at seed {seed}: {message}",
-                simulation.scenario().orders[*order].strategy,
-                order + 1
-            )));
+            return Err(bad);
         }
         let document = SweepDocument::new(&report, simulation.scenario(), flags, None);
         cells.push(Cell {
@@ -146,9 +147,14 @@ pub fn compare(args: CompareArgs) -> Result<ExitCode, Bad> {
         });
     }
     progress.finish();
+    let concurrency: Vec<String> = plan
+        .iter()
+        .take(levels.len())
+        .map(|(s, _)| s.scenario().orders.len().to_string())
+        .collect();
     let base = plan
         .first()
-        .map(|(s, _)| describe(s.scenario()))
+        .map(|(s, _)| describe_with_orders(s.scenario(), &concurrency.join(",")))
         .unwrap_or_default();
     // Everything is rendered before anything is printed or written.
     let svg = match &args.svg {
@@ -278,12 +284,11 @@ fn series(cells: &[Cell]) -> Vec<Series> {
     series
 }
 
-/// Fails before any work if `path` cannot be written (no such directory).
+/// Fails before any work if `path` cannot be written: no such directory,
+/// a directory, or a directory we may not write in (tried with a file that
+/// is removed at once).
 fn check_writable(path: &Path) -> Result<(), Bad> {
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => Path::new("."),
-    };
+    let dir = parent(path);
     if !dir.is_dir() {
         return Err(Bad(format!(
             "{}: no directory {} to write it in",
@@ -294,22 +299,37 @@ fn check_writable(path: &Path) -> Result<(), Bad> {
     if path.is_dir() {
         return Err(Bad(format!("{}: is a directory", path.display())));
     }
-    Ok(())
+    let probe = temporary(path);
+    std::fs::write(&probe, "")
+        .and_then(|()| std::fs::remove_file(&probe))
+        .map_err(|e| {
+            Bad(format!(
+                "{}: cannot write in {}: {e}",
+                path.display(),
+                dir.display()
+            ))
+        })
+}
+
+fn parent(path: &Path) -> &Path {
+    match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    }
+}
+
+/// A hidden file next to `path`, for writing before renaming over it.
+fn temporary(path: &Path) -> PathBuf {
+    let name = path
+        .file_name()
+        .map_or("out".into(), |n| n.to_string_lossy());
+    parent(path).join(format!(".{name}.tmp-{}", std::process::id()))
 }
 
 /// Writes `text` to `path` whole or not at all (a temporary file renamed
 /// over it), so an interrupted run never leaves half a file.
 fn write(path: &Path, text: &str) -> Result<(), Bad> {
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => Path::new("."),
-    };
-    let tmp = dir.join(format!(
-        ".{}.tmp-{}",
-        path.file_name()
-            .map_or("out".into(), |n| n.to_string_lossy()),
-        std::process::id()
-    ));
+    let tmp = temporary(path);
     std::fs::write(&tmp, text)
         .and_then(|()| std::fs::rename(&tmp, path))
         .map_err(|e| {

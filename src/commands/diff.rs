@@ -3,7 +3,7 @@
 
 use super::json::{execution_json, pretty};
 use super::scenario_args::ScenarioArgs;
-use super::{exit_for, Bad};
+use super::{exit_for, seed_range, Bad};
 use clap::Args;
 use serde_json::json;
 use std::process::ExitCode;
@@ -43,7 +43,7 @@ pub fn diff(args: DiffArgs) -> Result<ExitCode, Bad> {
     server.pacing = Pacing {
         real_per_virtual: args.pacing,
     };
-    let seeds = args.first_seed..args.first_seed.saturating_add(args.seeds);
+    let seeds = seed_range(args.first_seed, args.seeds)?;
     let report = stockrace::adapters::diff::diff(&simulation, &server, seeds, |_, _| {})
         .map_err(|e| Bad(e.to_string()))?;
     if args.json {

@@ -32,17 +32,21 @@ pub fn merge(args: MergeArgs) -> Result<ExitCode, Bad> {
         })?;
         shards.push((path, document));
     }
-    shards.sort_by_key(|(_, d)| d.first_seed);
+    // An empty shard (more shards than seeds) sorts before its neighbour.
+    shards.sort_by_key(|(_, d)| (d.first_seed, d.seeds));
     let (first_path, first) = &shards[0];
     let mut merged = first.clone();
     for (path, shard) in &shards[1..] {
         if shard.strategy != first.strategy || shard.scenario != first.scenario {
+            let what = if shard.strategy != first.strategy {
+                format!("strategy {} vs {}", shard.strategy, first.strategy)
+            } else {
+                "same strategy, different scenario".to_string()
+            };
             return Err(Bad(format!(
-                "{}: a sweep of another scenario than {} ({} vs {})",
+                "{}: a sweep of another scenario than {} ({what})",
                 path.display(),
                 first_path.display(),
-                shard.strategy,
-                first.strategy
             )));
         }
         let end = merged.first_seed + merged.seeds;

@@ -25,6 +25,20 @@ pub fn exit_for(violated: bool) -> ExitCode {
     }
 }
 
+/// Seeds `first .. first + count`, or why not.
+pub fn seed_range(first: u64, count: u64) -> Result<std::ops::Range<u64>, Bad> {
+    if count == 0 {
+        return Err(Bad("--seeds 0: nothing to run".into()));
+    }
+    let end = first.checked_add(count).ok_or_else(|| {
+        Bad(format!(
+            "--first-seed {first} --seeds {count}: the range passes the last seed ({})",
+            u64::MAX - 1
+        ))
+    })?;
+    Ok(first..end)
+}
+
 /// Threads for a sweep: `--jobs`, or every core.
 pub fn jobs(requested: Option<usize>) -> Result<usize, Bad> {
     match requested {

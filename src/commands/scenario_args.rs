@@ -52,8 +52,8 @@ pub struct ShapeArgs {
     /// read-committed, or as the scenario file says].
     #[arg(long)]
     isolation: Option<String>,
-    /// Virtual round trip of every statement, ms [default: 0, compare: 1, or
-    /// as the scenario file says].
+    /// Virtual round trip of every statement, ms [default: as the scenario
+    /// file says, else 0; compare: 1 unless the file sets more].
     #[arg(long)]
     latency_ms: Option<u64>,
     /// Virtual application time before each statement of an order but its
@@ -100,7 +100,8 @@ pub fn simulation(scenario: Scenario) -> Result<Simulation, Bad> {
 
 impl ShapeArgs {
     /// The scenario with `strategy` for every order (None: as the file says)
-    /// and `orders` orders; `latency` when neither flags nor file set one.
+    /// and `orders` orders; `latency` when neither flags nor file set one
+    /// (a file's statement latency of 0 counts as not set).
     pub fn scenario(
         &self,
         strategy: Option<&str>,
@@ -144,10 +145,14 @@ impl ShapeArgs {
                     registry.get(name).is_some() || strategy.is_some()
                 })
                 .map_err(|e| Bad(e.to_string()))?;
-                match orders {
+                let mut scenario = match orders {
                     Some(n) => scenario.with_order_count(n),
                     None => scenario.expanded(),
+                };
+                if scenario.latency.statement_ms == 0 {
+                    scenario.latency.statement_ms = latency.statement_ms;
                 }
+                scenario
             }
             None => {
                 let strategy = strategy.ok_or_else(|| {
@@ -226,7 +231,12 @@ impl ShapeArgs {
     ) -> Result<String, Bad> {
         let scenario = self.scenario(strategy, orders, latency)?;
         let mut flags = Vec::new();
-        let mut flag = |name: &str, value: String| flags.push(format!("--{name} {value}"));
+        // Quoted for a shell where needed (a path with a space, say), so the
+        // printed command runs as it reads.
+        let mut flag = |name: &str, value: String| {
+            let value = shlex::try_quote(&value).map_or(value.clone(), |v| v.into_owned());
+            flags.push(format!("--{name} {value}"))
+        };
         // What replay would use without a latency flag.
         let baseline = match &self.scenario {
             Some(path) => {

@@ -5,7 +5,7 @@
 use super::json::pretty;
 use super::progress::Progress;
 use super::scenario_args::ScenarioArgs;
-use super::{exit_for, jobs, Bad};
+use super::{exit_for, jobs, seed_range, Bad};
 use clap::Args;
 use serde::{Deserialize, Serialize};
 use std::ops::Range;
@@ -128,7 +128,7 @@ impl SweepDocument {
             t.errors_40001, t.errors_40p01, t.retries
         );
         let f = &self.figures;
-        if self.scenario.latency.is_zero() {
+        if self.scenario.latency.statement_ms == 0 {
             // Without a statement latency, time passes only on timeouts and
             // app stalls the scheduler explores: no meaningful cost.
             println!("cost: give statements a latency (--latency-ms, or [latency] in a scenario) for latency, lock-wait and throughput figures");
@@ -169,8 +169,13 @@ pub fn number(value: Option<f64>) -> String {
     value.map_or("-".into(), |v| format!("{v:.2}"))
 }
 
-/// One line about a scenario: orders, strategies, stock, isolation, nodes.
+/// One line about a scenario: orders, stock, isolation, nodes, latency.
 pub fn describe(scenario: &Scenario) -> String {
+    describe_with_orders(scenario, &scenario.orders.len().to_string())
+}
+
+/// [`describe`] with the number of orders given as text (compare's levels).
+pub fn describe_with_orders(scenario: &Scenario, orders: &str) -> String {
     let stock: Vec<String> = scenario
         .levels
         .iter()
@@ -188,8 +193,7 @@ pub fn describe(scenario: &Scenario) -> String {
         _ => "mixed isolation",
     };
     let mut text = format!(
-        "{} orders against {} level(s) stocked {} | {isolation} | {} node(s)",
-        scenario.orders.len(),
+        "{orders} orders against {} level(s) stocked {} | {isolation} | {} node(s)",
         scenario.levels.len(),
         stock.join(", "),
         scenario.nodes
@@ -230,21 +234,27 @@ pub fn run(simulation: &Simulation, seeds: Range<u64>, jobs: usize) -> Result<Sw
         .progress(&advance)
         .run();
     progress.finish();
-    if let Some((seed, order, message)) = &report.panic {
-        return Err(Bad(format!(
+    panicked(simulation, &report)?;
+    Ok(report)
+}
+
+/// A strategy that panicked is a bug in it: bad input, named.
+pub fn panicked(simulation: &Simulation, report: &SweepReport) -> Result<(), Bad> {
+    match &report.panic {
+        Some((seed, order, message)) => Err(Bad(format!(
             "strategy {} panicked in order T{} at seed {seed}: {message}",
             simulation.scenario().orders[*order].strategy,
             order + 1
-        )));
+        ))),
+        None => Ok(()),
     }
-    Ok(report)
 }
 
 pub fn sweep(args: SweepArgs) -> Result<ExitCode, Bad> {
     let simulation = args.scenario.simulation()?;
     let flags = args.scenario.flags()?;
     let jobs = jobs(args.jobs)?;
-    let mut seeds = args.first_seed..args.first_seed.saturating_add(args.seeds);
+    let mut seeds = seed_range(args.first_seed, args.seeds)?;
     if let Some(text) = &args.shard {
         seeds = shard(text, seeds)?;
     }

@@ -14,7 +14,8 @@ pub use tally::{Figures, Histogram, Tally, FAILING_SEEDS_KEPT};
 use crate::execution::Execution;
 use crate::runtime::Simulation;
 use std::ops::Range;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 
 #[derive(Clone, Debug)]
@@ -79,9 +80,14 @@ impl<'a> Sweep<'a> {
         // Small enough to share the work and show progress, big enough that
         // a runtime per chunk costs nothing.
         let chunk = (total / (self.jobs as u64 * 64)).clamp(64, 4096);
-        let chunks = total.div_ceil(chunk) as usize;
-        let results: Mutex<Vec<Option<SweepReport>>> = Mutex::new(vec![None; chunks]);
-        let next = AtomicUsize::new(0);
+        let chunks = total.div_ceil(chunk);
+        let merged = Mutex::new(InOrder {
+            report: self.empty_report(),
+            next: 0,
+            waiting: BTreeMap::new(),
+            done: false,
+        });
+        let next = AtomicU64::new(0);
         // The lowest seed at which the sweep stops (a panic, or the first
         // violation when asked to stop there): chunks above it are skipped.
         let stop_at = AtomicU64::new(u64::MAX);
@@ -90,39 +96,35 @@ impl<'a> Sweep<'a> {
             if k >= chunks {
                 break;
             }
-            let start = self.seeds.start + k as u64 * chunk;
+            let start = self.seeds.start + k * chunk;
             if start > stop_at.load(Ordering::Relaxed) {
                 continue;
             }
-            let end = (start + chunk).min(self.seeds.end);
-            let report = self.run_chunk(start..end);
-            if let Some(seed) = report.stop_seed(self.stop_at_first_violation) {
+            let end = start.saturating_add(chunk).min(self.seeds.end);
+            let part = self.run_chunk(start..end);
+            if let Some(seed) = part.stop_seed(self.stop_at_first_violation) {
                 stop_at.fetch_min(seed, Ordering::Relaxed);
             }
             if let Some(progress) = self.progress {
                 progress(end - start);
             }
-            results.lock().expect("no job panics holding it")[k] = Some(report);
+            merged
+                .lock()
+                .expect("no job panics holding it")
+                .arrive(k, part, self.stop_at_first_violation);
         };
         if self.jobs == 1 || chunks <= 1 {
             work();
         } else {
             std::thread::scope(|scope| {
-                for _ in 0..self.jobs.min(chunks) {
+                for _ in 0..self.jobs.min(chunks as usize) {
                     scope.spawn(work);
                 }
             });
         }
-        let mut report = self.empty_report();
-        for part in results.into_inner().expect("jobs ended").into_iter() {
-            let part = part.expect("every chunk up to the stop ran");
-            let stop = part.stop_seed(self.stop_at_first_violation).is_some();
-            report.absorb(part);
-            if stop {
-                break;
-            }
-        }
-        report
+        let merged = merged.into_inner().expect("jobs ended");
+        debug_assert!(merged.done || merged.next == chunks, "every chunk up to the stop merged");
+        merged.report
     }
 
     fn empty_report(&self) -> SweepReport {
@@ -152,6 +154,41 @@ impl<'a> Sweep<'a> {
             true
         });
         report
+    }
+}
+
+/// Chunk reports merged in seed order as they arrive: only chunks that
+/// finished ahead of a slower one wait, so memory does not grow with the
+/// length of the sweep.
+struct InOrder {
+    report: SweepReport,
+    /// The next chunk to merge.
+    next: u64,
+    waiting: BTreeMap<u64, SweepReport>,
+    /// A sequential sweep would have stopped in a merged chunk.
+    done: bool,
+}
+
+impl InOrder {
+    fn arrive(&mut self, k: u64, mut part: SweepReport, stop_at_first_violation: bool) {
+        if self.done {
+            return;
+        }
+        if self.report.first_failure.is_some() {
+            // A lower seed already failed: this run's trace is not needed.
+            part.first_failure = None;
+        }
+        self.waiting.insert(k, part);
+        while let Some(part) = self.waiting.remove(&self.next) {
+            self.next += 1;
+            let stop = part.stop_seed(stop_at_first_violation).is_some();
+            self.report.absorb(part);
+            if stop {
+                self.done = true;
+                self.waiting.clear();
+                return;
+            }
+        }
     }
 }
 
