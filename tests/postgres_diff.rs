@@ -7,7 +7,7 @@
 
 mod postgres;
 
-use stockrace::adapters::diff::{diff, diff_with, side_by_side};
+use stockrace::adapters::diff::{diff, diff_with, side_by_side, DiffReport};
 use stockrace::model::{
     DbError, Event, LevelId, Progress, Reply, Row, RowView, SessionId, Statement, Store,
 };
@@ -25,6 +25,18 @@ fn seeds() -> u64 {
 /// lock cycles: a short virtual deadlock_timeout keeps the server's paced
 /// checks (and the runs) short.
 const SHAPES: [(usize, i64); 5] = [(2, 1), (3, 2), (4, 3), (2, 5), (4, 1)];
+
+/// Panics with both traces, side by side, at the first disagreement.
+fn assert_agrees(report: &DiffReport, context: &str) {
+    if let Some(d) = &report.first {
+        panic!(
+            "{context}: seed {} disagrees: {}\n\n{}",
+            d.seed,
+            d.what,
+            side_by_side(&d.model, &d.database)
+        );
+    }
+}
 
 fn agree(strategy: &str, isolation: Isolation) {
     let Some(server) = postgres::server() else {
@@ -44,14 +56,10 @@ fn agree(strategy: &str, isolation: Isolation) {
         let simulation = Simulation::new(scenario, &Strategies::builtin()).unwrap();
         let report =
             diff(&simulation, server, 0..per_shape, |_, _| {}).unwrap_or_else(|e| panic!("{e}"));
-        if let Some(d) = &report.first {
-            panic!(
-                "{strategy} at {isolation:?}, {orders} orders, stock {stock}: seed {} disagrees: {}\n\n{}",
-                d.seed,
-                d.what,
-                side_by_side(&d.model, &d.database)
-            );
-        }
+        assert_agrees(
+            &report,
+            &format!("{strategy} at {isolation:?}, {orders} orders, stock {stock}"),
+        );
         assert_eq!(report.agreeing, per_shape);
     }
 }
@@ -108,14 +116,7 @@ fn runs_with_latencies_agree() {
         };
         let simulation = Simulation::new(scenario, &Strategies::builtin()).unwrap();
         let report = diff(&simulation, server, 0..30, |_, _| {}).unwrap();
-        if let Some(d) = &report.first {
-            panic!(
-                "{strategy} seed {}: {}\n\n{}",
-                d.seed,
-                d.what,
-                side_by_side(&d.model, &d.database)
-            );
-        }
+        assert_agrees(&report, strategy);
         assert_eq!(report.agreeing, 30);
     }
 }
@@ -147,14 +148,7 @@ fn deadlocks_agree() {
                 .errors_with(stockrace::SqlState::DeadlockDetected);
         }
         assert!(deadlocks > 0, "{strategy}: the seeds include deadlocks");
-        if let Some(d) = &report.first {
-            panic!(
-                "{strategy} seed {}: {}\n\n{}",
-                d.seed,
-                d.what,
-                side_by_side(&d.model, &d.database)
-            );
-        }
+        assert_agrees(&report, strategy);
     }
 }
 

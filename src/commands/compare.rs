@@ -7,7 +7,7 @@ use super::json::pretty;
 use super::progress::Progress;
 use super::scenario_args::{simulation, ShapeArgs};
 use super::sweep::{describe_with_orders, number, panicked, FailureDocument, SweepDocument};
-use super::{jobs, seed_range, Bad};
+use super::{Bad, SeedArgs};
 use clap::Args;
 use serde::Serialize;
 use std::path::{Path, PathBuf};
@@ -36,15 +36,8 @@ pub struct CompareArgs {
     pub orders: Vec<i64>,
     #[command(flatten)]
     pub shape: ShapeArgs,
-    /// Seeds per strategy and concurrency level (the same seeds for all).
-    #[arg(long, default_value_t = 1000)]
-    pub seeds: u64,
-    /// First seed of the range.
-    #[arg(long, default_value_t = 0)]
-    pub first_seed: u64,
-    /// Threads to run seeds on [default: every core].
-    #[arg(long)]
-    pub jobs: Option<usize>,
+    #[command(flatten)]
+    pub seeds: SeedArgs,
     /// Write every figure as JSON to FILE.
     #[arg(long, value_name = "FILE")]
     pub json: Option<PathBuf>,
@@ -77,7 +70,7 @@ struct Cell {
 }
 
 pub fn compare(args: CompareArgs) -> Result<ExitCode, Bad> {
-    let jobs = jobs(args.jobs)?;
+    let jobs = args.seeds.jobs()?;
     for path in args.json.iter().chain(&args.svg) {
         check_writable(path)?;
     }
@@ -119,7 +112,7 @@ pub fn compare(args: CompareArgs) -> Result<ExitCode, Bad> {
             plan.push((simulation(scenario)?, flags));
         }
     }
-    let seeds = seed_range(args.first_seed, args.seeds)?;
+    let seeds = args.seeds.range()?;
     let progress = Progress::new(seeds.end.saturating_sub(seeds.start) * plan.len() as u64);
     let advance = |n| progress.advance(n);
     let mut cells = Vec::new();

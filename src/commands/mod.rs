@@ -11,6 +11,7 @@ pub mod replay;
 pub mod scenario_args;
 pub mod sweep;
 
+use clap::Args;
 use std::process::ExitCode;
 
 /// Bad input: the message, and exit status 2.
@@ -22,6 +23,31 @@ pub fn exit_for(violated: bool) -> ExitCode {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS
+    }
+}
+
+/// Which seeds a sweep runs, and on how many threads.
+#[derive(Args)]
+pub struct SeedArgs {
+    /// Number of seeds to run.
+    #[arg(long, default_value_t = 1000)]
+    pub seeds: u64,
+    /// First seed of the range.
+    #[arg(long, default_value_t = 0)]
+    pub first_seed: u64,
+    /// Threads to run seeds on [default: every core]. The result does not
+    /// depend on it.
+    #[arg(long)]
+    pub jobs: Option<usize>,
+}
+
+impl SeedArgs {
+    pub fn range(&self) -> Result<std::ops::Range<u64>, Bad> {
+        seed_range(self.first_seed, self.seeds)
+    }
+
+    pub fn jobs(&self) -> Result<usize, Bad> {
+        jobs(self.jobs)
     }
 }
 

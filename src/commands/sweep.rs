@@ -5,7 +5,7 @@
 use super::json::pretty;
 use super::progress::Progress;
 use super::scenario_args::ScenarioArgs;
-use super::{exit_for, jobs, seed_range, Bad};
+use super::{exit_for, Bad, SeedArgs};
 use clap::Args;
 use serde::{Deserialize, Serialize};
 use std::ops::Range;
@@ -18,16 +18,8 @@ use stockrace::{Figures, Invariant, Scenario, Simulation, Sweep, SweepReport, Ta
 pub struct SweepArgs {
     #[command(flatten)]
     pub scenario: ScenarioArgs,
-    /// Number of seeds to run.
-    #[arg(long, default_value_t = 1000)]
-    pub seeds: u64,
-    /// First seed of the range.
-    #[arg(long, default_value_t = 0)]
-    pub first_seed: u64,
-    /// Threads to run seeds on [default: every core]. The result does not
-    /// depend on it.
-    #[arg(long)]
-    pub jobs: Option<usize>,
+    #[command(flatten)]
+    pub seeds: SeedArgs,
     /// Run only the I-th of N equal slices of the seed range (from 1/N to
     /// N/N); `stockrace merge` joins the shards' --json outputs.
     #[arg(long, value_name = "I/N")]
@@ -253,8 +245,8 @@ pub fn panicked(simulation: &Simulation, report: &SweepReport) -> Result<(), Bad
 pub fn sweep(args: SweepArgs) -> Result<ExitCode, Bad> {
     let simulation = args.scenario.simulation()?;
     let flags = args.scenario.flags()?;
-    let jobs = jobs(args.jobs)?;
-    let mut seeds = seed_range(args.first_seed, args.seeds)?;
+    let jobs = args.seeds.jobs()?;
+    let mut seeds = args.seeds.range()?;
     if let Some(text) = &args.shard {
         seeds = shard(text, seeds)?;
     }
