@@ -91,18 +91,31 @@ fn a_malformed_scenario_names_the_file_the_line_and_the_field() {
         ),
     ];
     for (i, (text, line, reason)) in cases.iter().enumerate() {
-        let path = dir.path().join(format!("case-{i}.toml"));
-        fs::write(&path, text).unwrap();
-        let error = Scenario::load(&path, builtin).expect_err("malformed");
-        assert_eq!(error.line, Some(*line), "case {i}: {error}");
-        assert!(
-            error
-                .to_string()
-                .starts_with(&format!("{}:{line}: ", path.display())),
-            "case {i}: {error}"
-        );
-        assert!(error.reason.contains(reason), "case {i}: {error}");
+        assert_rejected(dir.path(), i, text, *line, reason);
     }
+}
+
+/// Writes case `i` to a file; loading it must fail at `line` for `reason`,
+/// with the message starting `FILE:LINE: `. Returns the file.
+fn assert_rejected(
+    dir: &Path,
+    i: usize,
+    text: &str,
+    line: usize,
+    reason: &str,
+) -> std::path::PathBuf {
+    let path = dir.join(format!("case-{i}.toml"));
+    fs::write(&path, text).unwrap();
+    let error = Scenario::load(&path, builtin).expect_err("malformed");
+    assert_eq!(error.line, Some(line), "case {i}: {error}");
+    assert!(
+        error
+            .to_string()
+            .starts_with(&format!("{}:{line}: ", path.display())),
+        "case {i}: {error}"
+    );
+    assert!(error.reason.contains(reason), "case {i}: {error}");
+    path
 }
 
 #[test]
@@ -198,11 +211,7 @@ fn generators_and_latencies_are_checked_with_file_and_line() {
         ),
     ];
     for (i, (text, line, reason)) in cases.iter().enumerate() {
-        let path = dir.path().join(format!("case-{i}.toml"));
-        fs::write(&path, text).unwrap();
-        let error = Scenario::load(&path, builtin).expect_err("malformed");
-        assert_eq!(error.line, Some(*line), "case {i}: {error}");
-        assert!(error.to_string().contains(reason), "case {i}: {error}");
+        let path = assert_rejected(dir.path(), i, text, *line, reason);
         let output = stockrace(&["sweep", "--scenario", path.to_str().unwrap()]);
         assert_eq!(output.status.code(), Some(2), "case {i}");
         assert!(output.stdout.is_empty());

@@ -100,27 +100,23 @@ pub fn compare(args: CompareArgs) -> Result<ExitCode, Bad> {
         (None, true) => [2, 4, 8, 16, 32].into_iter().map(Some).collect(),
     };
     // Every scenario is built (and so checked) before anything runs.
-    let mut plan: Vec<(Simulation, String)> = Vec::new();
+    // A cell: its simulation, the flags that replay it, its strategy label.
+    let mut plan: Vec<(Simulation, String, String)> = Vec::new();
     for strategy in &strategies {
         for &orders in &levels {
             let scenario = args
                 .shape
                 .scenario(strategy.as_deref(), orders, DEFAULT_LATENCY)?;
-            let flags = args
-                .shape
-                .flags(strategy.as_deref(), orders, DEFAULT_LATENCY)?;
-            plan.push((simulation(scenario)?, flags));
+            let flags = args.shape.flags(strategy.as_deref(), orders, &scenario)?;
+            let label = strategy.clone().unwrap_or_else(|| AS_WRITTEN.to_string());
+            plan.push((simulation(scenario)?, flags, label));
         }
     }
     let seeds = args.seeds.range()?;
     let progress = Progress::new(seeds.end.saturating_sub(seeds.start) * plan.len() as u64);
     let advance = |n| progress.advance(n);
     let mut cells = Vec::new();
-    for ((simulation, flags), strategy) in plan.iter().zip(
-        strategies
-            .iter()
-            .flat_map(|s| levels.iter().map(move |_| s)),
-    ) {
+    for (simulation, flags, label) in &plan {
         let report = Sweep::new(simulation, seeds.clone())
             .jobs(jobs)
             .progress(&advance)
@@ -131,7 +127,7 @@ pub fn compare(args: CompareArgs) -> Result<ExitCode, Bad> {
         }
         let document = SweepDocument::new(&report, simulation.scenario(), flags, None);
         cells.push(Cell {
-            strategy: strategy.clone().unwrap_or_else(|| AS_WRITTEN.to_string()),
+            strategy: label.clone(),
             concurrency: simulation.scenario().orders.len(),
             safe: document.tally.violations == 0,
             tally: document.tally,
@@ -143,11 +139,11 @@ pub fn compare(args: CompareArgs) -> Result<ExitCode, Bad> {
     let concurrency: Vec<String> = plan
         .iter()
         .take(levels.len())
-        .map(|(s, _)| s.scenario().orders.len().to_string())
+        .map(|(s, _, _)| s.scenario().orders.len().to_string())
         .collect();
     let base = plan
         .first()
-        .map(|(s, _)| describe_with_orders(s.scenario(), &concurrency.join(",")))
+        .map(|(s, _, _)| describe_with_orders(s.scenario(), &concurrency.join(",")))
         .unwrap_or_default();
     // Everything is rendered before anything is printed or written.
     let svg = match &args.svg {

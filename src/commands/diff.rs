@@ -32,7 +32,7 @@ pub struct DiffArgs {
 
 pub fn diff(args: DiffArgs) -> Result<ExitCode, Bad> {
     let simulation = args.scenario.simulation()?;
-    let flags = args.scenario.flags()?;
+    let flags = args.scenario.flags(simulation.scenario())?;
     if !(args.pacing > 0.0 && args.pacing.is_finite()) {
         return Err(Bad(format!(
             "--pacing {}: must be a positive number",

@@ -86,10 +86,10 @@ impl ScenarioArgs {
             || s.think_ms.is_some()
     }
 
-    /// The flags that reproduce this scenario on the command line.
-    pub fn flags(&self) -> Result<String, Bad> {
+    /// The flags that reproduce `scenario` (this one's) on the command line.
+    pub fn flags(&self, scenario: &Scenario) -> Result<String, Bad> {
         self.shape
-            .flags(self.strategy.as_deref(), self.orders, Latency::default())
+            .flags(self.strategy.as_deref(), self.orders, scenario)
     }
 }
 
@@ -222,14 +222,14 @@ impl ShapeArgs {
         })
     }
 
-    /// The flags that give [`ShapeArgs::scenario`]'s result to `replay`.
+    /// The flags that give `scenario` (what [`ShapeArgs::scenario`] built
+    /// from `strategy` and `orders`) to `replay`.
     pub fn flags(
         &self,
         strategy: Option<&str>,
         orders: Option<i64>,
-        latency: Latency,
+        scenario: &Scenario,
     ) -> Result<String, Bad> {
-        let scenario = self.scenario(strategy, orders, latency)?;
         let mut flags = Vec::new();
         // Quoted for a shell where needed (a path with a space, say), so the
         // printed command runs as it reads.

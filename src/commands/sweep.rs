@@ -244,7 +244,7 @@ pub fn panicked(simulation: &Simulation, report: &SweepReport) -> Result<(), Bad
 
 pub fn sweep(args: SweepArgs) -> Result<ExitCode, Bad> {
     let simulation = args.scenario.simulation()?;
-    let flags = args.scenario.flags()?;
+    let flags = args.scenario.flags(simulation.scenario())?;
     let jobs = args.seeds.jobs()?;
     let mut seeds = args.seeds.range()?;
     if let Some(text) = &args.shard {
