@@ -4,7 +4,7 @@
 mod commands;
 
 use clap::{Parser, Subcommand};
-use commands::{compare, diff, merge, replay, sweep, Bad};
+use commands::{app, compare, diff, merge, replay, sweep, Bad};
 use std::process::ExitCode;
 use stockrace::Strategies;
 
@@ -31,6 +31,9 @@ enum Command {
     Merge(merge::MergeArgs),
     /// Run each seed's schedule on the model and on a real PostgreSQL, and compare.
     Diff(diff::DiffArgs),
+    /// Run the application's own order processes through a scheduling proxy
+    /// on a real PostgreSQL, over many seeds; `app replay FILE` replays a kept run.
+    App(app::AppArgs),
     /// List the built-in strategies.
     Strategies,
 }
@@ -53,6 +56,7 @@ fn main() -> ExitCode {
         Command::Compare(args) => compare::compare(args),
         Command::Merge(args) => merge::merge(args),
         Command::Diff(args) => diff::diff(args),
+        Command::App(args) => app::app(args),
         Command::Strategies => {
             for name in Strategies::BUILTIN {
                 println!("{name}");

@@ -4,6 +4,7 @@
 //! [`Backend`](stockrace_sim::Backend) changes, so a model run and a
 //! PostgreSQL run of one schedule can be compared event by event ([`diff`]).
 
+pub mod app;
 pub mod diff;
 pub mod postgres;
 

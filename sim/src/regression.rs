@@ -106,43 +106,7 @@ impl Regression {
     /// Writes the file into `dir` unless an identical one is already there.
     /// Atomic and safe to call from many threads at once.
     pub fn save(&self, dir: &Path) -> io::Result<Saved> {
-        static COUNTER: AtomicU64 = AtomicU64::new(0);
-        fs::create_dir_all(dir)?;
-        let text = self.to_toml();
-        let path = dir.join(self.file_name());
-        let temp = dir.join(format!(
-            ".tmp-{}-{}-{}",
-            self.file_name(),
-            std::process::id(),
-            COUNTER.fetch_add(1, Ordering::Relaxed)
-        ));
-        {
-            let mut file = fs::OpenOptions::new()
-                .write(true)
-                .create_new(true)
-                .open(&temp)?;
-            file.write_all(text.as_bytes())?;
-            file.sync_all()?;
-        }
-        let linked = fs::hard_link(&temp, &path);
-        let _ = fs::remove_file(&temp);
-        match linked {
-            Ok(()) => Ok(Saved { path, new: true }),
-            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
-                if fs::read_to_string(&path)? == text {
-                    Ok(Saved { path, new: false })
-                } else {
-                    Err(io::Error::new(
-                        io::ErrorKind::AlreadyExists,
-                        format!(
-                            "{} exists with different content; not overwriting it",
-                            path.display()
-                        ),
-                    ))
-                }
-            }
-            Err(e) => Err(e),
-        }
+        save_new(dir, &self.file_name(), &self.to_toml())
     }
 
     /// Whether `execution` (a replay of this file) shows what the file expects.
@@ -189,8 +153,49 @@ pub fn load_dir(dir: &Path) -> Result<Vec<(PathBuf, Regression)>, FileError> {
         .collect()
 }
 
+/// Writes `text` as `dir/name` unless a file of that name is there: atomic
+/// (a temporary file hard-linked into place), never overwriting, and
+/// content-addressed callers find their earlier copy (`new: false`).
+pub fn save_new(dir: &Path, name: &str, text: &str) -> io::Result<Saved> {
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    fs::create_dir_all(dir)?;
+    let path = dir.join(name);
+    let temp = dir.join(format!(
+        ".tmp-{name}-{}-{}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::Relaxed)
+    ));
+    {
+        let mut file = fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&temp)?;
+        file.write_all(text.as_bytes())?;
+        file.sync_all()?;
+    }
+    let linked = fs::hard_link(&temp, &path);
+    let _ = fs::remove_file(&temp);
+    match linked {
+        Ok(()) => Ok(Saved { path, new: true }),
+        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
+            if fs::read_to_string(&path)? == text {
+                Ok(Saved { path, new: false })
+            } else {
+                Err(io::Error::new(
+                    io::ErrorKind::AlreadyExists,
+                    format!(
+                        "{} exists with different content; not overwriting it",
+                        path.display()
+                    ),
+                ))
+            }
+        }
+        Err(e) => Err(e),
+    }
+}
+
 /// FNV-1a: a stable hash for file names (std's hasher may change between releases).
-fn fnv1a(bytes: &[u8]) -> u64 {
+pub fn fnv1a(bytes: &[u8]) -> u64 {
     bytes.iter().fold(0xcbf2_9ce4_8422_2325, |hash, &b| {
         (hash ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
     })

@@ -1,6 +1,7 @@
 //! One module per subcommand, plus what they share: the scenario flags,
 //! JSON shapes, the progress bar and the chart.
 
+pub mod app;
 pub mod chart;
 pub mod compare;
 pub mod diff;

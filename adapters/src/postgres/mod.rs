@@ -21,4 +21,5 @@ mod server;
 mod sql;
 
 pub use run::PgBackend;
+pub(crate) use server::{config, describe, explain, HOW_TO_START};
 pub use server::{Pacing, PgError, PgServer};

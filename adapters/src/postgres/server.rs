@@ -64,7 +64,7 @@ pub struct PgServer {
     pub description: String,
 }
 
-const HOW_TO_START: &str = "start a throwaway server with `pg_virtualenv -t -v 15 <command>` \
+pub(crate) const HOW_TO_START: &str = "start a throwaway server with `pg_virtualenv -t -v 15 <command>` \
      (Debian's postgresql-common), or point stockrace at one with --pg postgresql://user:password@host:port/db \
      or the PGHOST, PGPORT, PGUSER, PGPASSWORD and PGDATABASE variables";
 
@@ -72,12 +72,7 @@ impl PgServer {
     /// Connects to the server named by `url`, or by the standard PG*
     /// environment variables (defaults: localhost, 5432, user postgres).
     pub fn connect(url: Option<&str>) -> Result<PgServer, PgError> {
-        let config = match url {
-            Some(url) => url.parse::<Config>().map_err(|e| {
-                PgError::Unreachable(format!("--pg {url:?} is not a connection string: {e}"))
-            })?,
-            None => config_from_env(),
-        };
+        let config = config(url)?;
         let description = describe(&config);
         // The runtime's threads are made here, before any simulation starts:
         // madsim forbids new system threads inside one.
@@ -156,6 +151,16 @@ async fn open(config: &Config) -> Result<SessionConnection, tokio_postgres::Erro
     Ok(SessionConnection { client, pid })
 }
 
+/// The settings `url` names, or the PG* variables when it is `None`.
+pub(crate) fn config(url: Option<&str>) -> Result<Config, PgError> {
+    match url {
+        Some(url) => url.parse::<Config>().map_err(|e| {
+            PgError::Unreachable(format!("--pg {url:?} is not a connection string: {e}"))
+        }),
+        None => Ok(config_from_env()),
+    }
+}
+
 fn config_from_env() -> Config {
     let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
     let mut config = Config::new();
@@ -171,7 +176,7 @@ fn config_from_env() -> Config {
     config
 }
 
-fn describe(config: &Config) -> String {
+pub(crate) fn describe(config: &Config) -> String {
     let host = match config.get_hosts().first() {
         Some(tokio_postgres::config::Host::Tcp(h)) => h.clone(),
         #[cfg(unix)]
@@ -186,7 +191,7 @@ fn describe(config: &Config) -> String {
 }
 
 /// An error with its causes ("invalid configuration: password missing").
-fn explain(error: &tokio_postgres::Error) -> String {
+pub(crate) fn explain(error: &tokio_postgres::Error) -> String {
     let mut text = error.to_string();
     let mut source = std::error::Error::source(error);
     while let Some(cause) = source {

@@ -1,0 +1,65 @@
+//! Application runs: the application's own order processes (any language,
+//! any PostgreSQL driver) against a real PostgreSQL, through a proxy that
+//! holds every statement and releases one at a time, chosen by the same
+//! choosers as a simulation. A seed is a schedule; a schedule replays; a
+//! failure is kept as a regression file. The model is not in this path.
+//!
+//! - [`file`]: the app file (commands, database preparation, checks).
+//! - [`wire`], [`statement_text`]: the protocol bytes the proxy must
+//!   understand, and statements normalised for traces and comparison.
+//! - [`proxy`]: endpoints and the relay; [`state`]: what it shares with
+//!   [`control`], the scheduler; [`process`]: the order processes.
+//! - [`database`]: template, per-run copies, checks.
+//! - [`runner`]: a session of runs; [`sweep`]: many seeds;
+//!   [`regression`]: kept runs; [`trace`], [`execution`]: what a run shows.
+//!
+//! ```no_run
+//! use stockrace_adapters::app::{AppFile, AppOptions, AppRunner};
+//! let app = AppFile::load("examples/psql/last-unit.toml".as_ref()).unwrap();
+//! let mut runner = AppRunner::open(app, &AppOptions::default()).unwrap();
+//! let run = runner.run_seed(7).unwrap();
+//! println!("{}", run.render());
+//! ```
+
+mod control;
+pub mod database;
+pub mod execution;
+pub mod file;
+mod process;
+mod proxy;
+pub mod regression;
+pub mod runner;
+mod state;
+pub mod statement_text;
+pub mod sweep;
+pub mod trace;
+pub mod wire;
+
+pub use execution::{AppExecution, CheckViolation, OrderRecord, Timing};
+pub use file::{AppFile, Check};
+pub use regression::AppRegression;
+pub use runner::{AppOptions, AppRunner};
+pub use state::Outcome;
+pub use sweep::{AppSweep, Repeatability};
+
+use std::fmt;
+
+#[derive(Debug)]
+pub enum AppError {
+    /// The server, the app's commands or its checks could not be used: bad
+    /// input or setup (exit status 2). The message says what and how to fix it.
+    Setup(String),
+    /// Ctrl-C: everything the run started is gone.
+    Interrupted,
+}
+
+impl fmt::Display for AppError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            AppError::Setup(m) => f.write_str(m),
+            AppError::Interrupted => f.write_str("interrupted"),
+        }
+    }
+}
+
+impl std::error::Error for AppError {}

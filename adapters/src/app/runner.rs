@@ -1,0 +1,292 @@
+//! One app sweep's session with the server: the template made once, then
+//! runs, each on a fresh copy, with the proxy, the order processes and the
+//! scheduler in between. Everything a run starts ends with it: processes
+//! (their whole group), proxy endpoints and connections, and its database,
+//! also when it is interrupted.
+
+use super::control::{Control, Ended};
+use super::database::Server;
+use super::execution::{AppExecution, CheckViolation, OrderRecord, Timing, TERMINATION};
+use super::file::AppFile;
+use super::process::{self, ProcessGroup};
+use super::proxy::{self, Proxy};
+use super::state::{Outcome, Shared};
+use super::AppError;
+use std::sync::Arc;
+use std::time::Duration;
+use stockrace_sim::{Chooser, RandomChooser, ReplayChooser};
+use tokio::signal::unix::{signal, Signal, SignalKind};
+use tokio::task::JoinSet;
+use tokio::time::Instant;
+
+/// How the session connects and whether Ctrl-C ends it.
+#[derive(Clone, Debug, Default)]
+pub struct AppOptions {
+    /// A connection string; `None` for the PG* variables.
+    pub pg: Option<String>,
+    /// Catch Ctrl-C (SIGINT): the current run is stopped and cleaned up and
+    /// calls return [`AppError::Interrupted`]. For command-line tools; a
+    /// test harness should leave Ctrl-C alone.
+    pub interruptible: bool,
+}
+
+pub struct AppRunner {
+    app: AppFile,
+    runtime: tokio::runtime::Runtime,
+    server: Server,
+    template: String,
+    interrupt: Option<Signal>,
+}
+
+impl AppRunner {
+    /// Connects, makes the template (runs `prepare`, then `setup`).
+    pub fn open(app: AppFile, options: &AppOptions) -> Result<AppRunner, AppError> {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| AppError::Setup(format!("cannot start a tokio runtime: {e}")))?;
+        let mut interrupt = if options.interruptible {
+            let _guard = runtime.enter();
+            Some(
+                signal(SignalKind::interrupt())
+                    .map_err(|e| AppError::Setup(format!("cannot catch Ctrl-C: {e}")))?,
+            )
+        } else {
+            None
+        };
+        let pg = options.pg.clone();
+        let mut server = runtime.block_on(async { Server::connect(pg.as_deref()).await })?;
+        let made = runtime.block_on(async {
+            tokio::select! {
+                made = server.make_template(&app) => made,
+                _ = interrupted(&mut interrupt) => Err(AppError::Interrupted),
+            }
+        });
+        match made {
+            Ok(template) => Ok(AppRunner {
+                app,
+                runtime,
+                server,
+                template,
+                interrupt,
+            }),
+            Err(e) => {
+                runtime.block_on(server.drop_all());
+                Err(e)
+            }
+        }
+    }
+
+    pub fn app(&self) -> &AppFile {
+        &self.app
+    }
+
+    /// `host:port/database` of the server.
+    pub fn server(&self) -> &str {
+        &self.server.description
+    }
+
+    /// One run with seeded random choices.
+    pub fn run_seed(&mut self, seed: u64) -> Result<AppExecution, AppError> {
+        let mut chooser = RandomChooser::new(seed);
+        self.run(&mut chooser, Some(seed))
+    }
+
+    /// One run that follows `schedule`; the second value says where the run
+    /// left the schedule, if it did.
+    pub fn run_schedule(
+        &mut self,
+        schedule: &[u32],
+        seed: Option<u64>,
+    ) -> Result<(AppExecution, Option<String>), AppError> {
+        let mut chooser = ReplayChooser::new(schedule.to_vec());
+        let execution = self.run(&mut chooser, seed)?;
+        Ok((execution, chooser.divergence()))
+    }
+
+    /// One run with `chooser` deciding at every quiet point.
+    pub fn run(
+        &mut self,
+        chooser: &mut dyn Chooser,
+        seed: Option<u64>,
+    ) -> Result<AppExecution, AppError> {
+        let started = Instant::now();
+        let AppRunner {
+            app,
+            runtime,
+            server,
+            template,
+            interrupt,
+        } = self;
+        let database = runtime.block_on(async {
+            tokio::select! {
+                made = server.copy(template) => made,
+                _ = interrupted(interrupt) => Err(AppError::Interrupted),
+            }
+        });
+        let result = match database {
+            Ok(database) => {
+                let copy_ms = ms(started.elapsed());
+                let result = runtime.block_on(async {
+                    tokio::select! {
+                        run = one_run(app, server, &database, chooser, seed) => run,
+                        _ = interrupted(interrupt) => Err(AppError::Interrupted),
+                    }
+                });
+                result.map(|mut execution| {
+                    execution.timing.copy_ms = copy_ms;
+                    execution
+                })
+            }
+            Err(e) => Err(e),
+        };
+        // Whatever happened: the run's database goes (and any other left).
+        runtime.block_on(server.drop_all_but(template));
+        result
+    }
+}
+
+impl Drop for AppRunner {
+    fn drop(&mut self) {
+        self.runtime.block_on(self.server.drop_all());
+    }
+}
+
+async fn interrupted(signal: &mut Option<Signal>) {
+    match signal {
+        Some(signal) => {
+            signal.recv().await;
+        }
+        None => std::future::pending().await,
+    }
+}
+
+fn ms(duration: Duration) -> f64 {
+    duration.as_secs_f64() * 1000.0
+}
+
+async fn one_run(
+    app: &AppFile,
+    server: &Server,
+    database: &str,
+    chooser: &mut dyn Chooser,
+    seed: Option<u64>,
+) -> Result<AppExecution, AppError> {
+    let boot = Instant::now();
+    let shared = Shared::new(app.orders);
+    let mut tasks = JoinSet::new();
+    let listeners = proxy::bind(app.orders)
+        .map_err(|e| AppError::Setup(format!("cannot open the proxy's endpoints: {e}")))?;
+    let mut groups: Vec<ProcessGroup> = Vec::new();
+    let mut stdout_fds = Vec::new();
+    for (order, listener) in listeners.iter().enumerate() {
+        let port = listener
+            .local_addr()
+            .map_err(|e| AppError::Setup(e.to_string()))?
+            .port();
+        let mut command = process::command(&app.dir, &app.command);
+        command
+            .envs(server.environment(database, Some(port)))
+            .env("STOCKRACE_ORDER", order.to_string());
+        let (group, fd) = process::spawn(command, order, &shared, &mut tasks)?;
+        groups.push(group);
+        stdout_fds.push(fd);
+    }
+    let proxy = Arc::new(Proxy {
+        shared: shared.clone(),
+        upstream: server.upstream.clone(),
+        stdout_fds,
+    });
+    proxy::serve_all(proxy, listeners, &mut tasks)
+        .map_err(|e| AppError::Setup(format!("cannot serve the proxy's endpoints: {e}")))?;
+
+    let mut control = Control {
+        shared: shared.clone(),
+        monitor: &server.admin,
+        chooser,
+        settle: Duration::from_millis(app.settle_ms),
+        settle_ms: app.settle_ms,
+        deadline: boot + Duration::from_millis(app.run_timeout_ms),
+        command: app.command.join(" "),
+        schedule: Vec::new(),
+        ready_at: None,
+    };
+    let ended = control
+        .run(boot + Duration::from_millis(app.ready_timeout_ms))
+        .await?;
+    let schedule = std::mem::take(&mut control.schedule);
+    let ready_at = control.ready_at;
+    drop(control);
+    let steps_done = Instant::now();
+    drop(groups); // kills whatever is left (nothing, when every order exited)
+    tasks.shutdown().await;
+
+    let (orders, trace, steps, stalls) = {
+        let state = shared.lock();
+        let orders: Vec<OrderRecord> = state
+            .orders
+            .iter()
+            .map(|o| OrderRecord {
+                outcome: if o.exit.is_some() {
+                    o.outcome.clone().unwrap_or(Outcome::Unfinished)
+                } else {
+                    Outcome::Unfinished
+                },
+                statements: o.statements.clone(),
+                unscheduled: o.unscheduled,
+                stalls: o.stalls,
+                exit: o.exit.clone(),
+            })
+            .collect();
+        (
+            orders,
+            state.trace.lines(),
+            state.trace.steps(),
+            state.trace.stalls(),
+        )
+    };
+    let mut execution = AppExecution {
+        seed,
+        schedule,
+        steps,
+        trace,
+        orders,
+        violation: None,
+        stalls,
+        timing: Timing::default(),
+    };
+    let checks = Instant::now();
+    execution.violation = match ended {
+        Ended::Hung => {
+            let running: Vec<String> = execution
+                .orders
+                .iter()
+                .enumerate()
+                .filter(|(_, o)| o.outcome == Outcome::Unfinished)
+                .map(|(i, _)| format!("T{}", i + 1))
+                .collect();
+            Some(CheckViolation {
+                check: TERMINATION.into(),
+                detail: format!(
+                    "{} still running after run_timeout_ms ({} ms)",
+                    running.join(", "),
+                    app.run_timeout_ms
+                ),
+            })
+        }
+        Ended::Finished => server
+            .first_violation(
+                database,
+                &app.checks,
+                execution.sold(),
+                execution.sold_orders(),
+            )
+            .await?
+            .map(|(check, detail)| CheckViolation { check, detail }),
+    };
+    let ready_at = ready_at.unwrap_or(steps_done);
+    execution.timing.boot_ms = ms(ready_at.duration_since(boot));
+    execution.timing.steps_ms = ms(steps_done.duration_since(ready_at));
+    execution.timing.checks_ms = ms(checks.elapsed());
+    Ok(execution)
+}
