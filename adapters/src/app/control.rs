@@ -10,10 +10,11 @@
 //! is recorded as stalled (on something the proxy cannot see, such as an
 //! in-process lock or a timer) and the run goes on without waiting for it.
 
+use super::error::AppError;
 use super::process::stderr_suffix;
-use super::state::{ConnId, Phase, Shared};
+use super::state::{Phase, Shared};
+use super::trace::ConnId;
 use super::trace::{conn_name, Event};
-use super::AppError;
 use std::time::Duration;
 use stockrace_sim::Chooser;
 use tokio::time::{sleep, Instant};

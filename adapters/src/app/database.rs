@@ -4,10 +4,10 @@
 //! Every database made here is remembered until it is dropped, so that no
 //! exit path leaves one behind.
 
+use super::error::AppError;
 use super::file::{AppFile, Check};
 use super::process::{command, stderr_suffix};
 use super::proxy::Upstream;
-use super::AppError;
 use crate::postgres::{config, describe, explain, HOW_TO_START};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;

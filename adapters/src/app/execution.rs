@@ -1,8 +1,29 @@
 //! What one app run produced: the schedule, the trace, each order's
 //! outcome and statements, and the verdict of the checks.
 
-use super::state::Outcome;
 use serde::Serialize;
+
+/// How an order said it ended.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Outcome {
+    Sold(u64),
+    OutOfStock,
+    Failed(String),
+    /// Still running when the run was cut off.
+    Unfinished,
+}
+
+impl std::fmt::Display for Outcome {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Outcome::Sold(n) => write!(f, "sold {n}"),
+            Outcome::OutOfStock => f.write_str("out of stock"),
+            Outcome::Failed(why) => write!(f, "failed: {why}"),
+            Outcome::Unfinished => f.write_str("unfinished"),
+        }
+    }
+}
 
 /// The name a hung run is reported under.
 pub const TERMINATION: &str = "termination";

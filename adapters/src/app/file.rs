@@ -234,11 +234,16 @@ mod tests {
         let e = parse(&GOOD.replace("orders = 2", "orders = 0")).unwrap_err();
         assert_eq!(e.line, Some(1));
         assert!(e.reason.contains("orders: 0"), "{e}");
-        let e = parse(&format!("{GOOD}settle_ms = -1\n")).unwrap_err();
-        assert_eq!(e.line, Some(6));
-        assert!(e.reason.contains("settle_ms"), "{e}");
-        let e = parse(&format!("{GOOD}colour = 1\n")).unwrap_err();
+        let e = parse(&format!("settle_ms = -1\n{GOOD}")).unwrap_err();
+        assert_eq!(e.line, Some(1));
+        assert!(e.reason.contains("settle_ms: -1"), "{e}");
+        let e = parse(&format!("colour = 1\n{GOOD}")).unwrap_err();
+        assert_eq!(e.line, Some(1));
         assert!(e.reason.contains("colour"), "{e}");
+        let e =
+            parse(&GOOD.replace("name = \"no-oversell\"", "name = \"no oversell\"")).unwrap_err();
+        assert_eq!(e.line, Some(4));
+        assert!(e.reason.contains("one word"), "{e}");
         let e = parse(&GOOD.replace("[\"sh\", \"order.sh\"]", "[]")).unwrap_err();
         assert_eq!(e.line, Some(2));
         let e = parse("orders = 1\ncommand = [\"x\"]\n").unwrap_err();

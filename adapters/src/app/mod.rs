@@ -23,6 +23,7 @@
 
 mod control;
 pub mod database;
+mod error;
 pub mod execution;
 pub mod file;
 mod process;
@@ -35,31 +36,10 @@ pub mod sweep;
 pub mod trace;
 pub mod wire;
 
+pub use error::AppError;
+pub use execution::Outcome;
 pub use execution::{AppExecution, CheckViolation, OrderRecord, Timing};
 pub use file::{AppFile, Check};
 pub use regression::AppRegression;
 pub use runner::{AppOptions, AppRunner};
-pub use state::Outcome;
 pub use sweep::{AppSweep, Repeatability};
-
-use std::fmt;
-
-#[derive(Debug)]
-pub enum AppError {
-    /// The server, the app's commands or its checks could not be used: bad
-    /// input or setup (exit status 2). The message says what and how to fix it.
-    Setup(String),
-    /// Ctrl-C: everything the run started is gone.
-    Interrupted,
-}
-
-impl fmt::Display for AppError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            AppError::Setup(m) => f.write_str(m),
-            AppError::Interrupted => f.write_str("interrupted"),
-        }
-    }
-}
-
-impl std::error::Error for AppError {}

@@ -6,9 +6,10 @@
 //! of `stockrace: sold UNITS`, `stockrace: out-of-stock`,
 //! `stockrace: failed REASON`. Other lines are the application's own.
 
-use super::state::{Outcome, Shared};
+use super::error::AppError;
+use super::execution::Outcome;
+use super::state::Shared;
 use super::trace::Event;
-use super::AppError;
 use std::os::fd::{AsRawFd, RawFd};
 use std::path::Path;
 use std::process::Stdio;

@@ -11,8 +11,9 @@
 //! so do those sent while it runs, until its ReadyForQuery.
 
 use super::process::unread_bytes;
-use super::state::{ConnId, Connection, Phase, Shared};
+use super::state::{Connection, Phase, Shared};
 use super::statement_text::normalise;
+use super::trace::ConnId;
 use super::wire::{self, Message};
 use std::collections::BTreeMap;
 use std::os::fd::RawFd;

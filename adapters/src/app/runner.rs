@@ -6,12 +6,13 @@
 
 use super::control::{Control, Ended};
 use super::database::Server;
+use super::error::AppError;
+use super::execution::Outcome;
 use super::execution::{AppExecution, CheckViolation, OrderRecord, Timing, TERMINATION};
 use super::file::AppFile;
 use super::process::{self, ProcessGroup};
 use super::proxy::{self, Proxy};
-use super::state::{Outcome, Shared};
-use super::AppError;
+use super::state::Shared;
 use std::sync::Arc;
 use std::time::Duration;
 use stockrace_sim::{Chooser, RandomChooser, ReplayChooser};
@@ -24,9 +25,9 @@ use tokio::time::Instant;
 pub struct AppOptions {
     /// A connection string; `None` for the PG* variables.
     pub pg: Option<String>,
-    /// Catch Ctrl-C (SIGINT): the current run is stopped and cleaned up and
-    /// calls return [`AppError::Interrupted`]. For command-line tools; a
-    /// test harness should leave Ctrl-C alone.
+    /// Catch Ctrl-C (SIGINT) and SIGTERM: the current run is stopped and
+    /// cleaned up and calls return [`AppError::Interrupted`]. For
+    /// command-line tools; a test harness should leave signals alone.
     pub interruptible: bool,
 }
 
@@ -35,7 +36,7 @@ pub struct AppRunner {
     runtime: tokio::runtime::Runtime,
     server: Server,
     template: String,
-    interrupt: Option<Signal>,
+    interrupt: Option<[Signal; 2]>,
 }
 
 impl AppRunner {
@@ -47,10 +48,14 @@ impl AppRunner {
             .map_err(|e| AppError::Setup(format!("cannot start a tokio runtime: {e}")))?;
         let mut interrupt = if options.interruptible {
             let _guard = runtime.enter();
-            Some(
-                signal(SignalKind::interrupt())
-                    .map_err(|e| AppError::Setup(format!("cannot catch Ctrl-C: {e}")))?,
-            )
+            let catch = |kind| {
+                signal(kind)
+                    .map_err(|e| AppError::Setup(format!("cannot catch Ctrl-C and SIGTERM: {e}")))
+            };
+            Some([
+                catch(SignalKind::interrupt())?,
+                catch(SignalKind::terminate())?,
+            ])
         } else {
             None
         };
@@ -152,10 +157,13 @@ impl Drop for AppRunner {
     }
 }
 
-async fn interrupted(signal: &mut Option<Signal>) {
-    match signal {
-        Some(signal) => {
-            signal.recv().await;
+async fn interrupted(signals: &mut Option<[Signal; 2]>) {
+    match signals {
+        Some([interrupt, terminate]) => {
+            tokio::select! {
+                _ = interrupt.recv() => {}
+                _ = terminate.recv() => {}
+            }
         }
         None => std::future::pending().await,
     }

@@ -12,14 +12,12 @@
 //!                                                    (pg_blocking_pids says so)
 //! ```
 
-use super::trace::{Event, Trace};
+use super::execution::Outcome;
+use super::trace::{ConnId, Event, Trace};
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 use tokio::sync::{oneshot, Notify};
 use tokio::time::Instant;
-
-/// (order, connection), both from 0: the order the options are listed in.
-pub type ConnId = (usize, usize);
 
 #[derive(Debug)]
 pub enum Phase {
@@ -51,28 +49,6 @@ pub struct Connection {
     pub prepared: BTreeMap<String, String>,
     /// The holders last reported for the current step's wait.
     pub reported_wait: Option<Vec<i32>>,
-}
-
-/// How an order said it ended.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Outcome {
-    Sold(u64),
-    OutOfStock,
-    Failed(String),
-    /// Still running when the run was cut off.
-    Unfinished,
-}
-
-impl std::fmt::Display for Outcome {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Outcome::Sold(n) => write!(f, "sold {n}"),
-            Outcome::OutOfStock => f.write_str("out of stock"),
-            Outcome::Failed(why) => write!(f, "failed: {why}"),
-            Outcome::Unfinished => f.write_str("unfinished"),
-        }
-    }
 }
 
 #[derive(Debug, Default)]

@@ -3,10 +3,10 @@
 //! optionally each seed run more than once to measure whether a seed
 //! reproduces its run on this application and machine.
 
+use super::error::AppError;
+use super::execution::Outcome;
 use super::execution::{AppExecution, Timing};
 use super::runner::AppRunner;
-use super::state::Outcome;
-use super::AppError;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::ops::Range;

@@ -6,7 +6,10 @@
 //! step they follow, and within a step listed by order and connection, never
 //! by arrival: two runs of one schedule print the same trace.
 
-use super::state::{ConnId, Outcome};
+use super::execution::Outcome;
+
+/// (order, connection), both from 0: the order the options are listed in.
+pub type ConnId = (usize, usize);
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Event {
