@@ -1,0 +1,330 @@
+//! `stockrace app` through the command line, on the psql example
+//! (examples/psql): a sweep that oversells, one that holds, determinism,
+//! and kept runs and their replay.
+//!
+//! The server is the one the PG* variables name. Without one every test
+//! says it was skipped; under `CI=true` a missing server is a failure.
+//! The tests take turns (one app run at a time).
+
+mod app_cli;
+mod command;
+mod postgres;
+
+use app_cli::*;
+use command::stdout;
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use stockrace::adapters::app::AppRegression;
+
+// ---------------------------------------------------------------------------
+// 1. The race is found, in text and in JSON.
+
+#[test]
+fn read_then_write_oversells() {
+    let Some(_turn) = turn() else { return };
+    let file = example("read-then-write.toml");
+    let (output, pid) = run(&["app", &file, "--seeds", "10"]);
+    let text = stdout(&output);
+    assert_eq!(code(&output), Some(1), "{}", shown(&output));
+    assert!(text.contains("no-oversell"), "{}", shown(&output));
+    assert!(
+        text.lines().any(|l| l.starts_with("first failure: seed ")),
+        "{}",
+        shown(&output)
+    );
+    assert!(
+        text.lines()
+            .any(|l| l.starts_with("  ") && (l.contains("waits for") || l.contains("BEGIN"))),
+        "no trace line:\n{}",
+        shown(&output)
+    );
+    assert!(
+        text.contains(&format!("replay: stockrace app {file} --first-seed ")),
+        "{}",
+        shown(&output)
+    );
+    assert_nothing_left(pid, "text sweep");
+
+    let (output, pid) = run(&["app", &file, "--seeds", "10", "--json"]);
+    assert_eq!(code(&output), Some(1), "{}", shown(&output));
+    let report = json_of(&output);
+    assert_eq!(report["runs"], 10, "{report:#}");
+    let violations = report["violations"].as_u64().expect("violations");
+    assert!(violations > 0, "{report:#}");
+    let by_check = report["by_check"].as_object().expect("by_check");
+    assert!(
+        by_check["no-oversell"].as_u64().unwrap_or(0) > 0,
+        "{report:#}"
+    );
+    assert_eq!(
+        by_check.values().map(|v| v.as_u64().unwrap()).sum::<u64>(),
+        violations,
+        "{report:#}"
+    );
+    let failing = report["failing_seeds"].as_array().expect("failing_seeds");
+    assert_eq!(failing.len() as u64, violations.min(10), "{report:#}");
+    // Two orders per run: each sold, found it out of stock, failed or did
+    // not finish.
+    let outcomes: u64 = ["sold", "out_of_stock", "failed", "unfinished"]
+        .iter()
+        .map(|k| {
+            report[k]
+                .as_u64()
+                .unwrap_or_else(|| panic!("{k}: {report:#}"))
+        })
+        .sum();
+    assert_eq!(outcomes, 20, "{report:#}");
+    // An oversell is two sales in one run.
+    assert!(
+        report["sold"].as_u64().unwrap() >= 2 * violations,
+        "{report:#}"
+    );
+    assert_eq!(report["failed"], 0, "{report:#}");
+    assert_eq!(report["unfinished"], 0, "{report:#}");
+    let first = &report["first_failure"];
+    assert!(first["schedule"].is_array(), "{report:#}");
+    let trace = first["trace"].as_array().expect("trace");
+    assert!(!trace.is_empty(), "{report:#}");
+    assert!(trace.iter().all(Value::is_string), "{report:#}");
+    assert_eq!(first["seed"], failing[0], "{report:#}");
+    assert_eq!(first["verdict"]["check"], "no-oversell", "{report:#}");
+    let replay = first["replay"].as_str().expect("replay");
+    assert_eq!(
+        replay,
+        format!("stockrace app {file} --first-seed {} --seeds 1", failing[0]),
+        "{report:#}"
+    );
+    assert_nothing_left(pid, "JSON sweep");
+}
+
+// ---------------------------------------------------------------------------
+// 2. The fix holds.
+
+#[test]
+fn guarded_holds() {
+    let Some(_turn) = turn() else { return };
+    let file = example("guarded.toml");
+    let (output, pid) = run(&["app", &file, "--seeds", "10"]);
+    assert_eq!(code(&output), Some(0), "{}", shown(&output));
+    assert!(
+        stdout(&output).contains("every check held"),
+        "{}",
+        shown(&output)
+    );
+    assert!(
+        !stdout(&output).contains("first failure"),
+        "{}",
+        shown(&output)
+    );
+    assert_nothing_left(pid, "guarded sweep");
+
+    let (output, _) = run(&["app", &file, "--seeds", "10", "--json"]);
+    assert_eq!(code(&output), Some(0), "{}", shown(&output));
+    let report = json_of(&output);
+    assert_eq!(report["runs"], 10, "{report:#}");
+    assert_eq!(report["violations"], 0, "{report:#}");
+    assert!(report["first_failure"].is_null(), "{report:#}");
+    // Exactly one of the two orders sells the last unit in every run.
+    assert_eq!(report["sold"], 10, "{report:#}");
+    assert_eq!(report["out_of_stock"], 10, "{report:#}");
+}
+
+// ---------------------------------------------------------------------------
+// 3, 4. A seed is a schedule: it gives the same run again.
+
+#[test]
+fn seeds_reproduce_their_runs() {
+    let Some(_turn) = turn() else { return };
+    let file = example("read-then-write.toml");
+    let (output, _) = run(&["app", &file, "--seeds", "8", "--repeat", "2"]);
+    let text = stdout(&output);
+    assert_eq!(code(&output), Some(1), "{}", shown(&output));
+    let line = text
+        .lines()
+        .find(|l| l.starts_with("repeat: "))
+        .unwrap_or_else(|| panic!("no repeat line:\n{}", shown(&output)));
+    assert!(
+        line.starts_with("repeat: 8 of 8 seeds reproduced"),
+        "not every seed reproduced its run:\n{}",
+        shown(&output)
+    );
+    // --repeat 2 counts every run.
+    assert!(text.contains("seeds 0..8: 16 runs"), "{}", shown(&output));
+}
+
+#[test]
+fn the_same_seed_gives_the_same_trace() {
+    let Some(_turn) = turn() else { return };
+    let file = example("read-then-write.toml");
+    let runs: Vec<Value> = (0..2)
+        .map(|_| {
+            let (output, _) = run(&["app", &file, "--first-seed", "3", "--seeds", "1", "--json"]);
+            assert!(matches!(code(&output), Some(0 | 1)), "{}", shown(&output));
+            json_of(&output)
+        })
+        .collect();
+    let (a, b) = (&runs[0], &runs[1]);
+    assert_eq!(a["violations"], b["violations"]);
+    assert_eq!(a["sold"], b["sold"]);
+    assert_eq!(a["out_of_stock"], b["out_of_stock"]);
+    // first_failure has no timings: all of it must be the same.
+    assert_eq!(a["first_failure"], b["first_failure"]);
+    if !a["first_failure"].is_null() {
+        assert_eq!(
+            a["first_failure"]["schedule"],
+            b["first_failure"]["schedule"]
+        );
+        assert_eq!(a["first_failure"]["trace"], b["first_failure"]["trace"]);
+    }
+
+    // Seed 3 may hold; the first failing seed must give the same run too,
+    // trace line for trace line.
+    let (output, _) = run(&["app", &file, "--seeds", "10", "--json"]);
+    let seed = json_of(&output)["failing_seeds"][0]
+        .as_u64()
+        .unwrap_or_else(|| panic!("no failing seed in 10:\n{}", shown(&output)))
+        .to_string();
+    let failures: Vec<Value> = (0..2)
+        .map(|_| {
+            let (output, _) = run(&[
+                "app",
+                &file,
+                "--first-seed",
+                &seed,
+                "--seeds",
+                "1",
+                "--json",
+            ]);
+            assert_eq!(code(&output), Some(1), "{}", shown(&output));
+            json_of(&output)["first_failure"].clone()
+        })
+        .collect();
+    let (a, b) = (&failures[0], &failures[1]);
+    assert!(a["schedule"].is_array() && a["trace"].is_array(), "{a:#}");
+    assert_eq!(a["schedule"], b["schedule"], "seed {seed}");
+    let (ta, tb) = (
+        a["trace"].as_array().unwrap(),
+        b["trace"].as_array().unwrap(),
+    );
+    for (i, (la, lb)) in ta.iter().zip(tb).enumerate() {
+        assert_eq!(la, lb, "seed {seed}: trace line {}", i + 1);
+    }
+    assert_eq!(ta.len(), tb.len(), "seed {seed}: trace lengths");
+    assert_eq!(a, b, "seed {seed}");
+}
+
+// ---------------------------------------------------------------------------
+// 5. A failure kept with --save replays, and says when it does not.
+
+#[test]
+fn a_kept_failure_replays() {
+    let Some(_turn) = turn() else { return };
+    let file = example("read-then-write.toml");
+    let seeds = tempfile::tempdir().unwrap();
+    let seeds_dir = seeds.path().join("app");
+    let seeds_dir_arg = seeds_dir.to_str().unwrap();
+    let (output, _) = run(&[
+        "app",
+        &file,
+        "--seeds",
+        "10",
+        "--save",
+        "--seeds-dir",
+        seeds_dir_arg,
+    ]);
+    assert_eq!(code(&output), Some(1), "{}", shown(&output));
+    let kept: Vec<PathBuf> = std::fs::read_dir(&seeds_dir)
+        .unwrap_or_else(|e| panic!("{}: {e}\n{}", seeds_dir.display(), shown(&output)))
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(kept.len(), 1, "{kept:?}\n{}", shown(&output));
+    let saved = &kept[0];
+    let name = saved.file_name().unwrap().to_string_lossy().into_owned();
+    assert!(
+        name.starts_with("app-read-then-write-") && name.ends_with(".toml"),
+        "{name}"
+    );
+    assert!(
+        stdout(&output).contains(&format!("kept as {}", saved.display())),
+        "{}",
+        shown(&output)
+    );
+    assert!(
+        !stdout(&output).contains("already kept"),
+        "{}",
+        shown(&output)
+    );
+
+    // TOML, naming the app relative to the seeds folder.
+    let text = std::fs::read_to_string(saved).unwrap();
+    let kept_file = AppRegression::load(saved)
+        .unwrap_or_else(|e| panic!("not an app regression file ({e}):\n{text}"));
+    let app_line = text
+        .lines()
+        .find_map(|l| l.strip_prefix("app = "))
+        .unwrap_or_else(|| panic!("no app line:\n{text}"));
+    let app: String = serde_json::from_str(app_line)
+        .unwrap_or_else(|e| panic!("app is not a plain string ({e}):\n{text}"));
+    assert_eq!(app, kept_file.app);
+    assert!(Path::new(&app).is_relative(), "{text}");
+    assert_eq!(
+        std::fs::canonicalize(seeds_dir.join(&app)).unwrap(),
+        std::fs::canonicalize(&file).unwrap(),
+        "{text}"
+    );
+    assert!(text.lines().any(|l| l == "expect = \"violates\""), "{text}");
+    assert_eq!(kept_file.check.as_deref(), Some("no-oversell"), "{text}");
+    assert!(!kept_file.schedule.is_empty(), "{text}");
+    assert_eq!(kept_file.orders.len(), 2, "{text}");
+
+    // It replays, and the expectation is met.
+    let (output, pid) = run(&["app", "replay", saved.to_str().unwrap()]);
+    assert_eq!(code(&output), Some(0), "{}", shown(&output));
+    assert!(
+        stdout(&output).contains("expectation: met"),
+        "{}",
+        shown(&output)
+    );
+    assert!(
+        !stdout(&output).contains("divergence"),
+        "{}",
+        shown(&output)
+    );
+    assert_nothing_left(pid, "replay");
+
+    // The same run expected to hold: the replay says it did not.
+    let holds = seeds_dir.join("expects-holds.toml");
+    let edited = text.replace("expect = \"violates\"", "expect = \"holds\"");
+    assert_ne!(edited, text, "no expect line to edit:\n{text}");
+    std::fs::write(&holds, edited).unwrap();
+    let (output, _) = run(&["app", "replay", holds.to_str().unwrap()]);
+    assert_eq!(code(&output), Some(1), "{}", shown(&output));
+    assert!(
+        stdout(&output).contains("expectation: NOT met"),
+        "{}",
+        shown(&output)
+    );
+
+    // Saving the same failure again keeps the one file as it is.
+    let before = std::fs::metadata(saved).unwrap();
+    let (output, _) = run(&[
+        "app",
+        &file,
+        "--seeds",
+        "10",
+        "--save",
+        "--seeds-dir",
+        seeds_dir_arg,
+    ]);
+    assert_eq!(code(&output), Some(1), "{}", shown(&output));
+    assert!(
+        stdout(&output).contains(&format!("already kept as {}", saved.display())),
+        "{}",
+        shown(&output)
+    );
+    let after = std::fs::metadata(saved).unwrap();
+    assert_eq!(std::fs::read_to_string(saved).unwrap(), text);
+    assert_eq!(before.modified().unwrap(), after.modified().unwrap());
+    let count = std::fs::read_dir(&seeds_dir).unwrap().count();
+    assert_eq!(count, 2, "only the kept file and the edited copy");
+}
