@@ -328,3 +328,80 @@ fn a_kept_failure_replays() {
     let count = std::fs::read_dir(&seeds_dir).unwrap().count();
     assert_eq!(count, 2, "only the kept file and the edited copy");
 }
+
+// ---------------------------------------------------------------------------
+// 6. Reused order processes (`reuse = true`) serve every run of a sweep and
+// give the same runs as fresh processes.
+
+#[test]
+fn reused_orders_serve_many_runs_and_give_the_same_runs() {
+    let Some(_turn) = turn() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let examples = Path::new(&example("")).to_path_buf();
+    for file in ["setup.sql", "read-then-write.sql"] {
+        std::fs::copy(examples.join(file), dir.path().join(file)).unwrap();
+    }
+    // Each start of an order appends a line to starts.log; each run is one
+    // psql session, started again when stockrace says `stockrace: next`.
+    std::fs::write(
+        dir.path().join("order.sh"),
+        "echo start >> starts.log\n\
+         while :; do\n\
+           echo 'stockrace: ready'\n\
+           psql -X -q -v ON_ERROR_STOP=1 -f read-then-write.sql\n\
+           read line || exit 0\n\
+           [ \"$line\" = 'stockrace: next' ] || exit 0\n\
+         done\n",
+    )
+    .unwrap();
+    let app = std::fs::read_to_string(examples.join("read-then-write.toml"))
+        .unwrap()
+        .replace("settle_ms = 2000", "settle_ms = 2000\nreuse = true");
+    assert!(app.contains("reuse = true"), "{app}");
+    let reused = dir.path().join("reused.toml");
+    std::fs::write(&reused, app).unwrap();
+
+    let (output, pid) = run(&["app", reused.to_str().unwrap(), "--seeds", "12", "--json"]);
+    assert_eq!(code(&output), Some(1), "{}", shown(&output));
+    let with_reuse = json_of(&output);
+    assert_nothing_left(pid, "reused sweep");
+    let starts = std::fs::read_to_string(dir.path().join("starts.log")).unwrap();
+    assert_eq!(
+        starts.lines().count(),
+        2,
+        "two orders, each started once for 12 runs"
+    );
+
+    let (output, _) = run(&[
+        "app",
+        &example("read-then-write.toml"),
+        "--seeds",
+        "12",
+        "--json",
+    ]);
+    let fresh = json_of(&output);
+    for field in [
+        "runs",
+        "violations",
+        "failing_seeds",
+        "sold",
+        "out_of_stock",
+        "by_check",
+    ] {
+        assert_eq!(
+            with_reuse[field], fresh[field],
+            "{field}: reused {with_reuse:#} fresh {fresh:#}"
+        );
+    }
+    assert_eq!(
+        with_reuse["first_failure"]["schedule"],
+        fresh["first_failure"]["schedule"]
+    );
+    let trace = with_reuse["first_failure"]["trace"].as_array().unwrap();
+    assert!(
+        trace
+            .iter()
+            .any(|l| l.as_str().unwrap().contains("reported: sold 1")),
+        "a reused order's outcome is a trace event: {trace:#?}"
+    );
+}

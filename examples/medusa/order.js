@@ -3,7 +3,8 @@
 // Boots a MedusaApp (no migrations), warms up, prints `stockrace: ready`, runs
 // PATH for quantity 1 of the one item at the one location that setup.sql
 // creates, prints exactly one outcome line (`stockrace: sold 1`,
-// `stockrace: out-of-stock` or `stockrace: failed REASON`) and exits.
+// `stockrace: out-of-stock` or `stockrace: failed REASON`) and exits, or,
+// told `stockrace: next` on stdin (app files with `reuse = true`), runs again.
 // Every statement after the ready line comes from installed Medusa code
 // (module service or core-flows workflow), one at a time, on one knex pool.
 //
@@ -154,7 +155,9 @@ const RUN = {
 // for the locked path a second pooled connection (a transaction held open
 // while the module reads).
 async function warmUp(ctx) {
-  await readLevel(ctx.inventory);
+  // A pooled connection the proxy closed since the last run fails once
+  // before the pool replaces it.
+  await readLevel(ctx.inventory).catch(() => readLevel(ctx.inventory));
   if (PATHS[path].workflows) {
     await ctx.updateInventoryLevelsWorkflow(ctx.container).run({
       input: { updates: [] },
@@ -186,8 +189,25 @@ async function main() {
     ({ updateInventoryLevelsWorkflow: ctx.updateInventoryLevelsWorkflow } =
       require("@medusajs/core-flows"));
   }
-  await warmUp(ctx);
-  say("ready");
+  // Without `reuse` in the app file stdin is empty and the order runs once.
+  // With it, stockrace writes `stockrace: next` when the order should run
+  // again (on a fresh database: the proxy has closed the pool's connections,
+  // and the warm-up reconnects them before the ready line).
+  const stdin = require("readline")
+    .createInterface({ input: process.stdin })
+    [Symbol.asyncIterator]();
+  for (;;) {
+    await warmUp(ctx);
+    say("ready");
+    await runOnce(ctx);
+    const next = await stdin.next();
+    if (next.done || next.value.trim() !== "stockrace: next") {
+      return app;
+    }
+  }
+}
+
+async function runOnce(ctx) {
   let outcome;
   try {
     outcome = await RUN[path](ctx);
@@ -195,10 +215,9 @@ async function main() {
     const reason = String((err && err.message) || err).replace(/\s+/g, " ");
     say(`failed ${reason}`);
     process.stderr.write(`order ${order}: ${(err && err.stack) || err}\n`);
-    return app;
+    return;
   }
   say(outcome === "sold" ? `sold ${QUANTITY}` : "out-of-stock");
-  return app;
 }
 
 // Shut down best-effort but never wait on it for long: the outcome line is

@@ -12,7 +12,7 @@
 
 use super::error::AppError;
 use super::process::stderr_suffix;
-use super::state::{Phase, Shared};
+use super::state::{Order, Phase, Shared};
 use super::trace::ConnId;
 use super::trace::{conn_name, Event};
 use std::time::Duration;
@@ -34,6 +34,8 @@ pub struct Control<'a> {
     /// Each order's command, for messages.
     pub command: String,
     pub schedule: Vec<u32>,
+    /// Orders serve many runs: one is done when it reports its outcome.
+    pub reuse: bool,
     /// When every order was ready (for the timing figures only).
     pub ready_at: Option<Instant>,
 }
@@ -41,7 +43,7 @@ pub struct Control<'a> {
 /// How the scheduling ended.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Ended {
-    /// Every order exited.
+    /// Every order exited (or, reused, reported its outcome).
     Finished,
     /// The run's time ran out.
     Hung,
@@ -65,7 +67,7 @@ impl Control<'_> {
                     .filter(|(_, c)| matches!(c.phase, Phase::Held { .. }))
                     .map(|(id, _)| *id)
                     .collect();
-                (options, state.orders.iter().all(|o| o.exit.is_some()))
+                (options, state.orders.iter().all(|o| self.done(o)))
             };
             if all_exited {
                 return Ok(Ended::Finished);
@@ -116,7 +118,7 @@ impl Control<'_> {
                                 .connections
                                 .range((i, 0)..(i + 1, 0))
                                 .any(|(_, c)| matches!(c.phase, Phase::Held { .. }));
-                            if !held && order.exit.is_none() {
+                            if !held && order.exit.is_none() && order.outcome.is_none() {
                                 order.busy_since = Some(now);
                             }
                         }
@@ -140,6 +142,12 @@ impl Control<'_> {
             }
             self.wait_for_change(Duration::from_millis(20)).await;
         }
+    }
+
+    /// Whether `order` has no more to do in this run: it exited, or, when
+    /// it serves many runs, it reported its outcome.
+    fn done(&self, order: &Order) -> bool {
+        order.exit.is_some() || (self.reuse && order.outcome.is_some())
     }
 
     /// Lets `conn`'s held step go.
@@ -179,7 +187,7 @@ impl Control<'_> {
             let mut wake = self.deadline;
             self.shared.quietly(|state| {
                 for (i, order) in state.orders.iter_mut().enumerate() {
-                    if order.exit.is_some() {
+                    if order.exit.is_some() || (self.reuse && order.outcome.is_some()) {
                         continue;
                     }
                     let in_flight = state

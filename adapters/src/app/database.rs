@@ -124,7 +124,10 @@ impl Server {
 
     async fn create(&mut self, name: &str, template: Option<&str>) -> Result<(), AppError> {
         let sql = match template {
-            Some(t) => format!("CREATE DATABASE \"{name}\" TEMPLATE \"{t}\""),
+            // FILE_COPY copies the template's files whole: for the small
+            // databases of a test, about twice as fast as WAL_LOG (measured
+            // with `cargo bench --bench app`'s database copy figure).
+            Some(t) => format!("CREATE DATABASE \"{name}\" TEMPLATE \"{t}\" STRATEGY FILE_COPY"),
             None => format!("CREATE DATABASE \"{name}\""),
         };
         // Remembered first: a create cut short by Ctrl-C is still dropped.

@@ -8,6 +8,7 @@
 //! prepare = ["node", "migrate.js"]   # optional, once per sweep, on the template
 //! setup = "setup.sql"                # optional, once per sweep, after prepare
 //! settle_ms = 5000                   # optional
+//! reuse = true                       # optional: a process serves many runs
 //! [[check]]
 //! name = "no-oversell"
 //! sql = "SELECT 1 WHERE :sold > 1"
@@ -35,6 +36,8 @@ struct Raw {
     ready_timeout_ms: Option<toml::Spanned<i64>>,
     #[serde(default)]
     run_timeout_ms: Option<toml::Spanned<i64>>,
+    #[serde(default)]
+    reuse: bool,
     #[serde(default, rename = "check")]
     checks: Vec<RawCheck>,
 }
@@ -85,6 +88,8 @@ pub struct AppFile {
     pub ready_timeout_ms: u64,
     /// How long one run may take in all before it counts as hung.
     pub run_timeout_ms: u64,
+    /// Each order process serves many runs (see the fleet module).
+    pub reuse: bool,
     pub checks: Vec<Check>,
 }
 
@@ -205,6 +210,7 @@ impl AppFile {
             settle_ms,
             ready_timeout_ms,
             run_timeout_ms,
+            reuse: raw.reuse,
             checks,
         })
     }

@@ -26,6 +26,7 @@ pub mod database;
 mod error;
 pub mod execution;
 pub mod file;
+mod fleet;
 mod process;
 mod proxy;
 pub mod regression;

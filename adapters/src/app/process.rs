@@ -14,7 +14,8 @@ use std::os::fd::{AsRawFd, RawFd};
 use std::path::Path;
 use std::process::Stdio;
 use tokio::io::AsyncReadExt;
-use tokio::process::Command;
+use tokio::process::{ChildStdin, Command};
+use tokio::sync::watch;
 use tokio::task::JoinSet;
 
 /// Bytes of stderr kept for messages.
@@ -24,12 +25,18 @@ const STDERR_TAIL: usize = 2000;
 /// psql, npm's node) go with it.
 pub struct ProcessGroup(i32);
 
-impl Drop for ProcessGroup {
-    fn drop(&mut self) {
+impl ProcessGroup {
+    fn kill(&self) {
         // SAFETY: killpg only sends a signal; a group that is gone gives ESRCH.
         unsafe {
             libc::killpg(self.0, libc::SIGKILL);
         }
+    }
+}
+
+impl Drop for ProcessGroup {
+    fn drop(&mut self) {
+        self.kill();
     }
 }
 
@@ -52,17 +59,45 @@ pub fn command(dir: &Path, argv: &[String]) -> Command {
     command
 }
 
-/// Starts order `order` and the tasks that read it; returns the guard that
-/// kills it and the fd of its stdout (see `Shared` and the proxy's check
-/// for a ready line not yet read).
+/// A started order process and the tasks that read it.
+pub struct OrderProcess {
+    group: ProcessGroup,
+    /// Where `stockrace: next` goes (reused orders only).
+    pub stdin: Option<ChildStdin>,
+    /// Its stdout pipe (see the proxy's check for a ready line not yet read).
+    pub stdout_fd: RawFd,
+    tasks: JoinSet<()>,
+    exited: watch::Receiver<bool>,
+}
+
+impl OrderProcess {
+    /// Ends its input and gives it a moment to exit on its own (a reused
+    /// order exits at the end of its input), then kills its whole process
+    /// group and stops reading it.
+    pub async fn stop(&mut self) {
+        if self.stdin.take().is_some() {
+            let _ = tokio::time::timeout(
+                std::time::Duration::from_secs(2),
+                self.exited.wait_for(|e| *e),
+            )
+            .await;
+        }
+        self.group.kill();
+        self.tasks.shutdown().await;
+    }
+}
+
+/// Starts order `order` and the tasks that read it. A `reuse`d order gets
+/// a pipe for stdin (for `stockrace: next`) and its outcome line is a trace
+/// event; otherwise stdin is empty and its exit is.
 pub fn spawn(
     mut command: Command,
     order: usize,
     shared: &Shared,
-    tasks: &mut JoinSet<()>,
-) -> Result<(ProcessGroup, RawFd), AppError> {
+    reuse: bool,
+) -> Result<OrderProcess, AppError> {
     command
-        .stdin(Stdio::null())
+        .stdin(if reuse { Stdio::piped() } else { Stdio::null() })
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .process_group(0)
@@ -75,9 +110,12 @@ pub fn spawn(
         ))
     })?;
     let group = ProcessGroup(child.id().map_or(0, |id| id as i32));
+    let stdin = child.stdin.take();
     let mut stdout = child.stdout.take().expect("piped");
     let mut stderr = child.stderr.take().expect("piped");
     let stdout_fd = stdout.as_raw_fd();
+    let mut tasks = JoinSet::new();
+    let (exit_sender, exited) = watch::channel(false);
 
     let s = shared.clone();
     tasks.spawn(async move {
@@ -94,8 +132,14 @@ pub fn spawn(
                 line.extend_from_slice(&buffer[..n]);
                 while let Some(end) = line.iter().position(|&b| b == b'\n') {
                     let text: Vec<u8> = line.drain(..=end).collect();
-                    protocol_line(o, String::from_utf8_lossy(&text).trim());
+                    let o = &mut state.orders[order];
+                    let reported = protocol_line(o, String::from_utf8_lossy(&text).trim());
+                    if let (true, Some(outcome)) = (reuse, reported) {
+                        o.busy_since = None;
+                        state.trace.push(Event::Reported { order, outcome });
+                    }
                 }
+                let o = &mut state.orders[order];
                 o.stdout_partial = line.len();
                 o.stdout_partial_is_protocol =
                     b"stockrace: ".starts_with(&line[..line.len().min(11)]);
@@ -130,7 +174,9 @@ pub fn spawn(
 
     let s = shared.clone();
     tasks.spawn(async move {
-        let status = match child.wait().await {
+        let status = child.wait().await;
+        let _ = exit_sender.send(true);
+        let status = match status {
             Ok(status) => match status.code() {
                 Some(code) => format!("exit {code}"),
                 None => format!("{status}"),
@@ -168,7 +214,13 @@ pub fn spawn(
             state.recheck_blocked();
         });
     });
-    Ok((group, stdout_fd))
+    Ok(OrderProcess {
+        group,
+        stdin,
+        stdout_fd,
+        tasks,
+        exited,
+    })
 }
 
 /// "; its stderr ends: ..." or nothing.
@@ -182,14 +234,12 @@ pub fn stderr_suffix(tail: &str) -> String {
     }
 }
 
-fn protocol_line(order: &mut super::state::Order, line: &str) {
-    let Some(message) = line.strip_prefix("stockrace:") else {
-        return;
-    };
-    let message = message.trim();
+/// Reads one stdout line; the outcome, if the line newly gave one.
+fn protocol_line(order: &mut super::state::Order, line: &str) -> Option<Outcome> {
+    let message = line.strip_prefix("stockrace:")?.trim();
     if message == "ready" {
         order.ready = true;
-        return;
+        return None;
     }
     let outcome = if message == "out-of-stock" {
         Outcome::OutOfStock
@@ -207,9 +257,11 @@ fn protocol_line(order: &mut super::state::Order, line: &str) {
             "said {line:?}, which is not part of the order protocol"
         ))
     };
-    if order.outcome.is_none() {
-        order.outcome = Some(outcome);
+    if order.outcome.is_some() {
+        return None;
     }
+    order.outcome = Some(outcome.clone());
+    Some(outcome)
 }
 
 /// Bytes written to `fd` (a pipe) and not read yet.

@@ -18,7 +18,7 @@ use super::wire::{self, Message};
 use std::collections::BTreeMap;
 use std::os::fd::RawFd;
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream, UnixStream};
 use tokio::sync::oneshot;
@@ -47,12 +47,47 @@ impl Upstream {
     }
 }
 
-/// What each connection task needs: the run's state, the server, and each
-/// order's stdout (to see a ready line it wrote before its first statement).
+/// What each connection task needs: the run's state, the server and the
+/// run's database, and each order's stdout (to see a ready line it wrote
+/// before its first statement). The connections of a run are closed when
+/// the run ends; the endpoints stay for the next.
 pub struct Proxy {
     pub shared: Shared,
     pub upstream: Upstream,
-    pub stdout_fds: Vec<RawFd>,
+    stdout_fds: Mutex<Vec<RawFd>>,
+    database: Mutex<String>,
+    connections: Mutex<JoinSet<()>>,
+}
+
+impl Proxy {
+    pub fn new(shared: Shared, upstream: Upstream, orders: usize) -> Proxy {
+        Proxy {
+            shared,
+            upstream,
+            stdout_fds: Mutex::new(vec![-1; orders]),
+            database: Mutex::new(String::new()),
+            connections: Mutex::new(JoinSet::new()),
+        }
+    }
+
+    /// Where new connections go, whatever database the client names.
+    pub fn set_database(&self, database: &str) {
+        *lock(&self.database) = database.to_string();
+    }
+
+    pub fn set_stdout(&self, order: usize, fd: RawFd) {
+        lock(&self.stdout_fds)[order] = fd;
+    }
+
+    /// Closes every connection the orders have open.
+    pub async fn close_connections(&self) {
+        let mut open = std::mem::take(&mut *lock(&self.connections));
+        open.shutdown().await;
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 /// One endpoint per order on 127.0.0.1 (their ports go into the orders'
@@ -77,10 +112,9 @@ pub fn serve_all(
         let listener = TcpListener::from_std(listener)?;
         let proxy = proxy.clone();
         tasks.spawn(async move {
-            let mut connections = JoinSet::new();
             while let Ok((client, _)) = listener.accept().await {
                 let _ = client.set_nodelay(true);
-                connections.spawn(serve(proxy.clone(), order, client));
+                lock(&proxy.connections).spawn(serve(proxy.clone(), order, client));
             }
         });
     }
@@ -102,7 +136,7 @@ async fn serve(proxy: Arc<Proxy>, order: usize, client: TcpStream) {
                 }
                 return;
             }
-            Ok(Some((_, frame))) => break frame,
+            Ok(Some((_, frame))) => break wire::with_database(&frame, &lock(&proxy.database)),
             _ => return,
         }
     };
@@ -272,7 +306,8 @@ async fn scheduled(proxy: &Proxy, id: ConnId) -> bool {
                 return true;
             }
             let partial = order.stdout_partial > 0 && order.stdout_partial_is_protocol;
-            if order.stdout_closed || (!partial && unread_bytes(proxy.stdout_fds[id.0]) == 0) {
+            let fd = lock(&proxy.stdout_fds)[id.0];
+            if order.stdout_closed || (!partial && (fd < 0 || unread_bytes(fd) == 0)) {
                 return false;
             }
         }

@@ -10,14 +10,10 @@ use super::error::AppError;
 use super::execution::Outcome;
 use super::execution::{AppExecution, CheckViolation, OrderRecord, Timing, TERMINATION};
 use super::file::AppFile;
-use super::process::{self, ProcessGroup};
-use super::proxy::{self, Proxy};
-use super::state::Shared;
-use std::sync::Arc;
+use super::fleet::Fleet;
 use std::time::Duration;
 use stockrace_sim::{Chooser, RandomChooser, ReplayChooser};
 use tokio::signal::unix::{signal, Signal, SignalKind};
-use tokio::task::JoinSet;
 use tokio::time::Instant;
 
 /// How the session connects and whether Ctrl-C ends it.
@@ -37,6 +33,8 @@ pub struct AppRunner {
     server: Server,
     template: String,
     interrupt: Option<[Signal; 2]>,
+    /// The order processes and proxy endpoints, kept between runs.
+    fleet: Option<Fleet>,
 }
 
 impl AppRunner {
@@ -74,6 +72,7 @@ impl AppRunner {
                 server,
                 template,
                 interrupt,
+                fleet: None,
             }),
             Err(e) => {
                 runtime.block_on(server.drop_all());
@@ -122,7 +121,13 @@ impl AppRunner {
             server,
             template,
             interrupt,
+            fleet,
         } = self;
+        if fleet.is_none() {
+            let _context = runtime.enter();
+            *fleet = Some(Fleet::open(app, server)?);
+        }
+        let crew = fleet.as_mut().expect("opened");
         let database = runtime.block_on(async {
             tokio::select! {
                 made = server.copy(template) => made,
@@ -134,7 +139,7 @@ impl AppRunner {
                 let copy_ms = ms(started.elapsed());
                 let result = runtime.block_on(async {
                     tokio::select! {
-                        run = one_run(app, server, &database, chooser, seed) => run,
+                        run = one_run(app, server, crew, &database, chooser, seed) => run,
                         _ = interrupted(interrupt) => Err(AppError::Interrupted),
                     }
                 });
@@ -145,6 +150,12 @@ impl AppRunner {
             }
             Err(e) => Err(e),
         };
+        if result.is_err() {
+            // Cut short: nothing of the run may serve another.
+            if let Some(mut crew) = fleet.take() {
+                runtime.block_on(crew.stop());
+            }
+        }
         // Whatever happened: the run's database goes (and any other left).
         runtime.block_on(server.drop_all_but(template));
         result
@@ -153,6 +164,9 @@ impl AppRunner {
 
 impl Drop for AppRunner {
     fn drop(&mut self) {
+        if let Some(mut fleet) = self.fleet.take() {
+            self.runtime.block_on(fleet.stop());
+        }
         self.runtime.block_on(self.server.drop_all());
     }
 }
@@ -176,38 +190,14 @@ fn ms(duration: Duration) -> f64 {
 async fn one_run(
     app: &AppFile,
     server: &Server,
+    fleet: &mut Fleet,
     database: &str,
     chooser: &mut dyn Chooser,
     seed: Option<u64>,
 ) -> Result<AppExecution, AppError> {
     let boot = Instant::now();
-    let shared = Shared::new(app.orders);
-    let mut tasks = JoinSet::new();
-    let listeners = proxy::bind(app.orders)
-        .map_err(|e| AppError::Setup(format!("cannot open the proxy's endpoints: {e}")))?;
-    let mut groups: Vec<ProcessGroup> = Vec::new();
-    let mut stdout_fds = Vec::new();
-    for (order, listener) in listeners.iter().enumerate() {
-        let port = listener
-            .local_addr()
-            .map_err(|e| AppError::Setup(e.to_string()))?
-            .port();
-        let mut command = process::command(&app.dir, &app.command);
-        command
-            .envs(server.environment(database, Some(port)))
-            .env("STOCKRACE_ORDER", order.to_string());
-        let (group, fd) = process::spawn(command, order, &shared, &mut tasks)?;
-        groups.push(group);
-        stdout_fds.push(fd);
-    }
-    let proxy = Arc::new(Proxy {
-        shared: shared.clone(),
-        upstream: server.upstream.clone(),
-        stdout_fds,
-    });
-    proxy::serve_all(proxy, listeners, &mut tasks)
-        .map_err(|e| AppError::Setup(format!("cannot serve the proxy's endpoints: {e}")))?;
-
+    fleet.start_run(app, server, database).await?;
+    let shared = fleet.shared.clone();
     let mut control = Control {
         shared: shared.clone(),
         monitor: &server.admin,
@@ -217,17 +207,18 @@ async fn one_run(
         deadline: boot + Duration::from_millis(app.run_timeout_ms),
         command: app.command.join(" "),
         schedule: Vec::new(),
+        reuse: app.reuse,
         ready_at: None,
     };
     let ended = control
         .run(boot + Duration::from_millis(app.ready_timeout_ms))
-        .await?;
+        .await;
     let schedule = std::mem::take(&mut control.schedule);
     let ready_at = control.ready_at;
     drop(control);
     let steps_done = Instant::now();
-    drop(groups); // kills whatever is left (nothing, when every order exited)
-    tasks.shutdown().await;
+    fleet.end_run().await;
+    let ended = ended?;
 
     let (orders, trace, steps, stalls) = {
         let state = shared.lock();
@@ -235,11 +226,7 @@ async fn one_run(
             .orders
             .iter()
             .map(|o| OrderRecord {
-                outcome: if o.exit.is_some() {
-                    o.outcome.clone().unwrap_or(Outcome::Unfinished)
-                } else {
-                    Outcome::Unfinished
-                },
+                outcome: o.outcome.clone().unwrap_or(Outcome::Unfinished),
                 statements: o.statements.clone(),
                 unscheduled: o.unscheduled,
                 stalls: o.stalls,

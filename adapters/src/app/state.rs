@@ -77,6 +77,17 @@ pub struct Order {
     pub connections: usize,
 }
 
+impl Order {
+    /// A new process takes this order's place.
+    pub fn new_process(&mut self) {
+        self.exit = None;
+        self.stdout_partial = 0;
+        self.stdout_partial_is_protocol = false;
+        self.stdout_closed = false;
+        self.stderr_tail.clear();
+    }
+}
+
 #[derive(Debug)]
 pub struct RunState {
     pub orders: Vec<Order>,
@@ -90,6 +101,23 @@ impl RunState {
             orders: (0..orders).map(|_| Order::default()).collect(),
             connections: BTreeMap::new(),
             trace: Trace::default(),
+        }
+    }
+
+    /// Forgets the last run (its connections, trace and each order's part
+    /// in it), keeping what belongs to the processes, which may serve on.
+    pub fn reset_run(&mut self) {
+        self.connections.clear();
+        self.trace = Trace::default();
+        for o in &mut self.orders {
+            o.ready = false;
+            o.outcome = None;
+            o.busy_since = None;
+            o.stalls = 0;
+            o.stalled_now = false;
+            o.statements.clear();
+            o.unscheduled = 0;
+            o.connections = 0;
         }
     }
 
@@ -153,6 +181,10 @@ impl Shared {
             state: Arc::new(Mutex::new(RunState::new(orders))),
             changed: Arc::new(Notify::new()),
         }
+    }
+
+    pub fn reset_run(&self) {
+        self.lock().reset_run();
     }
 
     pub fn lock(&self) -> MutexGuard<'_, RunState> {

@@ -21,6 +21,8 @@ pub enum Event {
     Answered { conn: ConnId, result: String },
     /// Application code ran past settle_ms without a statement or an exit.
     Stalled { order: usize, settle_ms: u64 },
+    /// A reused order printed its outcome (it stays for the next run).
+    Reported { order: usize, outcome: Outcome },
     /// The process exited.
     Exited {
         order: usize,
@@ -35,7 +37,9 @@ impl Event {
         match self {
             Event::Released { .. } => (0, 0, 0),
             Event::Waits { conn, .. } | Event::Answered { conn, .. } => (1, conn.0, conn.1),
-            Event::Stalled { order, .. } | Event::Exited { order, .. } => (1, *order, usize::MAX),
+            Event::Stalled { order, .. }
+            | Event::Reported { order, .. }
+            | Event::Exited { order, .. } => (1, *order, usize::MAX),
         }
     }
 }
@@ -114,6 +118,9 @@ impl Trace {
                     "      T{:<5} stalled: no statement and no exit for {settle_ms} ms (an in-process lock or a timer the proxy cannot see)",
                     order + 1
                 )),
+                Event::Reported { order, outcome } => {
+                    lines.push(format!("      T{:<5} reported: {outcome}", order + 1))
+                }
                 Event::Exited { order, outcome, status } => {
                     lines.push(format!("      T{:<5} exited ({status}): {outcome}", order + 1))
                 }

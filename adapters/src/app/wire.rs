@@ -147,6 +147,41 @@ pub fn error_fields(message: &Message) -> (String, String) {
     (code, text)
 }
 
+/// A StartupMessage frame with its `database` parameter set to `database`
+/// (added if the client named none); other parameters as they were.
+pub fn with_database(frame: &[u8], database: &str) -> Vec<u8> {
+    if database.is_empty() || frame.len() < 8 {
+        return frame.to_vec();
+    }
+    let mut body = frame[4..8].to_vec();
+    let mut rest = &frame[8..];
+    let mut named = false;
+    while !rest.is_empty() && rest[0] != 0 {
+        let (key, after) = cstr(rest);
+        let (value, next) = cstr(after);
+        let value = if key == "database" {
+            named = true;
+            database.to_string()
+        } else {
+            value
+        };
+        for text in [key, value] {
+            body.extend_from_slice(text.as_bytes());
+            body.push(0);
+        }
+        rest = next;
+    }
+    if !named {
+        body.extend_from_slice(b"database\0");
+        body.extend_from_slice(database.as_bytes());
+        body.push(0);
+    }
+    body.push(0);
+    let mut out = ((body.len() + 4) as u32).to_be_bytes().to_vec();
+    out.extend(body);
+    out
+}
+
 /// The `database` parameter of a StartupMessage frame, if any.
 pub fn startup_database(frame: &[u8]) -> Option<String> {
     let mut rest = frame.get(8..)?;
@@ -225,6 +260,23 @@ mod tests {
             frame: frame(b'B', b"\0s1\0\0\0\0\0\0\0"),
         };
         assert_eq!(bind_statement(&b), "s1");
+    }
+
+    #[test]
+    fn the_startup_database_is_replaced_and_the_rest_kept() {
+        let mut body = 196608u32.to_be_bytes().to_vec();
+        body.extend_from_slice(b"user\0alice\0database\0old\0application_name\0app\0\0");
+        let mut frame = ((body.len() + 4) as u32).to_be_bytes().to_vec();
+        frame.extend(body);
+        let new = with_database(&frame, "run_7");
+        assert_eq!(startup_database(&new).as_deref(), Some("run_7"));
+        assert_eq!(
+            u32::from_be_bytes([new[0], new[1], new[2], new[3]]) as usize,
+            new.len()
+        );
+        assert!(new.windows(15).any(|w| w == b"application_nam"));
+        let without = with_database(&frame, "");
+        assert_eq!(without, frame);
     }
 
     #[test]
