@@ -143,7 +143,7 @@ async fn serve(proxy: Arc<Proxy>, order: usize, client: TcpStream) {
     let Ok(server) = proxy.upstream.connect().await else {
         return; // the client sees its connection close
     };
-    let (mut server_read, mut server_write) = tokio::io::split(server);
+    let (server_read, mut server_write) = tokio::io::split(server);
     if server_write.write_all(&startup).await.is_err() {
         return;
     }
@@ -165,8 +165,10 @@ async fn serve(proxy: Arc<Proxy>, order: usize, client: TcpStream) {
         );
         id
     });
-    let to_server = client_to_server(&proxy, id, &mut client_read, &mut server_write);
-    let to_client = server_to_client(&proxy.shared, id, &mut server_read, &mut client_write);
+    let mut client_frames = wire::FrameReader::new(client_read);
+    let mut server_frames = wire::FrameReader::new(server_read);
+    let to_server = client_to_server(&proxy, id, &mut client_frames, &mut server_write);
+    let to_client = server_to_client(&proxy.shared, id, &mut server_frames, &mut client_write);
     tokio::select! {
         _ = to_server => {}
         _ = to_client => {}
@@ -183,7 +185,7 @@ async fn serve(proxy: Arc<Proxy>, order: usize, client: TcpStream) {
 async fn client_to_server<R, W>(
     proxy: &Proxy,
     id: ConnId,
-    client: &mut R,
+    client: &mut wire::FrameReader<R>,
     server: &mut W,
 ) -> std::io::Result<()>
 where
@@ -191,7 +193,7 @@ where
     W: AsyncWrite + Unpin,
 {
     let shared = &proxy.shared;
-    while let Some(message) = wire::read_message(client).await? {
+    while let Some(message) = client.next().await? {
         if message.tag == b'X' || !scheduled(proxy, id).await {
             if matches!(message.tag, b'Q' | b'P') {
                 shared.lock().orders[id.0].unscheduled += 1;
@@ -229,7 +231,7 @@ where
                     Ok(()) => break,
                     Err(_) => return Ok(()), // the run is over
                 },
-                next = wire::read_message(client) => match next? {
+                next = client.next() => match next? {
                     Some(more) => {
                         held.extend_from_slice(&more.frame);
                         shared.update(|state| describe(state.connections.get_mut(&id).expect("registered"), &more));
@@ -248,14 +250,14 @@ where
 async fn server_to_client<R, W>(
     shared: &Shared,
     id: ConnId,
-    server: &mut R,
+    server: &mut wire::FrameReader<R>,
     client: &mut W,
 ) -> std::io::Result<()>
 where
     R: AsyncRead + Unpin,
     W: AsyncWrite + Unpin,
 {
-    while let Some(message) = wire::read_message(server).await? {
+    while let Some(message) = server.next().await? {
         match message.tag {
             b'K' => {
                 shared

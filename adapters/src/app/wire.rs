@@ -32,32 +32,68 @@ impl Message {
     }
 }
 
-/// Reads one typed message; `None` at a clean end of stream.
-pub async fn read_message<R: AsyncRead + Unpin>(
-    reader: &mut R,
-) -> std::io::Result<Option<Message>> {
-    let mut header = [0u8; 5];
-    match reader.read_exact(&mut header[..1]).await {
-        Ok(_) => {}
-        Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => return Ok(None),
-        Err(e) => return Err(e),
+/// Reads typed messages from a stream. Cancel-safe: a read abandoned
+/// half-way (the scheduler released a step while more of the client's batch
+/// was arriving) loses nothing, because bytes are kept here until a whole
+/// frame is in.
+pub struct FrameReader<R> {
+    inner: R,
+    buffer: Vec<u8>,
+}
+
+impl<R: AsyncRead + Unpin> FrameReader<R> {
+    pub fn new(inner: R) -> FrameReader<R> {
+        FrameReader {
+            inner,
+            buffer: Vec::new(),
+        }
     }
-    reader.read_exact(&mut header[1..]).await?;
-    let length = u32::from_be_bytes([header[1], header[2], header[3], header[4]]) as usize;
-    if !(4..=MAX_MESSAGE).contains(&length) {
-        return Err(invalid(format!(
-            "a message of type {:?} claims length {length}",
-            header[0] as char
-        )));
+
+    /// The next message; `None` at a clean end of stream.
+    pub async fn next(&mut self) -> std::io::Result<Option<Message>> {
+        loop {
+            if let Some(message) = self.take_frame()? {
+                return Ok(Some(message));
+            }
+            let mut chunk = [0u8; 16 * 1024];
+            // `read` is cancel-safe: if this future is dropped here, no
+            // bytes were taken from the stream.
+            let n = self.inner.read(&mut chunk).await?;
+            if n == 0 {
+                return if self.buffer.is_empty() {
+                    Ok(None)
+                } else {
+                    Err(std::io::Error::new(
+                        std::io::ErrorKind::UnexpectedEof,
+                        "the stream ended inside a message",
+                    ))
+                };
+            }
+            self.buffer.extend_from_slice(&chunk[..n]);
+        }
     }
-    let mut frame = Vec::with_capacity(1 + length);
-    frame.extend_from_slice(&header);
-    frame.resize(1 + length, 0);
-    reader.read_exact(&mut frame[5..]).await?;
-    Ok(Some(Message {
-        tag: header[0],
-        frame,
-    }))
+
+    fn take_frame(&mut self) -> std::io::Result<Option<Message>> {
+        if self.buffer.len() < 5 {
+            return Ok(None);
+        }
+        let b = &self.buffer;
+        let length = u32::from_be_bytes([b[1], b[2], b[3], b[4]]) as usize;
+        if !(4..=MAX_MESSAGE).contains(&length) {
+            return Err(invalid(format!(
+                "a message of type {:?} claims length {length}",
+                b[0] as char
+            )));
+        }
+        if self.buffer.len() < 1 + length {
+            return Ok(None);
+        }
+        let frame: Vec<u8> = self.buffer.drain(..1 + length).collect();
+        Ok(Some(Message {
+            tag: frame[0],
+            frame,
+        }))
+    }
 }
 
 /// Reads the untyped startup packet: its whole frame and its code (the
@@ -215,9 +251,9 @@ mod tests {
             .build()
             .unwrap();
         runtime.block_on(async {
-            let mut reader = bytes;
+            let mut reader = FrameReader::new(bytes);
             let mut out = Vec::new();
-            while let Some(m) = read_message(&mut reader).await.unwrap() {
+            while let Some(m) = reader.next().await.unwrap() {
                 out.push(m);
             }
             out
@@ -234,6 +270,28 @@ mod tests {
         assert_eq!(transaction_status(&messages[1]), b'T');
         let rejoined: Vec<u8> = messages.iter().flat_map(|m| m.frame.clone()).collect();
         assert_eq!(rejoined, bytes);
+    }
+
+    #[test]
+    fn a_read_abandoned_half_way_loses_nothing() {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .build()
+            .unwrap();
+        runtime.block_on(async {
+            let (mut writer, reader) = tokio::io::duplex(64);
+            let mut frames = FrameReader::new(reader);
+            let bytes = frame(b'Q', b"SELECT 1\0");
+            use tokio::io::AsyncWriteExt;
+            writer.write_all(&bytes[..7]).await.unwrap();
+            // Half a frame is in: the read waits, and is given up.
+            let waited =
+                tokio::time::timeout(std::time::Duration::from_millis(5), frames.next()).await;
+            assert!(waited.is_err());
+            writer.write_all(&bytes[7..]).await.unwrap();
+            let message = frames.next().await.unwrap().unwrap();
+            assert_eq!(message.frame, bytes);
+        });
     }
 
     #[test]
@@ -285,7 +343,7 @@ mod tests {
             .build()
             .unwrap();
         let bytes = [b'Q', 0xff, 0xff, 0xff, 0xff];
-        let result = runtime.block_on(async { read_message(&mut &bytes[..]).await });
+        let result = runtime.block_on(async { FrameReader::new(&bytes[..]).next().await });
         assert!(result.is_err());
     }
 }
