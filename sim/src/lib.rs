@@ -7,6 +7,7 @@
 //! - [`chooser`]: who picks the next statement (seeded random, replay).
 //! - [`runtime`]: the scheduler loop on madsim that turns a scenario and a
 //!   chooser into an [`Execution`].
+//! - [`explore`]: every schedule of a small scenario (`check`).
 //! - [`invariants`]: no-oversell, conservation, termination.
 //! - [`sweep`], [`regression`], [`builder`]: many seeds, kept failures, and
 //!   the API a `#[test]` calls.
@@ -30,6 +31,7 @@ with_madsim! {
     pub mod chooser;
     pub mod connection;
     pub mod execution;
+    pub mod explore;
     pub mod file_error;
     pub mod invariants;
     pub mod regression;
@@ -44,6 +46,7 @@ with_madsim! {
     pub use chooser::{Chooser, RandomChooser, ReplayChooser};
     pub use connection::{BoxFuture, CommitTag, Connection, Session};
     pub use execution::{Execution, Outcome};
+    pub use explore::{dfs::Reductions, CheckConfig, CheckReport, CheckResult};
     pub use file_error::FileError;
     pub use invariants::{Invariant, Verdict, Violation};
     pub use regression::{Expect, Regression};

@@ -16,7 +16,7 @@ use super::state::{Order, Phase, Shared};
 use super::trace::ConnId;
 use super::trace::{conn_name, Event};
 use std::time::Duration;
-use stockrace_sim::Chooser;
+use stockrace_sim::chooser::{Action, Actor, Choice, Chooser};
 use tokio::time::{sleep, Instant};
 use tokio_postgres::Client;
 
@@ -79,7 +79,8 @@ impl Control<'_> {
                 continue;
             }
             let pick = if options.len() > 1 {
-                let choice = self.chooser.choose(options.len());
+                let listed = self.choices(&options);
+                let choice = self.chooser.choose(&listed);
                 self.schedule.push(choice as u32);
                 choice
             } else {
@@ -148,6 +149,18 @@ impl Control<'_> {
     /// it serves many runs, it reported its outcome.
     fn done(&self, order: &Order) -> bool {
         order.exit.is_some() || (self.reuse && order.outcome.is_some())
+    }
+
+    /// The held steps as the chooser sees them: each order's statement text.
+    fn choices(&self, options: &[ConnId]) -> Vec<Choice> {
+        let state = self.shared.lock();
+        options
+            .iter()
+            .map(|id| Choice {
+                actor: Actor::Order(id.0 as u32),
+                action: Action::Sql(state.connections[id].text.join("; ")),
+            })
+            .collect()
     }
 
     /// Lets `conn`'s held step go.

@@ -1,9 +1,13 @@
 //! Choosers: who picks the next step when more than one is possible.
 //!
-//! The scheduler asks only when there is a real choice (two or more options),
-//! and records the answer; that list of answers is the run's schedule. The
-//! options are always presented in the same order (by order id, then "let
-//! time pass"), so a schedule means the same thing on every run.
+//! At a quiet point the scheduler lists its options, each naming its actor
+//! (an order, or the clock) and what it would do; a chooser picks one. The
+//! scheduler asks only when there is a real choice (two or more options),
+//! and records the answer as an index into the list; that list of answers is
+//! the run's schedule. The options are always listed in the same order (by
+//! order id, then "let time pass"), so a schedule means the same thing on
+//! every run. Every step taken, chosen or forced, is shown to
+//! [`Chooser::observe`], for explorers that reason about what ran.
 
 mod random;
 mod replay;
@@ -11,9 +15,49 @@ mod replay;
 pub use random::RandomChooser;
 pub use replay::ReplayChooser;
 
+use stockrace_model::{Isolation, Statement};
+
+/// Who an option moves.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Actor {
+    /// An order (0-based: T1 is `Order(0)`).
+    Order(u32),
+    /// Virtual time, passing to the next timer.
+    Clock,
+}
+
+/// What an option would do.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Action {
+    /// Run the order's pending statement, in a transaction at `isolation`
+    /// (or on its own, autocommit, when `in_transaction` is false).
+    Statement {
+        statement: Statement,
+        isolation: Isolation,
+        in_transaction: bool,
+    },
+    /// Take an in-process lock on the order's app node.
+    ProcessLock { key: u64, node: u32 },
+    /// Let virtual time pass to the next timer.
+    PassTime { to_ms: u64 },
+    /// Release a statement an application process sent (app runs; its text,
+    /// normalised).
+    Sql(String),
+}
+
+/// One option at a quiet point.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Choice {
+    pub actor: Actor,
+    pub action: Action,
+}
+
 pub trait Chooser {
     /// Picks one of `options` (at least 2) possible next steps.
-    fn choose(&mut self, options: usize) -> usize;
+    fn choose(&mut self, options: &[Choice]) -> usize;
+
+    /// A step was taken (chosen, or the only option).
+    fn observe(&mut self, _taken: &Choice) {}
 
     /// Why the run did not follow the chooser's plan exactly, if it did not
     /// (a replayed schedule that no longer fits the code).

@@ -1,4 +1,4 @@
-use super::Chooser;
+use super::{Choice, Chooser};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
@@ -16,7 +16,8 @@ impl RandomChooser {
 }
 
 impl Chooser for RandomChooser {
-    fn choose(&mut self, options: usize) -> usize {
+    fn choose(&mut self, options: &[Choice]) -> usize {
+        let options = options.len();
         self.rng.gen_range(0..options)
     }
 }

@@ -1,4 +1,4 @@
-use super::Chooser;
+use super::{Choice, Chooser};
 
 /// Follows a recorded schedule. If the code changed so that the schedule no
 /// longer fits (it runs out, or names an option that does not exist), the run
@@ -20,7 +20,8 @@ impl ReplayChooser {
 }
 
 impl Chooser for ReplayChooser {
-    fn choose(&mut self, options: usize) -> usize {
+    fn choose(&mut self, options: &[Choice]) -> usize {
+        let options = options.len();
         let step = self.position;
         self.position += 1;
         match self.schedule.get(step) {

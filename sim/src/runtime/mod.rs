@@ -13,7 +13,7 @@ mod connection;
 mod shared;
 
 use crate::backend::Backend;
-use crate::chooser::{Chooser, RandomChooser, ReplayChooser};
+use crate::chooser::{Action, Actor, Choice, Chooser, RandomChooser, ReplayChooser};
 use crate::connection::Session;
 use crate::execution::{Execution, Outcome};
 use crate::invariants::{Expectations, Monitor};
@@ -41,12 +41,6 @@ pub struct Simulation {
     lock_timeouts: Vec<Option<u64>>,
 }
 
-#[derive(Clone, Copy, Debug)]
-enum Choice {
-    Run(usize),
-    PassTime,
-}
-
 impl Simulation {
     /// Validates `scenario` and resolves each order's strategy in `registry`.
     pub fn new(scenario: Scenario, registry: &Strategies) -> Result<Simulation, ScenarioError> {
@@ -70,6 +64,11 @@ impl Simulation {
 
     pub fn scenario(&self) -> &Scenario {
         &self.scenario
+    }
+
+    /// The orders as their strategies see them.
+    pub fn orders(&self) -> &[Order] {
+        &self.orders
     }
 
     /// One run with seeded random choices.
@@ -132,7 +131,6 @@ impl Simulation {
         let shared = Arc::new(Mutex::new(Shared::new(self.orders.iter().map(|o| o.node))));
         let tasks = self.spawn_orders(&shared);
         let budget = self.scenario.budget;
-        let latency_ms = self.scenario.latency.statement_ms;
         let mut run = Recorder {
             store: backend,
             monitor: Monitor::new(&self.expectations),
@@ -158,45 +156,10 @@ impl Simulation {
                 continue;
             }
 
-            options.clear();
-            let mut next_timer = None::<u64>;
-            // With a statement latency, a request is served within that
-            // long: time may not pass beyond it. Without one, the scheduler
-            // may also let time pass while requests wait (an app stalled).
-            let mut deadline = None::<u64>;
-            for (order, slot) in state.slots.iter().enumerate() {
-                let timer = match slot.phase {
-                    Phase::Submitted(_) | Phase::ProcessLockRequest { .. } => {
-                        options.push(Choice::Run(order));
-                        if latency_ms > 0 {
-                            let due = slot.parked_ms + latency_ms;
-                            deadline = Some(deadline.map_or(due, |d| d.min(due)));
-                        }
-                        None
-                    }
-                    Phase::Sleeping { until_ms } => Some(until_ms),
-                    Phase::Waiting => slot.timers.next(),
-                    _ => None,
-                };
-                if let Some(t) = timer {
-                    next_timer = Some(next_timer.map_or(t, |n| n.min(t)));
-                }
-            }
-            match next_timer {
-                Some(t) if t <= budget.max_virtual_ms && deadline.map_or(true, |d| t <= d) => {
-                    options.push(Choice::PassTime)
-                }
-                Some(t) if options.is_empty() => {
-                    break Some(format!(
-                        "the virtual-time budget ({} ms) ran out: the next timer is at {t} ms",
-                        budget.max_virtual_ms
-                    ));
-                }
-                _ => {}
-            }
-            if options.is_empty() {
-                break Some(describe_hang(&state, &run.store));
-            }
+            let next_timer = match self.list_options(&state, &run.store, &mut options) {
+                Ok(next_timer) => next_timer,
+                Err(why) => break Some(why),
+            };
             if steps >= budget.max_steps {
                 break Some(format!("the step budget ({} steps) ran out", budget.max_steps));
             }
@@ -204,10 +167,11 @@ impl Simulation {
             let choice = if options.len() == 1 {
                 0
             } else {
-                let c = chooser.choose(options.len());
+                let c = chooser.choose(&options);
                 schedule.push(c as u32);
                 c
             };
+            chooser.observe(&options[choice]);
             tracing::debug!(
                 target: "stockrace::scheduler",
                 step = steps,
@@ -216,8 +180,9 @@ impl Simulation {
                 choice,
                 "choose"
             );
-            match options[choice] {
-                Choice::Run(order) => {
+            match options[choice].actor {
+                Actor::Order(order) => {
+                    let order = order as usize;
                     if let Phase::ProcessLockRequest { .. } = state.slots[order].phase {
                         state.take_process_lock(order);
                     } else {
@@ -225,7 +190,7 @@ impl Simulation {
                         run.execute(&mut state, SessionId(order as u32), statement);
                     }
                 }
-                Choice::PassTime => {
+                Actor::Clock => {
                     let at = next_timer.expect("a timer");
                     let delay = Duration::from_millis(at - state.now_ms);
                     drop(state);
@@ -261,6 +226,67 @@ impl Simulation {
                 .collect(),
             divergence: chooser.divergence(),
         }
+    }
+
+    /// The options at a quiet point, in the order a schedule's indices
+    /// count them: each order's request by order id, then letting time pass
+    /// to the next timer (if that is allowed). Returns the next timer, or
+    /// why the run cannot go on (a budget ran out, or nothing can move).
+    fn list_options<B: Backend>(&self, state: &Shared, store: &B, options: &mut Vec<Choice>) -> Result<Option<u64>, String> {
+        options.clear();
+        let budget = self.scenario.budget;
+        let latency_ms = self.scenario.latency.statement_ms;
+        let mut next_timer = None::<u64>;
+        // With a statement latency, a request is served within that
+        // long: time may not pass beyond it. Without one, the scheduler
+        // may also let time pass while requests wait (an app stalled).
+        let mut deadline = None::<u64>;
+        for (order, slot) in state.slots.iter().enumerate() {
+            let action = match slot.phase {
+                Phase::Submitted(statement) => Some(Action::Statement {
+                    statement,
+                    isolation: self.orders[order].isolation,
+                    in_transaction: store.in_transaction(SessionId(order as u32)),
+                }),
+                Phase::ProcessLockRequest { key } => Some(Action::ProcessLock { key, node: slot.node }),
+                _ => None,
+            };
+            if let Some(action) = action {
+                options.push(Choice {
+                    actor: Actor::Order(order as u32),
+                    action,
+                });
+                if latency_ms > 0 {
+                    let due = slot.parked_ms + latency_ms;
+                    deadline = Some(deadline.map_or(due, |d| d.min(due)));
+                }
+            }
+            let timer = match slot.phase {
+                Phase::Sleeping { until_ms } => Some(until_ms),
+                Phase::Waiting => slot.timers.next(),
+                _ => None,
+            };
+            if let Some(t) = timer {
+                next_timer = Some(next_timer.map_or(t, |n| n.min(t)));
+            }
+        }
+        match next_timer {
+            Some(t) if t <= budget.max_virtual_ms && deadline.map_or(true, |d| t <= d) => options.push(Choice {
+                actor: Actor::Clock,
+                action: Action::PassTime { to_ms: t },
+            }),
+            Some(t) if options.is_empty() => {
+                return Err(format!(
+                    "the virtual-time budget ({} ms) ran out: the next timer is at {t} ms",
+                    budget.max_virtual_ms
+                ));
+            }
+            _ => {}
+        }
+        if options.is_empty() {
+            return Err(describe_hang(state, store));
+        }
+        Ok(next_timer)
     }
 
     /// Starts every order's strategy as a madsim task that reports how it
