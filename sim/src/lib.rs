@@ -46,7 +46,7 @@ with_madsim! {
     pub use chooser::{Chooser, RandomChooser, ReplayChooser};
     pub use connection::{BoxFuture, CommitTag, Connection, Session};
     pub use execution::{Execution, Outcome};
-    pub use explore::{dfs::Reductions, CheckConfig, CheckReport, CheckResult};
+    pub use explore::{dfs::Reductions, shrink::{Shrunk, Size}, CheckConfig, CheckReport, CheckResult};
     pub use file_error::FileError;
     pub use invariants::{Invariant, Verdict, Violation};
     pub use regression::{Expect, Regression};

@@ -3,6 +3,7 @@
 //! - [`dfs`]: every schedule up to equivalence, depth-first, with sleep
 //!   sets, symmetry of identical orders and a preemption bound.
 //! - [`independence`]: which pending steps commute.
+//! - [`shrink`]: a failing schedule made as small as it can be.
 //!
 //! [`Simulation::check`] runs the search and reports what a scenario can
 //! end in: COMPLETE (every schedule of this scenario, on the model, up to
@@ -11,6 +12,7 @@
 
 pub mod dfs;
 pub mod independence;
+pub mod shrink;
 
 use crate::execution::Execution;
 use crate::runtime::Simulation;
