@@ -9,9 +9,11 @@
 //! every run. Every step taken, chosen or forced, is shown to
 //! [`Chooser::observe`], for explorers that reason about what ran.
 
+mod pct;
 mod random;
 mod replay;
 
+pub use pct::PctChooser;
 pub use random::RandomChooser;
 pub use replay::ReplayChooser;
 

@@ -76,6 +76,17 @@ impl Simulation {
         self.run(&mut RandomChooser::new(seed), Some(seed))
     }
 
+    /// Choice points in a pilot run (seed 0): the `k` PCT spreads its
+    /// change points over, fixed for the scenario.
+    pub fn pct_steps(&self) -> usize {
+        self.run_seed(0).schedule.len()
+    }
+
+    /// One run with PCT choices of `depth` (see [`crate::chooser::PctChooser`]).
+    pub fn run_pct(&self, seed: u64, depth: u32, k: usize) -> Execution {
+        self.run(&mut crate::chooser::PctChooser::new(seed, depth, k), Some(seed))
+    }
+
     /// One run following a recorded schedule.
     pub fn replay(&self, schedule: &[u32], seed: Option<u64>) -> Execution {
         self.run(&mut ReplayChooser::new(schedule.to_vec()), seed)
