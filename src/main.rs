@@ -4,9 +4,8 @@
 mod commands;
 
 use clap::{Parser, Subcommand};
-use commands::{app, compare, diff, merge, replay, sweep, Bad};
+use commands::{app, check, compare, diff, listing, merge, out, replay, shrink, sweep, Bad};
 use std::process::ExitCode;
-use stockrace::Strategies;
 
 #[derive(Parser)]
 #[command(
@@ -31,11 +30,20 @@ enum Command {
     Merge(merge::MergeArgs),
     /// Run each seed's schedule on the model and on a real PostgreSQL, and compare.
     Diff(diff::DiffArgs),
+    /// Run every schedule of a small scenario (up to equivalence): a proof at
+    /// this scope, or the first violation with its trace. Exit 3: clean but bounded.
+    Check(check::CheckArgs),
+    /// Make a failing schedule (a regression file, or a seed) as small as it can be.
+    Shrink(shrink::ShrinkArgs),
     /// Run the application's own order processes through a scheduling proxy
     /// on a real PostgreSQL, over many seeds; `app replay FILE` replays a kept run.
     App(app::AppArgs),
-    /// List the built-in strategies.
+    /// List the built-in strategies: what each does, and whether it
+    /// reserves or decrements stock.
     Strategies,
+    /// List the scenario files in a directory (default: scenarios/) with
+    /// their first comment line.
+    Scenarios(listing::ScenariosArgs),
 }
 
 fn main() -> ExitCode {
@@ -49,23 +57,38 @@ fn main() -> ExitCode {
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .without_time()
         .init();
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        // --help and --version print on stdout (exit 0), usage errors on
+        // stderr (exit 2); a failed write is exit 2 either way.
+        Err(e) => {
+            let code = e.exit_code() as u8;
+            return match out::with(|| e.print()) {
+                Ok(()) => ExitCode::from(code),
+                Err(bad) => fail(bad),
+            };
+        }
+    };
     let result = match cli.command {
         Command::Sweep(args) => sweep::sweep(args),
         Command::Replay(args) => replay::replay(args),
         Command::Compare(args) => compare::compare(args),
         Command::Merge(args) => merge::merge(args),
         Command::Diff(args) => diff::diff(args),
+        Command::Check(args) => check::check(args),
+        Command::Shrink(args) => shrink::shrink(args),
         Command::App(args) => app::app(args),
-        Command::Strategies => {
-            for name in Strategies::BUILTIN {
-                println!("{name}");
-            }
-            Ok(ExitCode::SUCCESS)
-        }
+        Command::Strategies => listing::strategies(),
+        Command::Scenarios(args) => listing::scenarios(args),
     };
-    result.unwrap_or_else(|Bad(message)| {
-        eprintln!("stockrace: {message}");
-        ExitCode::from(2)
-    })
+    // What is still buffered goes out now, under the same rules as the rest.
+    match result.and_then(|code| out::flush().map(|()| code)) {
+        Ok(code) => code,
+        Err(bad) => fail(bad),
+    }
+}
+
+fn fail(Bad(message): Bad) -> ExitCode {
+    eprintln!("stockrace: {message}");
+    ExitCode::from(2)
 }

@@ -105,11 +105,12 @@ fn merge_refuses_gaps_overlaps_other_scenarios_and_bad_files() {
     let cases: [(&[&str], String); 4] = [
         (
             &[&first, &third],
-            format!("{third}: covers seeds 2000..3000, which leaves a gap"),
+            "an incomplete sweep of seeds 0..3000 in 3 shards: missing shard 2/3 (seeds 1000..2000)"
+                .to_string(),
         ),
         (
             &[&first, &again],
-            "which overlaps the shards before it".to_string(),
+            format!("{again}: shard 1/3 is given twice"),
         ),
         (
             &[&first, &other],
@@ -138,6 +139,13 @@ fn merge_refuses_gaps_overlaps_other_scenarios_and_bad_files() {
 fn bad_shards_and_jobs_are_refused() {
     for (flag, value, expected) in [
         ("--shard", "0/2", "--shard \"0/2\": I must run from 1 to N"),
+        ("--shard", "1/0", "--shard \"1/0\": N must be at least 1"),
+        (
+            "--shard",
+            "1/18446744073709551615",
+            "more shards than the 3000 seeds of the sweep",
+        ),
+        ("--shard", "3001/3001", "more shards than the 3000 seeds"),
         ("--shard", "3/2", "--shard \"3/2\": I must run from 1 to N"),
         ("--shard", "half", "--shard \"half\": expected I/N"),
         ("--shard", "1/x", "expected I/N with whole numbers"),
@@ -179,8 +187,8 @@ fn no_progress_bar_when_stderr_is_not_a_terminal() {
 }
 
 #[test]
-fn empty_shards_merge_in_any_order() {
-    // 2 seeds in 3 shards: 0..0, 0..1, 1..2.
+fn shards_merge_in_any_order_and_an_empty_shard_is_refused() {
+    // 2 seeds in 3 shards would leave one empty: refused like --seeds 0.
     let dir = tempfile::tempdir().unwrap();
     let two_seeds = |extra: &[&str]| {
         let mut args = vec![
@@ -194,20 +202,108 @@ fn empty_shards_merge_in_any_order() {
         args.extend_from_slice(extra);
         stockrace(&args)
     };
+    let empty = two_seeds(&["--shard", "1/3"]);
+    assert_eq!(empty.status.code(), Some(2));
+    assert!(
+        stderr(&empty).contains("--shard \"1/3\": more shards than the 2 seeds of the sweep"),
+        "{}",
+        stderr(&empty)
+    );
+    assert!(empty.stdout.is_empty());
     let shard = |i: u32| {
-        let output = two_seeds(&["--shard", &format!("{i}/3")]);
+        let output = two_seeds(&["--shard", &format!("{i}/2")]);
         write(dir.path(), &format!("{i}.json"), &output)
     };
-    let (one, two, three) = (shard(1), shard(2), shard(3));
+    let (one, two) = (shard(1), shard(2));
     let whole = two_seeds(&[]);
-    for order in [
-        [&one, &two, &three],
-        [&two, &one, &three],
-        [&three, &two, &one],
-    ] {
+    for order in [[&one, &two], [&two, &one]] {
         let mut args = vec!["merge", "--json"];
         args.extend(order.iter().map(|s| s.as_str()));
         let merged = stockrace(&args);
         assert_eq!(stdout(&merged), stdout(&whole), "{}", stderr(&merged));
     }
+}
+
+#[test]
+fn merge_names_a_missing_first_or_last_shard() {
+    let dir = tempfile::tempdir().unwrap();
+    let shards: Vec<String> = (1..=3)
+        .map(|i| {
+            let output = sweep(&["--shard", &format!("{i}/3")]);
+            let v: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+            assert_eq!(v["shard"]["index"], i);
+            assert_eq!(v["shard"]["count"], 3);
+            assert_eq!(v["shard"]["first_seed"], 0);
+            assert_eq!(v["shard"]["seeds"], 3000, "the whole sweep's range");
+            write(dir.path(), &format!("{i}.json"), &output)
+        })
+        .collect();
+    for (given, missing) in [
+        (
+            vec![&shards[0], &shards[1]],
+            "missing shard 3/3 (seeds 2000..3000)",
+        ),
+        (
+            vec![&shards[1], &shards[2]],
+            "missing shard 1/3 (seeds 0..1000)",
+        ),
+        (
+            vec![&shards[1]],
+            "missing shards 1/3 (seeds 0..1000), 3/3 (seeds 2000..3000)",
+        ),
+    ] {
+        let mut args = vec!["merge"];
+        args.extend(given.iter().map(|s| s.as_str()));
+        let output = stockrace(&args);
+        assert_eq!(output.status.code(), Some(2), "{given:?}");
+        assert!(
+            stderr(&output).contains(&format!(
+                "an incomplete sweep of seeds 0..3000 in 3 shards: {missing}"
+            )),
+            "{}",
+            stderr(&output)
+        );
+        assert!(output.stdout.is_empty());
+    }
+    // The same shard twice.
+    let output = stockrace(&["merge", &shards[0], &shards[0], &shards[1], &shards[2]]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        stderr(&output).contains("shard 1/3 is given twice"),
+        "{}",
+        stderr(&output)
+    );
+}
+
+#[test]
+fn shard_json_without_the_shard_field_is_merged_as_unsharded_ranges() {
+    // As written before shards were recorded: each file is the sweep of its
+    // own range, joined only when the ranges touch; mixing is refused.
+    let dir = tempfile::tempdir().unwrap();
+    let whole = sweep(&[]);
+    let old: Vec<String> = (1..=3)
+        .map(|i| {
+            let output = sweep(&["--shard", &format!("{i}/3")]);
+            let mut v: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+            v.as_object_mut()
+                .unwrap()
+                .remove("shard")
+                .expect("a shard field");
+            let path = dir.path().join(format!("old-{i}.json"));
+            fs::write(&path, serde_json::to_string_pretty(&v).unwrap()).unwrap();
+            path.display().to_string()
+        })
+        .collect();
+    let mut args = vec!["merge", "--json"];
+    args.extend(old.iter().map(String::as_str));
+    let merged = stockrace(&args);
+    assert_eq!(stdout(&merged), stdout(&whole), "{}", stderr(&merged));
+    let new = write(dir.path(), "new-3.json", &sweep(&["--shard", "3/3"]));
+    let output = stockrace(&["merge", &old[0], &old[1], &new]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        stderr(&output).contains("records no shard"),
+        "{}",
+        stderr(&output)
+    );
 }

@@ -3,8 +3,9 @@
 //! order always give the same results, which is what lets the simulator replay
 //! a schedule exactly.
 //!
-//! The semantics follow PostgreSQL 15 (see `conformance/postgres-15.md` in the
-//! design folder): row versions with commit sequence numbers for snapshots,
+//! The semantics follow PostgreSQL 15 (see
+//! `tests/conformance/reference/postgres-15.md` in the repository, with the
+//! transcripts it was observed in beside it): row versions with commit sequence numbers for snapshots,
 //! one tuple lock per row, waiters parked until the holder ends, and the
 //! re-check of a waiter's WHERE clause on the newest row version when it wakes.
 

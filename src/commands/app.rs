@@ -3,6 +3,7 @@
 //! replays a kept app run.
 
 use super::json::pretty;
+use super::out::{out, outln};
 use super::progress::Progress;
 use super::{seed_range, Bad};
 use clap::{Args, Subcommand};
@@ -158,12 +159,12 @@ fn app_sweep(args: AppRunArgs) -> Result<ExitCode, Bad> {
             }
             None => serde_json::Value::Null,
         };
-        println!("{}", pretty(&output));
+        outln!("{}", pretty(&output));
     } else {
-        print_sweep(&path, &runner, &report);
+        print_sweep(&path, &runner, &report)?;
         if let Some(execution) = failure {
             let v = execution.violation.as_ref().expect("a failure");
-            println!(
+            outln!(
                 "first failure: seed {}, {}: {}",
                 execution.seed.expect("seeded"),
                 v.check,
@@ -171,27 +172,27 @@ fn app_sweep(args: AppRunArgs) -> Result<ExitCode, Bad> {
             );
             if report.failing_seeds.len() > 1 {
                 let seeds: Vec<String> = report.failing_seeds.iter().map(u64::to_string).collect();
-                println!("lowest failing seeds: {}", seeds.join(", "));
+                outln!("lowest failing seeds: {}", seeds.join(", "));
             }
-            println!("schedule: {:?}", execution.schedule);
+            outln!("schedule: {:?}", execution.schedule);
             for line in &execution.trace {
-                println!("  {line}");
+                outln!("  {line}");
             }
-            println!("replay: {}", replay.as_deref().unwrap_or_default());
+            outln!("replay: {}", replay.as_deref().unwrap_or_default());
             if let Some(saved) = &saved {
                 let verb = if saved.new {
                     "kept as"
                 } else {
                     "already kept as"
                 };
-                println!(
+                outln!(
                     "{verb} {} (replay: stockrace app replay {})",
                     saved.path.display(),
                     saved.path.display()
                 );
             }
         } else if report.runs > 0 {
-            println!("every check held");
+            outln!("every check held");
         }
     }
     Ok(if report.interrupted {
@@ -201,9 +202,9 @@ fn app_sweep(args: AppRunArgs) -> Result<ExitCode, Bad> {
     })
 }
 
-fn print_sweep(path: &Path, runner: &AppRunner, report: &AppSweep) {
+fn print_sweep(path: &Path, runner: &AppRunner, report: &AppSweep) -> Result<(), Bad> {
     let app = runner.app();
-    println!(
+    outln!(
         "app: {} | {} orders of `{}` | PostgreSQL at {}",
         path.display(),
         app.orders,
@@ -216,37 +217,42 @@ fn print_sweep(path: &Path, runner: &AppRunner, report: &AppSweep) {
     } else {
         ""
     };
-    println!(
+    outln!(
         "seeds {}..{end}: {} runs, {} violations{interrupted}",
-        report.first_seed, report.runs, report.violations
+        report.first_seed,
+        report.runs,
+        report.violations
     );
     for (check, count) in &report.by_check {
-        println!("  {check}: {count}");
+        outln!("  {check}: {count}");
     }
-    println!(
+    outln!(
         "orders: {} sold, {} out of stock, {} failed, {} unfinished",
-        report.sold, report.out_of_stock, report.failed, report.unfinished
+        report.sold,
+        report.out_of_stock,
+        report.failed,
+        report.unfinished
     );
     for why in &report.failures {
-        println!("  failed: {why}");
+        outln!("  failed: {why}");
     }
     if report.runs_with_stalls > 0 {
-        println!(
+        outln!(
             "stalls: in {} run(s) an order ran its own code past settle_ms ({} ms) without a statement: it waited on something the proxy cannot see (an in-process lock, a timer); those runs are timed, not fully scheduled",
             report.runs_with_stalls, app.settle_ms
         );
     }
     if let Some(repeat) = &report.repeat {
-        println!(
+        outln!(
             "repeat: {} of {} seeds reproduced over {} runs each (same verdict, schedule and trace)",
             repeat.reproduced, repeat.seeds, repeat.runs_per_seed
         );
         for (seed, what) in &repeat.differing {
-            println!("  seed {seed}: {what}");
+            outln!("  seed {seed}: {what}");
         }
     }
     let t = &report.mean_timing;
-    println!(
+    outln!(
         "time per run: {:.0} ms (database copy {:.0}, start to ready {:.0}, statements {:.0}, checks {:.0})",
         t.copy_ms + t.boot_ms + t.steps_ms + t.checks_ms,
         t.copy_ms,
@@ -254,6 +260,7 @@ fn print_sweep(path: &Path, runner: &AppRunner, report: &AppSweep) {
         t.steps_ms,
         t.checks_ms
     );
+    Ok(())
 }
 
 fn execution_json(execution: &AppExecution) -> serde_json::Value {
@@ -291,22 +298,22 @@ fn app_replay(args: AppReplayArgs) -> Result<ExitCode, Bad> {
         output["app"] = json!(app_path.display().to_string());
         output["divergence"] = json!(divergence);
         output["expectation_met"] = json!(expectation.is_ok());
-        println!("{}", pretty(&output));
+        outln!("{}", pretty(&output));
     } else {
-        println!(
+        outln!(
             "app replay: {} | {} orders | seed {} | schedule {:?}",
             app_path.display(),
             execution.orders.len(),
             execution.seed.map_or("none".to_string(), |s| s.to_string()),
             execution.schedule
         );
-        print!("{}", execution.render());
+        out!("{}", execution.render());
         if let Some(d) = &divergence {
-            println!("divergence: {d}");
+            outln!("divergence: {d}");
         }
         match &expectation {
-            Ok(()) => println!("expectation: met"),
-            Err(why) => println!("expectation: NOT met: {why}"),
+            Ok(()) => outln!("expectation: met"),
+            Err(why) => outln!("expectation: NOT met: {why}"),
         }
     }
     Ok(super::exit_for(expectation.is_err()))

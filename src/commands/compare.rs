@@ -3,14 +3,17 @@
 //! and on request JSON with every figure and an SVG chart.
 
 use super::chart::{self, Point, Series};
+use super::files::{self, Output};
 use super::json::pretty;
+use super::out::out;
 use super::progress::Progress;
 use super::scenario_args::{simulation, ShapeArgs};
 use super::sweep::{describe_with_orders, number, panicked, FailureDocument, SweepDocument};
 use super::{Bad, SeedArgs};
 use clap::Args;
 use serde::Serialize;
-use std::path::{Path, PathBuf};
+use std::fmt::Write as _;
+use std::path::PathBuf;
 use std::process::ExitCode;
 use stockrace::{Figures, Latency, Simulation, Strategies, Sweep, Tally};
 
@@ -38,11 +41,17 @@ pub struct CompareArgs {
     pub shape: ShapeArgs,
     #[command(flatten)]
     pub seeds: SeedArgs,
-    /// Write every figure as JSON to FILE.
+    /// Print every figure as one JSON object instead of the table. (`--json
+    /// FILE`, the old spelling of `--json-out FILE`, still works, with a note.)
+    #[arg(long, value_name = "FILE", num_args = 0..=1)]
+    pub json: Option<Option<PathBuf>>,
+    /// Write every figure as JSON to FILE (`-`: stdout, and the table goes
+    /// to stderr).
     #[arg(long, value_name = "FILE")]
-    pub json: Option<PathBuf>,
-    /// Write a chart to FILE: violation rate and p99 latency against
-    /// concurrency, one line per strategy.
+    pub json_out: Option<PathBuf>,
+    /// Write a chart to FILE (`-`: stdout, and the table goes to stderr):
+    /// violation rate and p99 latency against concurrency, one line per
+    /// strategy.
     #[arg(long, value_name = "FILE")]
     pub svg: Option<PathBuf>,
 }
@@ -69,16 +78,68 @@ struct Cell {
     first_failure: Option<FailureDocument>,
 }
 
+/// Where compare's outputs go: the JSON and the chart (files or stdout),
+/// and whether the table is printed, on stdout or (when a file output is
+/// `-`) on stderr.
+struct Outputs {
+    json: Option<(&'static str, Output)>,
+    svg: Option<Output>,
+    /// `--json`: the JSON on stdout instead of the table.
+    json_only: bool,
+}
+
+impl Outputs {
+    fn new(args: &CompareArgs) -> Result<Outputs, Bad> {
+        let json = match (&args.json, &args.json_out) {
+            (Some(Some(_)), Some(_)) => {
+                return Err(Bad(
+                    "--json FILE and --json-out FILE: give one (--json-out)".into(),
+                ))
+            }
+            (Some(Some(path)), None) => {
+                eprintln!(
+                    "stockrace: note: `--json FILE` is deprecated: use `--json-out FILE` (`--json` alone prints JSON on stdout)"
+                );
+                Some(("--json", Output::new("--json", path)?))
+            }
+            (_, Some(path)) => Some(("--json-out", Output::new("--json-out", path)?)),
+            (_, None) => None,
+        };
+        let svg = args
+            .svg
+            .as_deref()
+            .map(|p| Output::new("--svg", p))
+            .transpose()?;
+        let json_only = matches!(args.json, Some(None));
+        if let (Some((flag, json)), Some(svg)) = (&json, &svg) {
+            files::distinct((flag, json), ("--svg", svg))?;
+        }
+        if json_only {
+            for (flag, output) in json
+                .iter()
+                .map(|(f, o)| (*f, o))
+                .chain(svg.iter().map(|o| ("--svg", o)))
+            {
+                files::distinct(("--json", &Output::Stdout), (flag, output))?;
+            }
+        }
+        Ok(Outputs {
+            json,
+            svg,
+            json_only,
+        })
+    }
+
+    /// Some output other than the table is on stdout.
+    fn table_to_stderr(&self) -> bool {
+        self.json.as_ref().is_some_and(|(_, o)| o.is_stdout())
+            || self.svg.as_ref().is_some_and(Output::is_stdout)
+    }
+}
+
 pub fn compare(args: CompareArgs) -> Result<ExitCode, Bad> {
     let jobs = args.seeds.jobs()?;
-    for path in args.json.iter().chain(&args.svg) {
-        check_writable(path)?;
-    }
-    if args.json.is_some() && args.json == args.svg {
-        return Err(Bad(
-            "--json and --svg name the same file; give each its own".into(),
-        ));
-    }
+    let outputs = Outputs::new(&args)?;
     let strategies: Vec<Option<String>> = if args.strategies.is_empty() {
         Strategies::BUILTIN
             .iter()
@@ -146,41 +207,62 @@ pub fn compare(args: CompareArgs) -> Result<ExitCode, Bad> {
         .map(|(s, _, _)| describe_with_orders(s.scenario(), &concurrency.join(",")))
         .unwrap_or_default();
     // Everything is rendered before anything is printed or written.
-    let svg = match &args.svg {
+    let svg = match &outputs.svg {
         Some(_) => Some(
             chart::render_svg(&format!("stockrace compare: {base}"), &series(&cells))
                 .map_err(|e| Bad(format!("cannot draw the chart: {e}")))?,
         ),
         None => None,
     };
-    print_table(&cells, &base, &seeds);
+    let mut table = table(&cells, &base, &seeds);
     let document = CompareDocument {
         scenario: base,
         first_seed: seeds.start,
         seeds: seeds.end - seeds.start,
         results: cells,
     };
-    if let (Some(path), Some(svg)) = (&args.svg, svg) {
-        write(path, &svg)?;
-        println!("chart: {}", path.display());
+    let json = pretty(&document) + "\n";
+    if outputs.json_only {
+        out!("{json}");
     }
-    if let Some(path) = &args.json {
-        write(path, &(pretty(&document) + "\n"))?;
-        println!("figures: {}", path.display());
+    if let (Some(output), Some(svg)) = (&outputs.svg, svg) {
+        output.write(&svg)?;
+        if !output.is_stdout() {
+            table += &format!("chart: {}\n", output.name());
+        }
+    }
+    if let Some((_, output)) = &outputs.json {
+        output.write(&json)?;
+        if !output.is_stdout() {
+            table += &format!("figures: {}\n", output.name());
+        }
+    }
+    if outputs.table_to_stderr() {
+        eprint!("{table}");
+    } else if !outputs.json_only {
+        out!("{table}");
     }
     // The comparison is the product: unsafe strategies are findings, not errors.
     Ok(ExitCode::SUCCESS)
 }
 
-fn print_table(cells: &[Cell], base: &str, seeds: &std::ops::Range<u64>) {
-    println!(
+/// The table, the verdicts and the replay commands of unsafe strategies.
+fn table(cells: &[Cell], base: &str, seeds: &std::ops::Range<u64>) -> String {
+    let mut text = String::new();
+    macro_rules! w {
+        () => { text.push('\n') };
+        ($($arg:tt)*) => {{
+            let _ = writeln!(text, $($arg)*);
+        }};
+    }
+    w!(
         "compare: {} seeds per cell (seeds {}..{}) | {base}",
         seeds.end - seeds.start,
         seeds.start,
         seeds.end
     );
-    println!("per order: retries, 40001 and 40P01 errors, lock wait; latency and throughput in virtual time\n");
-    println!(
+    w!("per order: retries, 40001 and 40P01 errors, lock wait; latency and throughput in virtual time\n");
+    w!(
         "{:<24} {:>6}  {:<6} {:>9}  {:<30} {:>6} {:>7} {:>6} {:>7} {:>6} {:>6} {:>8} {:>5} {:>5} {:>8}",
         "strategy", "orders", "safe?", "viol/10k", "violations", "sold", "no-stk", "failed", "retries", "40001", "40P01", "wait ms", "p50", "p99", "orders/s"
     );
@@ -192,7 +274,7 @@ fn print_table(cells: &[Cell], base: &str, seeds: &std::ops::Range<u64>) {
             .iter()
             .map(|(i, n)| format!("{i} {n}"))
             .collect();
-        println!(
+        w!(
             "{:<24} {:>6}  {:<6} {:>9.1}  {:<30} {:>6} {:>7} {:>6} {:>7} {:>6} {:>6} {:>8} {:>5} {:>5} {:>8}",
             cell.strategy,
             cell.concurrency,
@@ -223,9 +305,9 @@ fn print_table(cells: &[Cell], base: &str, seeds: &std::ops::Range<u64>) {
             None => safe.push(strategy),
         }
     }
-    println!();
+    w!();
     let names = |v: &[&String]| v.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ");
-    println!(
+    w!(
         "safe at every level: {}",
         if safe.is_empty() {
             "none".into()
@@ -233,7 +315,7 @@ fn print_table(cells: &[Cell], base: &str, seeds: &std::ops::Range<u64>) {
             names(&safe)
         }
     );
-    println!(
+    w!(
         "UNSAFE: {}",
         if unsafe_strategies.is_empty() {
             "none".into()
@@ -247,11 +329,16 @@ fn print_table(cells: &[Cell], base: &str, seeds: &std::ops::Range<u64>) {
             .find(|c| &c.strategy == *strategy && !c.safe)
             .expect("unsafe");
         let failure = cell.first_failure.as_ref().expect("a failure");
-        println!(
+        w!(
             "  {strategy}: {} at {} orders, seed {}: {}\n    {}",
-            failure.invariant, cell.concurrency, failure.seed, failure.detail, failure.replay
+            failure.invariant,
+            cell.concurrency,
+            failure.seed,
+            failure.detail,
+            failure.replay
         );
     }
+    text
 }
 
 fn series(cells: &[Cell]) -> Vec<Series> {
@@ -271,58 +358,4 @@ fn series(cells: &[Cell]) -> Vec<Series> {
         }
     }
     series
-}
-
-/// Fails before any work if `path` cannot be written: no such directory,
-/// a directory, or a directory we may not write in (tried with a file that
-/// is removed at once).
-fn check_writable(path: &Path) -> Result<(), Bad> {
-    let dir = parent(path);
-    if !dir.is_dir() {
-        return Err(Bad(format!(
-            "{}: no directory {} to write it in",
-            path.display(),
-            dir.display()
-        )));
-    }
-    if path.is_dir() {
-        return Err(Bad(format!("{}: is a directory", path.display())));
-    }
-    let probe = temporary(path);
-    std::fs::write(&probe, "")
-        .and_then(|()| std::fs::remove_file(&probe))
-        .map_err(|e| {
-            Bad(format!(
-                "{}: cannot write in {}: {e}",
-                path.display(),
-                dir.display()
-            ))
-        })
-}
-
-fn parent(path: &Path) -> &Path {
-    match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => Path::new("."),
-    }
-}
-
-/// A hidden file next to `path`, for writing before renaming over it.
-fn temporary(path: &Path) -> PathBuf {
-    let name = path
-        .file_name()
-        .map_or("out".into(), |n| n.to_string_lossy());
-    parent(path).join(format!(".{name}.tmp-{}", std::process::id()))
-}
-
-/// Writes `text` to `path` whole or not at all (a temporary file renamed
-/// over it), so an interrupted run never leaves half a file.
-fn write(path: &Path, text: &str) -> Result<(), Bad> {
-    let tmp = temporary(path);
-    std::fs::write(&tmp, text)
-        .and_then(|()| std::fs::rename(&tmp, path))
-        .map_err(|e| {
-            let _ = std::fs::remove_file(&tmp);
-            Bad(format!("cannot write {}: {e}", path.display()))
-        })
 }

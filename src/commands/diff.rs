@@ -2,6 +2,7 @@
 //! PostgreSQL, compared.
 
 use super::json::{execution_json, pretty};
+use super::out::{out, outln};
 use super::scenario_args::ScenarioArgs;
 use super::{exit_for, seed_range, Bad};
 use clap::Args;
@@ -64,21 +65,23 @@ pub fn diff(args: DiffArgs) -> Result<ExitCode, Bad> {
             "agreed_on_retry": report.retried,
             "first_disagreement": first,
         });
-        println!("{}", pretty(&output));
+        outln!("{}", pretty(&output));
     } else {
-        println!(
+        outln!(
             "diff: {} | {flags} | PostgreSQL at {}",
             simulation.scenario().strategy_label(),
             server.description
         );
-        println!(
+        outln!(
             "agreement: {} / {} runs ({} agreed only when replayed again on the server)",
-            report.agreeing, report.compared, report.retried
+            report.agreeing,
+            report.compared,
+            report.retried
         );
         if let Some(d) = &report.first {
-            println!("first disagreement: seed {}: {}", d.seed, d.what);
-            println!("schedule: {:?}\n", d.model.schedule);
-            print!(
+            outln!("first disagreement: seed {}: {}", d.seed, d.what);
+            outln!("schedule: {:?}\n", d.model.schedule);
+            out!(
                 "{}",
                 stockrace::adapters::diff::side_by_side(&d.model, &d.database)
             );

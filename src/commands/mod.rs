@@ -3,13 +3,19 @@
 
 pub mod app;
 pub mod chart;
+pub mod check;
 pub mod compare;
 pub mod diff;
+pub mod files;
+pub mod interrupt;
 pub mod json;
+pub mod listing;
 pub mod merge;
+pub mod out;
 pub mod progress;
 pub mod replay;
 pub mod scenario_args;
+pub mod shrink;
 pub mod sweep;
 
 use clap::Args;

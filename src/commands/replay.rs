@@ -1,6 +1,7 @@
 //! `stockrace replay`: one seed, or one regression file, with its trace.
 
 use super::json::{execution_json, pretty};
+use super::out::{out, outln};
 use super::scenario_args::{simulation, ScenarioArgs};
 use super::{exit_for, Bad};
 use clap::Args;
@@ -8,7 +9,7 @@ use serde_json::json;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use stockrace::regression::Regression;
-use stockrace::Simulation;
+use stockrace::{Scenario, Simulation};
 
 #[derive(Args)]
 pub struct ReplayArgs {
@@ -59,28 +60,72 @@ pub fn replay(args: ReplayArgs) -> Result<ExitCode, Bad> {
         if let Some(expectation) = &expectation {
             output["expectation_met"] = json!(expectation.is_ok());
         }
-        println!("{}", pretty(&output));
+        outln!("{}", pretty(&output));
     } else {
         let scenario = simulation.scenario();
-        println!(
+        outln!(
             "replay: {} | {} orders | seed {} | schedule {:?}",
             scenario.strategy_label(),
             scenario.orders.len(),
             execution.seed.map_or("none".to_string(), |s| s.to_string()),
             execution.schedule
         );
-        print!("{}", execution.render());
+        if let Some(nodes) = nodes(scenario) {
+            outln!("{nodes}");
+        }
+        out!("{}", execution.render());
         match &expectation {
-            Some(Ok(())) => println!("expectation: met"),
-            Some(Err(why)) => println!("expectation: NOT met: {why}"),
+            Some(Ok(())) => outln!("expectation: met"),
+            Some(Err(why)) => outln!("expectation: NOT met: {why}"),
             None => {}
         }
     }
-    Ok(exit_for(!execution.verdict.holds()))
+    // A regression file: exit on its expectation, unless its schedule no
+    // longer fits the code (then what the run shows is not what was kept).
+    if let (Some(path), Some(divergence)) = (&args.file, &execution.divergence) {
+        return Err(Bad(format!(
+            "{}: the schedule does not fit the strategies any more: {divergence}",
+            path.display()
+        )));
+    }
+    Ok(match &expectation {
+        Some(expectation) => exit_for(expectation.is_err()),
+        None => exit_for(!execution.verdict.holds()),
+    })
 }
 
-fn load_regression(path: &Path) -> Result<(Simulation, Regression), Bad> {
-    let regression = Regression::load(path).map_err(|e| Bad(e.to_string()))?;
+/// Which orders run on which app node, when there is more than one.
+fn nodes(scenario: &stockrace::Scenario) -> Option<String> {
+    let mut by_node: std::collections::BTreeMap<u32, Vec<String>> = Default::default();
+    for order in scenario.orders() {
+        by_node
+            .entry(order.node)
+            .or_default()
+            .push(format!("T{}", order.index + 1));
+    }
+    if by_node.len() < 2 {
+        return None;
+    }
+    let nodes: Vec<String> = by_node
+        .iter()
+        .map(|(node, orders)| format!("node {node} runs {}", orders.join(", ")))
+        .collect();
+    Some(format!("nodes: {}", nodes.join("; ")))
+}
+
+pub fn load_regression(path: &Path) -> Result<(Simulation, Regression), Bad> {
+    let regression = Regression::load(path).map_err(|e| {
+        // A scenario file given where a regression file goes: say so.
+        if Scenario::load(path, |_| true).is_ok() {
+            let shown = path.display().to_string();
+            let quoted = shlex::try_quote(&shown).map_or(shown.clone(), |q| q.into_owned());
+            Bad(format!(
+                "{shown} is a scenario file, not a regression file: replay a seed of it with `stockrace replay --scenario {quoted} --seed S` (a failing seed is what `stockrace sweep --scenario {quoted}` reports)"
+            ))
+        } else {
+            Bad(e.to_string())
+        }
+    })?;
     let simulation = simulation(regression.scenario.clone())
         .map_err(|Bad(e)| Bad(format!("{}: scenario.{e}", path.display())))?;
     Ok((simulation, regression))

@@ -233,9 +233,12 @@ impl ShapeArgs {
         let mut flags = Vec::new();
         // Quoted for a shell where needed (a path with a space, say), so the
         // printed command runs as it reads.
+        // A value that starts with a dash is joined to its flag (`--scenario=-x.toml`),
+        // or it would read as a flag itself.
         let mut flag = |name: &str, value: String| {
-            let value = shlex::try_quote(&value).map_or(value.clone(), |v| v.into_owned());
-            flags.push(format!("--{name} {value}"))
+            let quoted = shlex::try_quote(&value).map_or(value.clone(), |v| v.into_owned());
+            let separator = if value.starts_with('-') { "=" } else { " " };
+            flags.push(format!("--{name}{separator}{quoted}"))
         };
         // What replay would use without a latency flag.
         let baseline = match &self.scenario {

@@ -2,7 +2,10 @@
 //! shard of the seed range; text or JSON. The JSON is a [`SweepDocument`],
 //! which `stockrace merge` reads back.
 
+use super::files::{self, Output};
+use super::interrupt;
 use super::json::pretty;
+use super::out::{out, outln};
 use super::progress::Progress;
 use super::scenario_args::ScenarioArgs;
 use super::{exit_for, Bad, SeedArgs};
@@ -12,7 +15,7 @@ use std::ops::Range;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use stockrace::regression::{Regression, Saved};
-use stockrace::{Figures, Invariant, Scenario, Simulation, Sweep, SweepReport, Tally};
+use stockrace::{Figures, Invariant, Scenario, Simulation, Size, Sweep, SweepReport, Tally};
 
 #[derive(Args)]
 pub struct SweepArgs {
@@ -33,6 +36,9 @@ pub struct SweepArgs {
     /// Print one JSON object instead of text.
     #[arg(long)]
     pub json: bool,
+    /// Also write the JSON to FILE (`-`: stdout), the text still on stdout.
+    #[arg(long, value_name = "FILE")]
+    pub json_out: Option<PathBuf>,
 }
 
 /// A sweep's result as JSON: every count, the figures derived from them,
@@ -43,14 +49,40 @@ pub struct SweepDocument {
     pub strategy: String,
     pub scenario: Scenario,
     pub first_seed: u64,
-    /// Seeds in the range (`first_seed..first_seed + seeds`).
+    /// Seeds in the range (`first_seed..first_seed + seeds`); when
+    /// interrupted, the seeds that ran.
     pub seeds: u64,
+    /// A shard of a sweep: which one, and the whole sweep's range.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shard: Option<ShardDocument>,
+    /// Stopped by Ctrl-C before every seed ran.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub interrupted: bool,
     #[serde(flatten)]
     pub tally: Tally,
     /// Derived from the counts; recomputed, not read, by `merge`.
     #[serde(skip_deserializing)]
     pub figures: Figures,
     pub first_failure: Option<FailureDocument>,
+}
+
+/// `--shard I/N` of the sweep of `first_seed..first_seed + seeds`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ShardDocument {
+    pub index: u64,
+    pub count: u64,
+    pub first_seed: u64,
+    pub seeds: u64,
+}
+
+impl ShardDocument {
+    /// The seeds of shard `index` (from 1).
+    pub fn range(&self, index: u64) -> Range<u64> {
+        let total = u128::from(self.seeds);
+        let at = |k: u64| self.first_seed + (total * u128::from(k) / u128::from(self.count)) as u64;
+        at(index - 1)..at(index)
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -63,8 +95,16 @@ pub struct FailureDocument {
     pub schedule: Vec<u32>,
     /// The command that replays it.
     pub replay: String,
-    /// The regression file it was kept as (`--save`).
+    /// The regression file it was kept as (`--save`): the minimal schedule.
     pub saved: Option<String>,
+    /// How big the failing run's story was, and how small shrinking made it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub original: Option<Size>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub minimal: Option<Size>,
+    /// The shrunk schedule (the seed replays the original).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub minimal_schedule: Option<Vec<u32>>,
 }
 
 impl SweepDocument {
@@ -78,7 +118,13 @@ impl SweepDocument {
             strategy: report.strategy.clone(),
             scenario: scenario.clone(),
             first_seed: report.seeds.start,
-            seeds: report.seeds.end - report.seeds.start,
+            seeds: if report.interrupted {
+                report.tally.runs
+            } else {
+                report.seeds.end - report.seeds.start
+            },
+            shard: None,
+            interrupted: report.interrupted,
             figures: report.tally.figures(),
             tally: report.tally.clone(),
             first_failure: report.first_failure.as_ref().map(|e| {
@@ -92,40 +138,62 @@ impl SweepDocument {
                     schedule: e.schedule.clone(),
                     replay: format!("stockrace replay {replay_flags} --seed {seed}"),
                     saved: saved.map(|s| s.path.display().to_string()),
+                    original: None,
+                    minimal: None,
+                    minimal_schedule: None,
                 }
             }),
         }
     }
 
     /// Prints the text report.
-    pub fn print(&self, saved: Option<&Saved>) {
+    pub fn print(&self, saved: Option<&Saved>) -> Result<(), Bad> {
         let t = &self.tally;
-        println!("sweep: {} | {}", self.strategy, describe(&self.scenario));
-        println!(
-            "seeds {}..{}: {} runs, {} violations",
+        outln!("sweep: {} | {}", self.strategy, describe(&self.scenario));
+        let shard = self.shard.map_or(String::new(), |s| {
+            format!(
+                " (shard {}/{} of seeds {}..{})",
+                s.index,
+                s.count,
+                s.first_seed,
+                s.first_seed + s.seeds
+            )
+        });
+        let interrupted = if self.interrupted {
+            " (interrupted by Ctrl-C: counts cover the seeds done)"
+        } else {
+            ""
+        };
+        outln!(
+            "seeds {}..{}{shard}: {} runs, {} violations{interrupted}",
             self.first_seed,
             self.first_seed + self.seeds,
             t.runs,
             t.violations
         );
         for (invariant, count) in &t.by_invariant {
-            println!("  {invariant}: {count}");
+            outln!("  {invariant}: {count}");
         }
-        println!(
+        outln!(
             "orders: {} sold, {} out of stock, {} failed, {} unfinished",
-            t.sold, t.out_of_stock, t.failed, t.unfinished
+            t.sold,
+            t.out_of_stock,
+            t.failed,
+            t.unfinished
         );
-        println!(
+        outln!(
             "40001 serialization failures: {}, 40P01 deadlocks: {}, retries: {}",
-            t.errors_40001, t.errors_40p01, t.retries
+            t.errors_40001,
+            t.errors_40p01,
+            t.retries
         );
         let f = &self.figures;
         if self.scenario.latency.statement_ms == 0 {
             // Without a statement latency, time passes only on timeouts and
             // app stalls the scheduler explores: no meaningful cost.
-            println!("cost: give statements a latency (--latency-ms, or [latency] in a scenario) for latency, lock-wait and throughput figures");
+            outln!("cost: give statements a latency (--latency-ms, or [latency] in a scenario) for latency, lock-wait and throughput figures");
         } else if let (Some(p50), Some(p99)) = (f.latency_p50_ms, f.latency_p99_ms) {
-            println!(
+            outln!(
                 "virtual time: latency p50 {p50} ms, p99 {p99} ms; lock wait {} ms per order; {} orders per second",
                 number(f.lock_wait_ms_per_order),
                 number(f.orders_per_virtual_s)
@@ -133,26 +201,42 @@ impl SweepDocument {
         }
         match &self.first_failure {
             Some(failure) => {
-                println!(
+                outln!(
                     "first failure: seed {}, {} at step {}: {}",
-                    failure.seed, failure.invariant, failure.step, failure.detail
+                    failure.seed,
+                    failure.invariant,
+                    failure.step,
+                    failure.detail
                 );
                 if t.failing_seeds.len() > 1 {
                     let seeds: Vec<String> = t.failing_seeds.iter().map(u64::to_string).collect();
-                    println!("lowest failing seeds: {}", seeds.join(", "));
+                    outln!("lowest failing seeds: {}", seeds.join(", "));
                 }
-                println!("schedule: {:?}", failure.schedule);
-                println!("replay: {}", failure.replay);
+                outln!("schedule: {:?}", failure.schedule);
+                outln!("replay: {}", failure.replay);
+                if let (Some(original), Some(minimal), Some(schedule)) = (
+                    &failure.original,
+                    &failure.minimal,
+                    &failure.minimal_schedule,
+                ) {
+                    outln!(
+                        "shrunk: from {} to {}; schedule {:?} (--save keeps it; `stockrace shrink` shows its trace)",
+                        super::shrink::size_text(original),
+                        super::shrink::size_text(minimal),
+                        schedule
+                    );
+                }
                 match (saved, &failure.saved) {
                     (Some(saved), _) if !saved.new => {
-                        println!("already kept as {}", saved.path.display())
+                        outln!("already kept as {}", saved.path.display())
                     }
-                    (_, Some(path)) => println!("kept as {path}"),
+                    (_, Some(path)) => outln!("kept as {path}"),
                     _ => {}
                 }
             }
-            None => println!("every invariant held"),
+            None => outln!("every invariant held"),
         }
+        Ok(())
     }
 }
 
@@ -168,11 +252,17 @@ pub fn describe(scenario: &Scenario) -> String {
 
 /// [`describe`] with the number of orders given as text (compare's levels).
 pub fn describe_with_orders(scenario: &Scenario, orders: &str) -> String {
-    let stock: Vec<String> = scenario
-        .levels
-        .iter()
-        .map(|l| l.stocked.to_string())
-        .collect();
+    // Many levels are summarised: a header line, not a page of numbers.
+    let stocked = scenario.levels.iter().map(|l| l.stocked);
+    let stock = match (stocked.clone().min(), stocked.clone().max()) {
+        _ if scenario.levels.len() <= 8 => stocked
+            .map(|s| s.to_string())
+            .collect::<Vec<_>>()
+            .join(", "),
+        (Some(min), Some(max)) if min == max => format!("{min} each"),
+        (Some(min), Some(max)) => format!("{min} to {max}"),
+        _ => String::new(),
+    };
     let isolation = match scenario.orders.first() {
         Some(first)
             if scenario
@@ -187,7 +277,7 @@ pub fn describe_with_orders(scenario: &Scenario, orders: &str) -> String {
     let mut text = format!(
         "{orders} orders against {} level(s) stocked {} | {isolation} | {} node(s)",
         scenario.levels.len(),
-        stock.join(", "),
+        stock,
         scenario.nodes
     );
     if !scenario.latency.is_zero() {
@@ -199,8 +289,8 @@ pub fn describe_with_orders(scenario: &Scenario, orders: &str) -> String {
     text
 }
 
-/// `I/N` → the I-th of N slices of `seeds` (I from 1).
-pub fn shard(text: &str, seeds: Range<u64>) -> Result<Range<u64>, Bad> {
+/// `I/N` → the I-th of N slices of `seeds` (I from 1), none empty.
+pub fn shard(text: &str, seeds: Range<u64>) -> Result<(Range<u64>, ShardDocument), Bad> {
     let bad = |why: &str| Bad(format!("--shard {text:?}: {why}"));
     let (i, n) = text
         .split_once('/')
@@ -209,21 +299,37 @@ pub fn shard(text: &str, seeds: Range<u64>) -> Result<Range<u64>, Bad> {
         (Ok(i), Ok(n)) => (i, n),
         _ => return Err(bad("expected I/N with whole numbers, such as 1/4")),
     };
-    if n == 0 || i == 0 || i > n {
+    if n == 0 {
+        return Err(bad("N must be at least 1"));
+    }
+    if i == 0 || i > n {
         return Err(bad("I must run from 1 to N"));
     }
-    let total = u128::from(seeds.end - seeds.start);
-    let at = |k: u64| seeds.start + (total * u128::from(k) / u128::from(n)) as u64;
-    Ok(at(i - 1)..at(i))
+    let total = seeds.end - seeds.start;
+    if n > total {
+        // Some shard would run no seeds: refused, as --seeds 0 is.
+        return Err(bad(&format!(
+            "more shards than the {total} seeds of the sweep; use at most {total}"
+        )));
+    }
+    let document = ShardDocument {
+        index: i,
+        count: n,
+        first_seed: seeds.start,
+        seeds: total,
+    };
+    Ok((document.range(i), document))
 }
 
-/// Runs a sweep with a progress bar; a strategy panic is bad input.
+/// Runs a sweep with a progress bar, stopping early on Ctrl-C; a strategy
+/// panic is bad input.
 pub fn run(simulation: &Simulation, seeds: Range<u64>, jobs: usize) -> Result<SweepReport, Bad> {
     let progress = Progress::new(seeds.end - seeds.start);
     let advance = |n| progress.advance(n);
     let report = Sweep::new(simulation, seeds)
         .jobs(jobs)
         .progress(&advance)
+        .cancel(interrupt::catch())
         .run();
     progress.finish();
     panicked(simulation, &report)?;
@@ -247,28 +353,75 @@ pub fn sweep(args: SweepArgs) -> Result<ExitCode, Bad> {
     let flags = args.scenario.flags(simulation.scenario())?;
     let jobs = args.seeds.jobs()?;
     let mut seeds = args.seeds.range()?;
+    let mut shard_document = None;
     if let Some(text) = &args.shard {
-        seeds = shard(text, seeds)?;
+        let (range, document) = shard(text, seeds)?;
+        seeds = range;
+        shard_document = Some(document);
+    }
+    if args.save && args.seeds_dir.exists() && !args.seeds_dir.is_dir() {
+        return Err(Bad(format!(
+            "--seeds-dir {}: not a directory",
+            args.seeds_dir.display()
+        )));
+    }
+    let json_out = args
+        .json_out
+        .as_deref()
+        .map(|p| Output::new("--json-out", p))
+        .transpose()?;
+    if let (true, Some(output)) = (args.json, &json_out) {
+        files::distinct(("--json", &Output::Stdout), ("--json-out", output))?;
     }
     let report = run(&simulation, seeds, jobs)?;
-    let saved = match (&report.first_failure, args.save) {
-        (Some(execution), true) => Some(
-            Regression::from_execution(&simulation, execution)
-                .save(&args.seeds_dir)
-                .map_err(|e| {
-                    Bad(format!(
+    // The first failure is shown, and kept, as small as it can be made.
+    let shrunk = report
+        .first_failure
+        .as_ref()
+        .and_then(|e| simulation.shrink(&e.schedule));
+    // The report is printed whether or not the failure could be kept; a
+    // save error comes after it.
+    let (saved, save_error) = match (&shrunk, args.save) {
+        (Some(shrunk), true) => {
+            let regression = Regression {
+                seed: None,
+                ..Regression::from_execution(&simulation, &shrunk.execution)
+            };
+            match regression.save(&args.seeds_dir) {
+                Ok(saved) => (Some(saved), None),
+                Err(e) => (
+                    None,
+                    Some(Bad(format!(
                         "cannot save the regression in {}: {e}",
                         args.seeds_dir.display()
-                    ))
-                })?,
-        ),
-        _ => None,
+                    ))),
+                ),
+            }
+        }
+        _ => (None, None),
     };
-    let document = SweepDocument::new(&report, simulation.scenario(), &flags, saved.as_ref());
-    if args.json {
-        println!("{}", pretty(&document));
-    } else {
-        document.print(saved.as_ref());
+    let mut document = SweepDocument::new(&report, simulation.scenario(), &flags, saved.as_ref());
+    document.shard = shard_document;
+    if let (Some(failure), Some(shrunk)) = (document.first_failure.as_mut(), &shrunk) {
+        failure.original = Some(shrunk.original);
+        failure.minimal = Some(shrunk.minimal);
+        failure.minimal_schedule = Some(shrunk.schedule.clone());
     }
-    Ok(exit_for(report.tally.violations > 0))
+    let json = pretty(&document) + "\n";
+    if args.json {
+        out!("{json}");
+    } else {
+        document.print(saved.as_ref())?;
+    }
+    if let Some(output) = &json_out {
+        output.write(&json)?;
+    }
+    if let Some(error) = save_error {
+        return Err(error);
+    }
+    Ok(if report.interrupted {
+        ExitCode::from(interrupt::INTERRUPTED)
+    } else {
+        exit_for(report.tally.violations > 0)
+    })
 }

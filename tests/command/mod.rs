@@ -17,3 +17,18 @@ pub fn stdout(output: &Output) -> String {
 pub fn stderr(output: &Output) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()
 }
+
+/// The binary as a [`Command`], to redirect or run elsewhere before running.
+pub fn command(args: &[&str]) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_stockrace"));
+    command.args(args);
+    command
+}
+
+/// Runs `stockrace` in `dir`.
+pub fn stockrace_in(dir: &std::path::Path, args: &[&str]) -> Output {
+    command(args)
+        .current_dir(dir)
+        .output()
+        .expect("run stockrace")
+}

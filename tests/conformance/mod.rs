@@ -1,4 +1,4 @@
-//! The conformance reference (../shared/conformance/postgres-15.md) as
+//! The conformance reference (tests/conformance/reference/postgres-15.md) as
 //! runnable scripts: every statement's result (or wait, or SQLSTATE) and the
 //! final rows, as PostgreSQL 15 gave them, for patterns a-g, schedules S1 and
 //! S2, stock 1 / q 1 and stock 5 / q 3, at every isolation level. Each script

@@ -22,7 +22,8 @@ use crate::trace::TraceEvent;
 const BUDGET: usize = 3_000;
 
 /// How big a failing run's story is.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Size {
     /// Orders that ran a statement before the violation.
     pub orders: usize,

@@ -15,7 +15,7 @@ use crate::execution::Execution;
 use crate::runtime::Simulation;
 use std::ops::Range;
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Mutex;
 
 #[derive(Clone, Debug)]
@@ -29,6 +29,9 @@ pub struct SweepReport {
     pub first_failure: Option<Execution>,
     /// A strategy panicked: (seed, order index, message). The sweep stops there.
     pub panic: Option<(u64, usize, String)>,
+    /// Cancelled (see [`Sweep::cancel`]) before every seed ran: the tally
+    /// covers exactly `seeds.start..seeds.start + tally.runs`.
+    pub interrupted: bool,
 }
 
 /// Runs every seed in `seeds` (or up to the first violation when
@@ -45,6 +48,7 @@ pub struct Sweep<'a> {
     jobs: usize,
     stop_at_first_violation: bool,
     progress: Option<&'a (dyn Fn(u64) + Sync)>,
+    cancel: Option<&'a AtomicBool>,
 }
 
 impl<'a> Sweep<'a> {
@@ -55,6 +59,7 @@ impl<'a> Sweep<'a> {
             jobs: 1,
             stop_at_first_violation: false,
             progress: None,
+            cancel: None,
         }
     }
 
@@ -73,6 +78,18 @@ impl<'a> Sweep<'a> {
     pub fn progress(mut self, progress: &'a (dyn Fn(u64) + Sync)) -> Self {
         self.progress = Some(progress);
         self
+    }
+
+    /// Checked between seeds: once it is set, no more seeds start, and the
+    /// report covers the seeds run up to the first one that did not (those
+    /// run beyond a gap are dropped), marked `interrupted`.
+    pub fn cancel(mut self, cancel: &'a AtomicBool) -> Self {
+        self.cancel = Some(cancel);
+        self
+    }
+
+    fn cancelled(&self) -> bool {
+        self.cancel.is_some_and(|c| c.load(Ordering::Relaxed))
     }
 
     pub fn run(self) -> SweepReport {
@@ -97,7 +114,7 @@ impl<'a> Sweep<'a> {
                 break;
             }
             let start = self.seeds.start + k * chunk;
-            if start > stop_at.load(Ordering::Relaxed) {
+            if start > stop_at.load(Ordering::Relaxed) || self.cancelled() {
                 continue;
             }
             let end = start.saturating_add(chunk).min(self.seeds.end);
@@ -122,8 +139,15 @@ impl<'a> Sweep<'a> {
                 }
             });
         }
-        let merged = merged.into_inner().expect("jobs ended");
-        debug_assert!(merged.done || merged.next == chunks, "every chunk up to the stop merged");
+        let mut merged = merged.into_inner().expect("jobs ended");
+        if !merged.done && merged.next < chunks {
+            // A chunk never ran: cancelled.
+            merged.report.interrupted = true;
+        }
+        debug_assert!(
+            merged.done || merged.next == chunks || self.cancelled(),
+            "every chunk up to the stop merged"
+        );
         merged.report
     }
 
@@ -134,14 +158,19 @@ impl<'a> Sweep<'a> {
             tally: Tally::default(),
             first_failure: None,
             panic: None,
+            interrupted: false,
         }
     }
 
     /// One chunk, on one madsim runtime, as a sequential sweep would run it.
     fn run_chunk(&self, seeds: Range<u64>) -> SweepReport {
         let mut report = self.empty_report();
+        let total = seeds.end - seeds.start;
         self.simulation.run_seeds(seeds, |execution| {
             report.tally.add(&execution);
+            if self.cancelled() && report.tally.runs < total && report.panic.is_none() {
+                report.interrupted = true;
+            }
             if let Some((order, message)) = execution.panic() {
                 let seed = execution.seed.expect("seeded");
                 report.panic = Some((seed, order, message.to_string()));
@@ -149,9 +178,9 @@ impl<'a> Sweep<'a> {
             }
             if !execution.verdict.holds() && report.first_failure.is_none() {
                 report.first_failure = Some(execution);
-                return !self.stop_at_first_violation;
+                return !self.stop_at_first_violation && !report.interrupted;
             }
-            true
+            !report.interrupted
         });
         report
     }
@@ -181,7 +210,8 @@ impl InOrder {
         self.waiting.insert(k, part);
         while let Some(part) = self.waiting.remove(&self.next) {
             self.next += 1;
-            let stop = part.stop_seed(stop_at_first_violation).is_some();
+            // A chunk cut short ends the seeds the report can cover.
+            let stop = part.stop_seed(stop_at_first_violation).is_some() || part.interrupted;
             self.report.absorb(part);
             if stop {
                 self.done = true;
@@ -213,5 +243,6 @@ impl SweepReport {
         if self.panic.is_none() {
             self.panic = part.panic;
         }
+        self.interrupted |= part.interrupted;
     }
 }
