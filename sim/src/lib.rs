@@ -43,7 +43,7 @@ with_madsim! {
 
     pub use backend::Backend;
     pub use builder::{Builder, Report};
-    pub use chooser::{Chooser, PctChooser, RandomChooser, ReplayChooser};
+    pub use chooser::{Chooser, PctChooser, RandomChooser, ReplayChooser, SeedChooser};
     pub use connection::{BoxFuture, CommitTag, Connection, Session};
     pub use execution::{Execution, Outcome};
     pub use explore::{dfs::Reductions, shrink::{Shrunk, Size}, CheckConfig, CheckReport, CheckResult};

@@ -139,6 +139,9 @@ impl Outputs {
 
 pub fn compare(args: CompareArgs) -> Result<ExitCode, Bad> {
     let jobs = args.seeds.jobs()?;
+    if args.seeds.chooser.chooser != "random" {
+        return Err(Bad("--chooser: compare runs random seeds only (PCT's k is measured per scenario; use sweep --chooser pct per strategy)".into()));
+    }
     let outputs = Outputs::new(&args)?;
     let strategies: Vec<Option<String>> = if args.strategies.is_empty() {
         Strategies::BUILTIN

@@ -171,9 +171,14 @@ fn complete(shards: &[(&PathBuf, SweepDocument)]) -> Result<(), Bad> {
 fn same_sweep(shards: &[(&PathBuf, SweepDocument)]) -> Result<(), Bad> {
     let (first_path, first) = &shards[0];
     for (path, shard) in &shards[1..] {
-        if shard.strategy != first.strategy || shard.scenario != first.scenario {
+        if shard.strategy != first.strategy
+            || shard.scenario != first.scenario
+            || shard.chooser != first.chooser
+        {
             let what = if shard.strategy != first.strategy {
                 format!("strategy {} vs {}", shard.strategy, first.strategy)
+            } else if shard.chooser != first.chooser {
+                format!("chooser {:?} vs {:?}", shard.chooser, first.chooser)
             } else {
                 "same strategy, different scenario".to_string()
             };

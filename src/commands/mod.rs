@@ -46,6 +46,39 @@ pub struct SeedArgs {
     /// depend on it.
     #[arg(long)]
     pub jobs: Option<usize>,
+    #[command(flatten)]
+    pub chooser: ChooserArgs,
+}
+
+/// How each seed's choices are made.
+#[derive(Args)]
+pub struct ChooserArgs {
+    /// random (uniform at every choice) or pct (random priorities with
+    /// --depth - 1 change points: finds bugs that need an order to stall
+    /// while others run several steps).
+    #[arg(long, default_value = "random")]
+    pub chooser: String,
+    /// PCT's depth: the number of ordering constraints a bug may need.
+    #[arg(long, default_value_t = 3)]
+    pub depth: u32,
+}
+
+impl ChooserArgs {
+    /// The chooser; for PCT, `k` is measured by one pilot run of the scenario.
+    pub fn seed_chooser(
+        &self,
+        simulation: &stockrace::Simulation,
+    ) -> Result<stockrace::SeedChooser, Bad> {
+        match self.chooser.as_str() {
+            "random" => Ok(stockrace::SeedChooser::Random),
+            "pct" if self.depth >= 1 => Ok(stockrace::SeedChooser::Pct {
+                depth: self.depth,
+                k: simulation.pct_steps(),
+            }),
+            "pct" => Err(Bad("--depth 0: PCT needs a depth of at least 1".into())),
+            other => Err(Bad(format!("--chooser {other:?}: expected random or pct"))),
+        }
+    }
 }
 
 impl SeedArgs {

@@ -20,6 +20,8 @@ pub struct ReplayArgs {
     /// Seed to replay.
     #[arg(long)]
     pub seed: Option<u64>,
+    #[command(flatten)]
+    pub chooser: super::ChooserArgs,
     /// Print one JSON object instead of text.
     #[arg(long)]
     pub json: bool,
@@ -43,7 +45,7 @@ pub fn replay(args: ReplayArgs) -> Result<ExitCode, Bad> {
             let seed = args
                 .seed
                 .ok_or_else(|| Bad("--seed is required (or give a regression file)".into()))?;
-            let execution = simulation.run_seed(seed);
+            let execution = simulation.run_seed_with(args.chooser.seed_chooser(&simulation)?, seed);
             (simulation, execution, None)
         }
     };

@@ -15,7 +15,9 @@ use std::ops::Range;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use stockrace::regression::{Regression, Saved};
-use stockrace::{Figures, Invariant, Scenario, Simulation, Size, Sweep, SweepReport, Tally};
+use stockrace::{
+    Figures, Invariant, Scenario, SeedChooser, Simulation, Size, Sweep, SweepReport, Tally,
+};
 
 #[derive(Args)]
 pub struct SweepArgs {
@@ -48,6 +50,10 @@ pub struct SweepArgs {
 pub struct SweepDocument {
     pub strategy: String,
     pub scenario: Scenario,
+    /// The chooser's flags when it is not uniform random (`--chooser pct
+    /// --depth 3`): a seed means a run only with its chooser.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub chooser: String,
     pub first_seed: u64,
     /// Seeds in the range (`first_seed..first_seed + seeds`); when
     /// interrupted, the seeds that ran.
@@ -117,6 +123,7 @@ impl SweepDocument {
         SweepDocument {
             strategy: report.strategy.clone(),
             scenario: scenario.clone(),
+            chooser: String::new(),
             first_seed: report.seeds.start,
             seeds: if report.interrupted {
                 report.tally.runs
@@ -323,10 +330,16 @@ pub fn shard(text: &str, seeds: Range<u64>) -> Result<(Range<u64>, ShardDocument
 
 /// Runs a sweep with a progress bar, stopping early on Ctrl-C; a strategy
 /// panic is bad input.
-pub fn run(simulation: &Simulation, seeds: Range<u64>, jobs: usize) -> Result<SweepReport, Bad> {
+pub fn run(
+    simulation: &Simulation,
+    seeds: Range<u64>,
+    jobs: usize,
+    chooser: SeedChooser,
+) -> Result<SweepReport, Bad> {
     let progress = Progress::new(seeds.end - seeds.start);
     let advance = |n| progress.advance(n);
     let report = Sweep::new(simulation, seeds)
+        .chooser(chooser)
         .jobs(jobs)
         .progress(&advance)
         .cancel(interrupt::catch())
@@ -350,7 +363,9 @@ pub fn panicked(simulation: &Simulation, report: &SweepReport) -> Result<(), Bad
 
 pub fn sweep(args: SweepArgs) -> Result<ExitCode, Bad> {
     let simulation = args.scenario.simulation()?;
-    let flags = args.scenario.flags(simulation.scenario())?;
+    let chooser = args.seeds.chooser.seed_chooser(&simulation)?;
+    // The replay command carries the chooser: a seed means a run only with it.
+    let flags = args.scenario.flags(simulation.scenario())? + &chooser.flags();
     let jobs = args.seeds.jobs()?;
     let mut seeds = args.seeds.range()?;
     let mut shard_document = None;
@@ -373,7 +388,7 @@ pub fn sweep(args: SweepArgs) -> Result<ExitCode, Bad> {
     if let (true, Some(output)) = (args.json, &json_out) {
         files::distinct(("--json", &Output::Stdout), ("--json-out", output))?;
     }
-    let report = run(&simulation, seeds, jobs)?;
+    let report = run(&simulation, seeds, jobs, chooser)?;
     // The first failure is shown, and kept, as small as it can be made.
     let shrunk = report
         .first_failure
@@ -402,6 +417,7 @@ pub fn sweep(args: SweepArgs) -> Result<ExitCode, Bad> {
     };
     let mut document = SweepDocument::new(&report, simulation.scenario(), &flags, saved.as_ref());
     document.shard = shard_document;
+    document.chooser = chooser.flags().trim().to_string();
     if let (Some(failure), Some(shrunk)) = (document.first_failure.as_mut(), &shrunk) {
         failure.original = Some(shrunk.original);
         failure.minimal = Some(shrunk.minimal);

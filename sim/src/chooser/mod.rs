@@ -67,3 +67,45 @@ pub trait Chooser {
         None
     }
 }
+
+/// How a seed becomes a run's chooser: uniform random choices, or PCT of a
+/// depth with `k` fixed for the scenario (see [`PctChooser`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum SeedChooser {
+    #[default]
+    Random,
+    Pct { depth: u32, k: usize },
+}
+
+impl SeedChooser {
+    /// The chooser for `seed`.
+    pub fn for_seed(self, seed: u64) -> Seeded {
+        match self {
+            SeedChooser::Random => Seeded::Random(RandomChooser::new(seed)),
+            SeedChooser::Pct { depth, k } => Seeded::Pct(PctChooser::new(seed, depth, k)),
+        }
+    }
+
+    /// Flags that select it on the command line (none for random).
+    pub fn flags(self) -> String {
+        match self {
+            SeedChooser::Random => String::new(),
+            SeedChooser::Pct { depth, .. } => format!(" --chooser pct --depth {depth}"),
+        }
+    }
+}
+
+/// A seeded chooser of either kind.
+pub enum Seeded {
+    Random(RandomChooser),
+    Pct(PctChooser),
+}
+
+impl Chooser for Seeded {
+    fn choose(&mut self, options: &[Choice]) -> usize {
+        match self {
+            Seeded::Random(c) => c.choose(options),
+            Seeded::Pct(c) => c.choose(options),
+        }
+    }
+}

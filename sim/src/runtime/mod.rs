@@ -13,7 +13,7 @@ mod connection;
 mod shared;
 
 use crate::backend::Backend;
-use crate::chooser::{Action, Actor, Choice, Chooser, RandomChooser, ReplayChooser};
+use crate::chooser::{Action, Actor, Choice, Chooser, RandomChooser, ReplayChooser, SeedChooser};
 use crate::connection::Session;
 use crate::execution::{Execution, Outcome};
 use crate::invariants::{Expectations, Monitor};
@@ -82,9 +82,9 @@ impl Simulation {
         self.run_seed(0).schedule.len()
     }
 
-    /// One run with PCT choices of `depth` (see [`crate::chooser::PctChooser`]).
-    pub fn run_pct(&self, seed: u64, depth: u32, k: usize) -> Execution {
-        self.run(&mut crate::chooser::PctChooser::new(seed, depth, k), Some(seed))
+    /// One run with `kind`'s chooser for `seed`.
+    pub fn run_seed_with(&self, kind: SeedChooser, seed: u64) -> Execution {
+        self.run(&mut kind.for_seed(seed), Some(seed))
     }
 
     /// One run following a recorded schedule.
@@ -122,12 +122,17 @@ impl Simulation {
     /// execution to `visit` until it returns false. One madsim runtime serves
     /// the whole range (creating one costs about as much as a short run);
     /// every run gives exactly what [`Simulation::run_seed`] gives.
-    pub fn run_seeds(&self, seeds: Range<u64>, mut visit: impl FnMut(Execution) -> bool) {
+    pub fn run_seeds(&self, seeds: Range<u64>, visit: impl FnMut(Execution) -> bool) {
+        self.run_seeds_with(SeedChooser::Random, seeds, visit)
+    }
+
+    /// [`Simulation::run_seeds`] with `kind`'s chooser for each seed.
+    pub fn run_seeds_with(&self, kind: SeedChooser, seeds: Range<u64>, mut visit: impl FnMut(Execution) -> bool) {
         let runtime =
             madsim::runtime::Runtime::with_seed_and_config(seeds.start, madsim::Config::default());
         runtime.block_on(async {
             for seed in seeds {
-                let execution = self.drive(&mut RandomChooser::new(seed), Some(seed), self.new_store()).await;
+                let execution = self.drive(&mut kind.for_seed(seed), Some(seed), self.new_store()).await;
                 if !visit(execution) {
                     break;
                 }

@@ -11,6 +11,7 @@ mod tally;
 
 pub use tally::{Figures, Histogram, Tally, FAILING_SEEDS_KEPT};
 
+use crate::chooser::SeedChooser;
 use crate::execution::Execution;
 use crate::runtime::Simulation;
 use std::ops::Range;
@@ -49,6 +50,7 @@ pub struct Sweep<'a> {
     stop_at_first_violation: bool,
     progress: Option<&'a (dyn Fn(u64) + Sync)>,
     cancel: Option<&'a AtomicBool>,
+    chooser: SeedChooser,
 }
 
 impl<'a> Sweep<'a> {
@@ -60,6 +62,7 @@ impl<'a> Sweep<'a> {
             stop_at_first_violation: false,
             progress: None,
             cancel: None,
+            chooser: SeedChooser::Random,
         }
     }
 
@@ -83,6 +86,12 @@ impl<'a> Sweep<'a> {
     /// Checked between seeds: once it is set, no more seeds start, and the
     /// report covers the seeds run up to the first one that did not (those
     /// run beyond a gap are dropped), marked `interrupted`.
+    /// How each seed's choices are made (default: uniform random).
+    pub fn chooser(mut self, chooser: SeedChooser) -> Self {
+        self.chooser = chooser;
+        self
+    }
+
     pub fn cancel(mut self, cancel: &'a AtomicBool) -> Self {
         self.cancel = Some(cancel);
         self
@@ -166,7 +175,7 @@ impl<'a> Sweep<'a> {
     fn run_chunk(&self, seeds: Range<u64>) -> SweepReport {
         let mut report = self.empty_report();
         let total = seeds.end - seeds.start;
-        self.simulation.run_seeds(seeds, |execution| {
+        self.simulation.run_seeds_with(self.chooser, seeds, |execution| {
             report.tally.add(&execution);
             if self.cancelled() && report.tally.runs < total && report.panic.is_none() {
                 report.interrupted = true;
