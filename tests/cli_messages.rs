@@ -58,6 +58,28 @@ fn a_schedule_that_no_longer_fits_is_exit_2_naming_the_divergence() {
 }
 
 #[test]
+fn continue_finishes_a_schedule_that_ended_early_and_judges_the_run() {
+    let dir = tempfile::tempdir().unwrap();
+    // The first two choices of the kept race, then nothing: the run goes on
+    // with the first option at every later choice.
+    let file = kept_with(
+        dir.path(),
+        "schedule = [1, 0, 1, 0, 1, 0, 0]",
+        "schedule = [1, 0]",
+    );
+    let refused = stockrace(&["replay", &file]);
+    assert_eq!(refused.status.code(), Some(2), "{}", stdout(&refused));
+    let output = stockrace(&["replay", &file, "--continue"]);
+    let text = stdout(&output);
+    assert!(
+        text.contains("continued past the schedule: the schedule ran out after 2 choices"),
+        "{text}"
+    );
+    assert!(text.contains("expectation:"), "{text}");
+    assert!(matches!(output.status.code(), Some(0) | Some(1)), "{text}");
+}
+
+#[test]
 fn replaying_a_scenario_file_says_how_to_replay_a_seed_of_it() {
     let output = stockrace(&["replay", "scenarios/last-unit.toml"]);
     assert_eq!(output.status.code(), Some(2));

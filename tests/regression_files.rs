@@ -1,6 +1,8 @@
 //! Regression files are written atomically, never over another file, safely
 //! from many threads; bad files are reported with their path, line and reason.
 
+mod command;
+
 use std::fs;
 use std::sync::{Arc, Barrier};
 use stockrace::regression::{load_dir, Regression};
@@ -105,12 +107,12 @@ fn a_malformed_file_names_the_file_the_line_and_the_reason() {
     let cases = [
         (
             good.replace("expect = \"violates\"", "expect = \"maybe\""),
-            3,
+            4,
             "unknown variant",
         ),
         (
             good.replace("schedule = [", "schedule = [-1, "),
-            6,
+            7,
             "invalid value",
         ),
         (
@@ -123,7 +125,7 @@ fn a_malformed_file_names_the_file_the_line_and_the_reason() {
                 "strategy = \"plain-update\"\n",
                 "strategy = \"plain-update\"\ncolour = \"red\"\n",
             ),
-            3,
+            4,
             "unknown field",
         ),
         (
@@ -179,4 +181,33 @@ fn a_holds_regression_checks_that_the_fix_keeps_holding() {
         why.contains("expected every invariant to hold, but no-oversell broke"),
         "{why}"
     );
+}
+
+#[test]
+fn a_file_of_a_newer_schedule_format_is_refused_and_one_without_a_format_is_format_1() {
+    let dir = tempfile::tempdir().unwrap();
+    let kept = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("seeds/plain-update-1efda382.toml"),
+    )
+    .unwrap();
+    assert!(
+        kept.contains("\nformat = 1\n"),
+        "kept files say their format:\n{kept}"
+    );
+    let newer = dir.path().join("newer.toml");
+    std::fs::write(&newer, kept.replace("format = 1", "format = 99")).unwrap();
+    let error = Regression::load(&newer).unwrap_err();
+    assert!(error.reason.contains("newer stockrace"), "{error}");
+    assert!(error.reason.contains("format 99"), "{error}");
+    let output = command::stockrace(&["replay", newer.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        command::stderr(&output).contains("newer stockrace"),
+        "{}",
+        command::stderr(&output)
+    );
+
+    let unversioned = dir.path().join("old.toml");
+    std::fs::write(&unversioned, kept.replace("format = 1\n", "")).unwrap();
+    assert_eq!(Regression::load(&unversioned).unwrap().format, 1);
 }

@@ -27,9 +27,22 @@ pub enum Expect {
     Holds,
 }
 
+/// The schedule format this build writes and reads: what a schedule's
+/// indices count (the options at each quiet point, listed by order id, then
+/// letting time pass). A file without `format` is format 1. A later change
+/// to what the indices mean gets a new number, and files of another format
+/// are refused with a message rather than replayed wrongly.
+pub const FORMAT: u32 = 1;
+
+fn format_one() -> u32 {
+    1
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Regression {
+    #[serde(default = "format_one")]
+    pub format: u32,
     pub strategy: String,
     pub expect: Expect,
     /// The invariant the schedule violated when it was found.
@@ -53,6 +66,7 @@ impl Regression {
     /// The regression for a failing execution of `simulation`.
     pub fn from_execution(simulation: &Simulation, execution: &Execution) -> Regression {
         Regression {
+            format: FORMAT,
             strategy: simulation.scenario().strategy_label().to_string(),
             expect: if execution.verdict.holds() {
                 Expect::Holds
@@ -100,7 +114,9 @@ impl Regression {
     }
 
     pub fn parse(path: &Path, text: &str) -> Result<Regression, FileError> {
-        FileError::parse_toml(path, text)
+        let regression: Regression = FileError::parse_toml(path, text)?;
+        check_format(path, regression.format)?;
+        Ok(regression)
     }
 
     /// Writes the file into `dir` unless an identical one is already there.
@@ -151,6 +167,26 @@ pub fn load_dir(dir: &Path) -> Result<Vec<(PathBuf, Regression)>, FileError> {
         .into_iter()
         .map(|p| Regression::load(&p).map(|r| (p, r)))
         .collect()
+}
+
+/// Refuses a file written in another schedule format than [`FORMAT`].
+pub fn check_format(path: &Path, format: u32) -> Result<(), FileError> {
+    match format {
+        FORMAT => Ok(()),
+        newer if newer > FORMAT => Err(FileError::new(
+            path,
+            None,
+            format!(
+                "written by a newer stockrace (schedule format {newer}; this one reads format {FORMAT}): \
+                 replay it with that version, or upgrade stockrace"
+            ),
+        )),
+        older => Err(FileError::new(
+            path,
+            None,
+            format!("schedule format {older} is not one this stockrace reads (format {FORMAT})"),
+        )),
+    }
 }
 
 /// Writes `text` as `dir/name` unless a file of that name is there: atomic

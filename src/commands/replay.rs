@@ -22,6 +22,11 @@ pub struct ReplayArgs {
     pub seed: Option<u64>,
     #[command(flatten)]
     pub chooser: super::ChooserArgs,
+    /// When a regression file's schedule no longer fits (it ends early, or
+    /// names an option that is gone), finish the run with the first option
+    /// at each later choice and judge it, instead of refusing the file.
+    #[arg(long = "continue")]
+    pub continue_past_end: bool,
     /// Print one JSON object instead of text.
     #[arg(long)]
     pub json: bool,
@@ -76,6 +81,9 @@ pub fn replay(args: ReplayArgs) -> Result<ExitCode, Bad> {
             outln!("{nodes}");
         }
         out!("{}", execution.render());
+        if let (Some(divergence), true) = (&execution.divergence, args.continue_past_end) {
+            outln!("continued past the schedule: {divergence}");
+        }
         match &expectation {
             Some(Ok(())) => outln!("expectation: met"),
             Some(Err(why)) => outln!("expectation: NOT met: {why}"),
@@ -84,7 +92,9 @@ pub fn replay(args: ReplayArgs) -> Result<ExitCode, Bad> {
     }
     // A regression file: exit on its expectation, unless its schedule no
     // longer fits the code (then what the run shows is not what was kept).
-    if let (Some(path), Some(divergence)) = (&args.file, &execution.divergence) {
+    if let (Some(path), Some(divergence), false) =
+        (&args.file, &execution.divergence, args.continue_past_end)
+    {
         return Err(Bad(format!(
             "{}: the schedule does not fit the strategies any more: {divergence}",
             path.display()

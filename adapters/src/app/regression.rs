@@ -9,12 +9,19 @@
 use super::execution::AppExecution;
 use serde::{Deserialize, Serialize};
 use std::path::{Component, Path, PathBuf};
-use stockrace_sim::regression::{fnv1a, save_new, Expect, Saved};
+use stockrace_sim::regression::{check_format, fnv1a, save_new, Expect, Saved, FORMAT};
+
+fn format_one() -> u32 {
+    1
+}
 use stockrace_sim::FileError;
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AppRegression {
+    /// The schedule format (see the simulator's regression files).
+    #[serde(default = "format_one")]
+    pub format: u32,
     /// The app file, relative to this file's folder.
     pub app: String,
     pub expect: Expect,
@@ -39,6 +46,7 @@ impl AppRegression {
     /// The regression for `execution` of the app file at `app`, to be kept in `dir`.
     pub fn new(app: &Path, dir: &Path, execution: &AppExecution) -> AppRegression {
         AppRegression {
+            format: FORMAT,
             app: relative(dir, app).display().to_string(),
             expect: if execution.holds() {
                 Expect::Holds
@@ -82,7 +90,9 @@ impl AppRegression {
     pub fn load(path: &Path) -> Result<AppRegression, FileError> {
         let text = std::fs::read_to_string(path)
             .map_err(|e| FileError::new(path, None, format!("cannot read: {e}")))?;
-        FileError::parse_toml(path, &text)
+        let regression: AppRegression = FileError::parse_toml(path, &text)?;
+        check_format(path, regression.format)?;
+        Ok(regression)
     }
 
     /// Where the app file is, for a regression read from `path`.
