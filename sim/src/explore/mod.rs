@@ -69,7 +69,8 @@ impl Simulation {
     /// Every schedule of the scenario up to the reductions, depth-first;
     /// stops at the first violation.
     pub fn check(&self, config: CheckConfig) -> CheckReport {
-        let mut dfs = Dfs::new(config.reductions, self.symmetry_classes(), self.scenario().check_nonnegative);
+        let classes = self.symmetry_classes();
+        let mut dfs = Dfs::new(config.reductions, classes.clone(), self.scenario().check_nonnegative);
         let mut report = CheckReport {
             result: CheckResult::Complete,
             runs: 0,
@@ -88,7 +89,7 @@ impl Simulation {
             let blocked = run.finish();
             report.runs += 1;
             report.pruned += u64::from(blocked);
-            *report.outcomes.entry(self.terminal_outcome(&execution)).or_default() += 1;
+            *report.outcomes.entry(terminal_outcome(&classes, &execution)).or_default() += 1;
             if !execution.verdict.holds() && report.violation.is_none() {
                 report.violation = Some(execution);
                 if config.stop_at_violation {
@@ -130,29 +131,29 @@ impl Simulation {
             })
             .collect()
     }
-
-    /// A run's end state: the committed rows and reservations, and how the
-    /// orders ended, listed per class of identical orders and sorted within
-    /// it (identical orders are interchangeable).
-    pub fn terminal_outcome(&self, execution: &Execution) -> String {
-        let classes = self.symmetry_classes();
-        let mut by_class: BTreeMap<u32, Vec<String>> = BTreeMap::new();
-        for (order, outcome) in execution.outcomes.iter().enumerate() {
-            by_class.entry(classes[order]).or_default().push(outcome.to_string());
-        }
-        for outcomes in by_class.values_mut() {
-            outcomes.sort();
-        }
-        let rows: Vec<String> = execution
-            .final_rows
-            .iter()
-            .zip(&execution.final_reservations)
-            .map(|(r, reserved_rows)| format!(
-                    "stocked={} reserved={} version={} reservation_rows={reserved_rows}",
-                    r.stocked, r.reserved, r.version
-                ))
-            .collect();
-        let orders: Vec<String> = by_class.values().map(|o| o.join(", ")).collect();
-        format!("{} | {}", rows.join("; "), orders.join(" / "))
-    }
 }
+
+/// A run's end state: the committed rows and reservations, and how the
+/// orders ended, listed per class of identical orders (`classes`, from
+/// [`Simulation::symmetry_classes`]) and sorted within it: identical orders
+/// are interchangeable.
+pub fn terminal_outcome(classes: &[u32], execution: &Execution) -> String {
+        let mut by_class: BTreeMap<u32, Vec<String>> = BTreeMap::new();
+    for (order, outcome) in execution.outcomes.iter().enumerate() {
+        by_class.entry(classes[order]).or_default().push(outcome.to_string());
+    }
+    for outcomes in by_class.values_mut() {
+        outcomes.sort();
+    }
+    let rows: Vec<String> = execution
+        .final_rows
+        .iter()
+        .zip(&execution.final_reservations)
+        .map(|(r, reserved_rows)| format!(
+                "stocked={} reserved={} version={} reservation_rows={reserved_rows}",
+                r.stocked, r.reserved, r.version
+            ))
+        .collect();
+    let orders: Vec<String> = by_class.values().map(|o| o.join(", ")).collect();
+    format!("{} | {}", rows.join("; "), orders.join(" / "))
+    }
