@@ -117,8 +117,17 @@ mod tests {
             let o = options(2);
             let chosen = pct.choose(&o);
             let lowered = 1 - chosen;
-            let priority = |a: usize| pct.priorities.iter().find(|(x, _)| *x == o[a].actor).unwrap().1;
-            assert!(priority(lowered) < 0, "the actor that would have run was lowered");
+            let priority = |a: usize| {
+                pct.priorities
+                    .iter()
+                    .find(|(x, _)| *x == o[a].actor)
+                    .unwrap()
+                    .1
+            };
+            assert!(
+                priority(lowered) < 0,
+                "the actor that would have run was lowered"
+            );
             assert!(priority(chosen) > 0);
             assert_eq!(pct.choose(&o), chosen, "and stays below the other");
         }
@@ -128,7 +137,9 @@ mod tests {
     fn the_same_seed_makes_the_same_choices() {
         let run = |seed| {
             let mut pct = PctChooser::new(seed, 3, 20);
-            (0..20).map(|i| pct.choose(&options(2 + i % 3))).collect::<Vec<_>>()
+            (0..20)
+                .map(|i| pct.choose(&options(2 + i % 3)))
+                .collect::<Vec<_>>()
         };
         assert_eq!(run(11), run(11));
     }

@@ -146,7 +146,11 @@ impl DfsRun<'_> {
                         let class = self.dfs.classes[o as usize];
                         let unstarted = |a: Actor| !self.ran.contains(&a);
                         let lower_twin = options.iter().any(|other| match other.actor {
-                            Actor::Order(p) => p < o && self.dfs.classes[p as usize] == class && unstarted(other.actor),
+                            Actor::Order(p) => {
+                                p < o
+                                    && self.dfs.classes[p as usize] == class
+                                    && unstarted(other.actor)
+                            }
                             Actor::Clock => false,
                         });
                         if unstarted(option.actor) && lower_twin {
@@ -208,7 +212,11 @@ impl Chooser for DfsRun<'_> {
             options.len(),
             "a replayed prefix met other options: the run is not a function of its schedule"
         );
-        debug_assert_eq!(node.options.as_slice(), options, "a replayed prefix must meet the same options");
+        debug_assert_eq!(
+            node.options.as_slice(),
+            options,
+            "a replayed prefix must meet the same options"
+        );
         let chosen = node.chosen;
         // Asleep below this node: what was asleep here and the siblings
         // already explored, while independent of the step taken.
@@ -231,7 +239,8 @@ impl Chooser for DfsRun<'_> {
     fn observe(&mut self, taken: &Choice) {
         let check = self.dfs.check_nonnegative;
         // A forced step (the only option) also wakes what depends on it.
-        self.sleep.retain(|s| s.actor != taken.actor && independent(s, taken, check));
+        self.sleep
+            .retain(|s| s.actor != taken.actor && independent(s, taken, check));
         if !self.ran.contains(&taken.actor) {
             self.ran.push(taken.actor);
         }

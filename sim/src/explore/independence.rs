@@ -28,7 +28,10 @@ fn object(statement: &Statement) -> Option<Object> {
 fn plain_read(statement: &Statement) -> bool {
     matches!(
         statement,
-        Statement::Select { lock: Lock::None, .. } | Statement::Available { .. }
+        Statement::Select {
+            lock: Lock::None,
+            ..
+        } | Statement::Available { .. }
     )
 }
 
@@ -36,9 +39,18 @@ fn plain_read(statement: &Statement) -> bool {
 /// so releases every lock it holds, waking waiters on other rows).
 fn may_abort(statement: &Statement, isolation: Isolation, check_nonnegative: bool) -> bool {
     match statement {
-        Statement::Select { lock: Lock::ForUpdateNowait, .. } => true,
-        Statement::Select { lock: Lock::ForUpdate, .. } | Statement::Update(_) | Statement::InsertReservation { .. } => {
-            isolation != Isolation::ReadCommitted || (check_nonnegative && matches!(statement, Statement::Update(_)))
+        Statement::Select {
+            lock: Lock::ForUpdateNowait,
+            ..
+        } => true,
+        Statement::Select {
+            lock: Lock::ForUpdate,
+            ..
+        }
+        | Statement::Update(_)
+        | Statement::InsertReservation { .. } => {
+            isolation != Isolation::ReadCommitted
+                || (check_nonnegative && matches!(statement, Statement::Update(_)))
         }
         _ => false,
     }
@@ -53,11 +65,22 @@ pub fn independent(a: &Choice, b: &Choice, check_nonnegative: bool) -> bool {
         return false;
     }
     match (&a.action, &b.action) {
-        (Action::ProcessLock { key: k1, node: n1 }, Action::ProcessLock { key: k2, node: n2 }) => (k1, n1) != (k2, n2),
-        (Action::ProcessLock { .. }, Action::Statement { .. }) | (Action::Statement { .. }, Action::ProcessLock { .. }) => true,
+        (Action::ProcessLock { key: k1, node: n1 }, Action::ProcessLock { key: k2, node: n2 }) => {
+            (k1, n1) != (k2, n2)
+        }
+        (Action::ProcessLock { .. }, Action::Statement { .. })
+        | (Action::Statement { .. }, Action::ProcessLock { .. }) => true,
         (
-            Action::Statement { statement: s, isolation: x, in_transaction: tx },
-            Action::Statement { statement: t, isolation: y, in_transaction: ty },
+            Action::Statement {
+                statement: s,
+                isolation: x,
+                in_transaction: tx,
+            },
+            Action::Statement {
+                statement: t,
+                isolation: y,
+                in_transaction: ty,
+            },
         ) => statements_independent((s, *x, *tx), (t, *y, *ty), check_nonnegative),
         _ => false,
     }
@@ -94,7 +117,9 @@ fn statements_independent(
     if plain_read(s) || plain_read(t) {
         return true;
     }
-    object(s) != object(t) && !may_abort(s, x, check_nonnegative) && !may_abort(t, y, check_nonnegative)
+    object(s) != object(t)
+        && !may_abort(s, x, check_nonnegative)
+        && !may_abort(t, y, check_nonnegative)
 }
 
 #[cfg(test)]
@@ -105,36 +130,82 @@ mod tests {
     fn step(order: u32, statement: Statement, isolation: Isolation) -> Choice {
         Choice {
             actor: Actor::Order(order),
-            action: Action::Statement { statement, isolation, in_transaction: true },
+            action: Action::Statement {
+                statement,
+                isolation,
+                in_transaction: true,
+            },
         }
     }
 
     #[test]
     fn the_relation_of_the_design() {
         let rc = Isolation::ReadCommitted;
-        let select = |l| Statement::Select { level: LevelId(l), lock: Lock::None };
+        let select = |l| Statement::Select {
+            level: LevelId(l),
+            lock: Lock::None,
+        };
         let update = |l| Statement::Update(Update::new(LevelId(l)));
         // BEGIN commutes with anything.
-        assert!(independent(&step(0, Statement::Begin(rc), rc), &step(1, Statement::Commit, rc), false));
+        assert!(independent(
+            &step(0, Statement::Begin(rc), rc),
+            &step(1, Statement::Commit, rc),
+            false
+        ));
         // COMMIT with nothing else.
-        assert!(!independent(&step(0, Statement::Commit, rc), &step(1, select(0), rc), false));
+        assert!(!independent(
+            &step(0, Statement::Commit, rc),
+            &step(1, select(0), rc),
+            false
+        ));
         // Reads of one row commute; writes of one row do not.
-        assert!(independent(&step(0, select(0), rc), &step(1, select(0), rc), false));
-        assert!(!independent(&step(0, update(0), rc), &step(1, update(0), rc), false));
+        assert!(independent(
+            &step(0, select(0), rc),
+            &step(1, select(0), rc),
+            false
+        ));
+        assert!(!independent(
+            &step(0, update(0), rc),
+            &step(1, update(0), rc),
+            false
+        ));
         // Writes of different rows commute at READ COMMITTED, not at REPEATABLE READ.
-        assert!(independent(&step(0, update(0), rc), &step(1, update(1), rc), false));
+        assert!(independent(
+            &step(0, update(0), rc),
+            &step(1, update(1), rc),
+            false
+        ));
         let rr = Isolation::RepeatableRead;
-        assert!(!independent(&step(0, update(0), rr), &step(1, update(1), rr), false));
+        assert!(!independent(
+            &step(0, update(0), rr),
+            &step(1, update(1), rr),
+            false
+        ));
         // SERIALIZABLE: nothing but BEGIN commutes.
         let sz = Isolation::Serializable;
-        assert!(!independent(&step(0, select(0), sz), &step(1, select(1), sz), false));
+        assert!(!independent(
+            &step(0, select(0), sz),
+            &step(1, select(1), sz),
+            false
+        ));
         // Time passing is dependent with everything.
-        let clock = Choice { actor: Actor::Clock, action: Action::PassTime { to_ms: 5 } };
-        assert!(!independent(&clock, &step(1, Statement::Begin(rc), rc), false));
+        let clock = Choice {
+            actor: Actor::Clock,
+            action: Action::PassTime { to_ms: 5 },
+        };
+        assert!(!independent(
+            &clock,
+            &step(1, Statement::Begin(rc), rc),
+            false
+        ));
         // An autocommit write is seen by a later read.
         let autocommit = Choice {
             actor: Actor::Order(0),
-            action: Action::Statement { statement: update(0), isolation: rc, in_transaction: false },
+            action: Action::Statement {
+                statement: update(0),
+                isolation: rc,
+                in_transaction: false,
+            },
         };
         assert!(!independent(&autocommit, &step(1, select(0), rc), false));
     }

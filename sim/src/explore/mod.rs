@@ -70,7 +70,11 @@ impl Simulation {
     /// stops at the first violation.
     pub fn check(&self, config: CheckConfig) -> CheckReport {
         let classes = self.symmetry_classes();
-        let mut dfs = Dfs::new(config.reductions, classes.clone(), self.scenario().check_nonnegative);
+        let mut dfs = Dfs::new(
+            config.reductions,
+            classes.clone(),
+            self.scenario().check_nonnegative,
+        );
         let mut report = CheckReport {
             result: CheckResult::Complete,
             runs: 0,
@@ -89,7 +93,10 @@ impl Simulation {
             let blocked = run.finish();
             report.runs += 1;
             report.pruned += u64::from(blocked);
-            *report.outcomes.entry(terminal_outcome(&classes, &execution)).or_default() += 1;
+            *report
+                .outcomes
+                .entry(terminal_outcome(&classes, &execution))
+                .or_default() += 1;
             if !execution.verdict.holds() && report.violation.is_none() {
                 report.violation = Some(execution);
                 if config.stop_at_violation {
@@ -119,7 +126,12 @@ impl Simulation {
             .map(|(spec, order)| {
                 let key = format!(
                     "{}|{:?}|{:?}|{:?}|{}|{:?}",
-                    spec.strategy, order.isolation, order.lines, order.lock_order, order.node, spec.lock_timeout_ms
+                    spec.strategy,
+                    order.isolation,
+                    order.lines,
+                    order.lock_order,
+                    order.node,
+                    spec.lock_timeout_ms
                 );
                 match seen.iter().position(|k| *k == key) {
                     Some(i) => i as u32,
@@ -138,9 +150,12 @@ impl Simulation {
 /// [`Simulation::symmetry_classes`]) and sorted within it: identical orders
 /// are interchangeable.
 pub fn terminal_outcome(classes: &[u32], execution: &Execution) -> String {
-        let mut by_class: BTreeMap<u32, Vec<String>> = BTreeMap::new();
+    let mut by_class: BTreeMap<u32, Vec<String>> = BTreeMap::new();
     for (order, outcome) in execution.outcomes.iter().enumerate() {
-        by_class.entry(classes[order]).or_default().push(outcome.to_string());
+        by_class
+            .entry(classes[order])
+            .or_default()
+            .push(outcome.to_string());
     }
     for outcomes in by_class.values_mut() {
         outcomes.sort();
@@ -149,11 +164,13 @@ pub fn terminal_outcome(classes: &[u32], execution: &Execution) -> String {
         .final_rows
         .iter()
         .zip(&execution.final_reservations)
-        .map(|(r, reserved_rows)| format!(
+        .map(|(r, reserved_rows)| {
+            format!(
                 "stocked={} reserved={} version={} reservation_rows={reserved_rows}",
                 r.stocked, r.reserved, r.version
-            ))
+            )
+        })
         .collect();
     let orders: Vec<String> = by_class.values().map(|o| o.join(", ")).collect();
     format!("{} | {}", rows.join("; "), orders.join(" / "))
-    }
+}

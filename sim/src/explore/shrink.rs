@@ -22,7 +22,9 @@ use crate::trace::TraceEvent;
 const BUDGET: usize = 3_000;
 
 /// How big a failing run's story is.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 #[serde(deny_unknown_fields)]
 pub struct Size {
     /// Orders that ran a statement before the violation.
@@ -49,9 +51,13 @@ pub struct Shrunk {
 /// The option to take when nothing says otherwise: the actor that moved
 /// last, else the first option not avoided.
 fn default(options: &[Choice], last: Option<Actor>, avoid: &[Actor]) -> usize {
-    last.and_then(|l| options.iter().position(|o| o.actor == l && !avoid.contains(&o.actor)))
-        .or_else(|| options.iter().position(|o| !avoid.contains(&o.actor)))
-        .unwrap_or(0)
+    last.and_then(|l| {
+        options
+            .iter()
+            .position(|o| o.actor == l && !avoid.contains(&o.actor))
+    })
+    .or_else(|| options.iter().position(|o| !avoid.contains(&o.actor)))
+    .unwrap_or(0)
 }
 
 /// Follows a raw schedule and writes it in the preemption encoding.
@@ -66,7 +72,11 @@ impl Chooser for Encode {
         let pick = self.replay.choose(options);
         let d = default(options, self.last, &[]);
         let others: Vec<usize> = (0..options.len()).filter(|&i| i != d).collect();
-        self.plan.push(if pick == d { 0 } else { 1 + others.iter().position(|&i| i == pick).unwrap_or(0) as u32 });
+        self.plan.push(if pick == d {
+            0
+        } else {
+            1 + others.iter().position(|&i| i == pick).unwrap_or(0) as u32
+        });
         pick
     }
     fn observe(&mut self, taken: &Choice) {
@@ -88,13 +98,21 @@ struct Decode<'a> {
 impl Chooser for Decode<'_> {
     fn choose(&mut self, options: &[Choice]) -> usize {
         let d = default(options, self.last, self.avoid);
-        let others: Vec<usize> =
-            (0..options.len()).filter(|&i| i != d && !self.avoid.contains(&options[i].actor)).collect();
+        let others: Vec<usize> = (0..options.len())
+            .filter(|&i| i != d && !self.avoid.contains(&options[i].actor))
+            .collect();
         let wanted = self.plan.get(self.position).copied().unwrap_or(0);
         self.position += 1;
-        let pick = if wanted == 0 || others.is_empty() { d } else { others[(wanted as usize - 1) % others.len()] };
-        let could_go_on = self.last.is_some_and(|l| options.iter().any(|o| o.actor == l));
-        self.preemptions.push(could_go_on && Some(options[pick].actor) != self.last);
+        let pick = if wanted == 0 || others.is_empty() {
+            d
+        } else {
+            others[(wanted as usize - 1) % others.len()]
+        };
+        let could_go_on = self
+            .last
+            .is_some_and(|l| options.iter().any(|o| o.actor == l));
+        self.preemptions
+            .push(could_go_on && Some(options[pick].actor) != self.last);
         self.raw.push(pick as u32);
         pick
     }
@@ -105,7 +123,10 @@ impl Chooser for Decode<'_> {
 
 /// The size of `execution`'s failure; `preempted` and `time` per choice.
 fn size(execution: &Execution, preempted: &[bool]) -> Size {
-    let step = execution.verdict.violation().map_or(execution.trace.len(), |v| v.step);
+    let step = execution
+        .verdict
+        .violation()
+        .map_or(execution.trace.len(), |v| v.step);
     let mut orders: Vec<u32> = Vec::new();
     for event in &execution.trace[..step.min(execution.trace.len())] {
         if let TraceEvent::Statement { event, .. } = event {
@@ -130,21 +151,50 @@ impl Simulation {
     /// The smallest schedule found that breaks the invariant `schedule`
     /// breaks; `None` if `schedule` breaks none.
     pub fn shrink(&self, schedule: &[u32]) -> Option<Shrunk> {
-        let mut encode = Encode { replay: ReplayChooser::new(schedule.to_vec()), last: None, plan: Vec::new() };
+        let mut encode = Encode {
+            replay: ReplayChooser::new(schedule.to_vec()),
+            last: None,
+            plan: Vec::new(),
+        };
         let original = self.run(&mut encode, None);
         let target: Invariant = original.verdict.violation()?.invariant;
         let tried = std::cell::Cell::new(0usize);
         let attempt = |plan: &[u32], avoid: &[Actor]| -> Option<(Size, Execution, Vec<u32>)> {
             tried.set(tried.get() + 1);
-            let mut decode = Decode { plan, avoid, position: 0, last: None, raw: Vec::new(), preemptions: Vec::new() };
+            let mut decode = Decode {
+                plan,
+                avoid,
+                position: 0,
+                last: None,
+                raw: Vec::new(),
+                preemptions: Vec::new(),
+            };
             let execution = self.run(&mut decode, None);
-            let same = execution.verdict.violation().is_some_and(|v| v.invariant == target);
+            let same = execution
+                .verdict
+                .violation()
+                .is_some_and(|v| v.invariant == target);
             same.then(|| (size(&execution, &decode.preemptions), execution, decode.raw))
         };
-        let (start_size, start_execution, start_raw) = attempt(&encode.plan, &[]).expect("the encoding replays the same run");
+        let (start_size, start_execution, start_raw) =
+            attempt(&encode.plan, &[]).expect("the encoding replays the same run");
         let original_size = start_size;
-        let mut best = (start_size, encode.plan.clone(), Vec::<Actor>::new(), start_execution, start_raw);
-        let key = |s: &Size, plan: &[u32]| (s.orders, s.preemptions, s.time_passes, s.steps, plan.iter().map(|&v| u64::from(v)).sum::<u64>());
+        let mut best = (
+            start_size,
+            encode.plan.clone(),
+            Vec::<Actor>::new(),
+            start_execution,
+            start_raw,
+        );
+        let key = |s: &Size, plan: &[u32]| {
+            (
+                s.orders,
+                s.preemptions,
+                s.time_passes,
+                s.steps,
+                plan.iter().map(|&v| u64::from(v)).sum::<u64>(),
+            )
+        };
         loop {
             let before = key(&best.0, &best.1);
             // Leave out each order that took part.
@@ -200,6 +250,15 @@ impl Simulation {
             }
         }
         let (minimal, _, _, execution, raw) = best;
-        Some(Shrunk { schedule: raw, execution, original: Size { steps: original.schedule.len(), ..original_size }, minimal, tried: tried.get() })
+        Some(Shrunk {
+            schedule: raw,
+            execution,
+            original: Size {
+                steps: original.schedule.len(),
+                ..original_size
+            },
+            minimal,
+            tried: tried.get(),
+        })
     }
 }
