@@ -210,3 +210,36 @@ fn listed_lock_order_deadlocks_and_sorted_does_not() {
             .contains_key(&Invariant::Termination));
     }
 }
+
+/// medusa-adjust-locked on one node never loses an update, but it has no
+/// floor at zero: whenever the orders want more than the stock it oversells,
+/// at the default stock of 1 in every run. The README says exactly that.
+#[test]
+fn medusa_adjust_locked_on_one_node_keeps_every_update_but_oversells_short_stock() {
+    let simulation = Simulation::new(
+        shape("medusa-adjust-locked", RC, 2, 1, 1).scenario(),
+        &Strategies::builtin(),
+    )
+    .unwrap();
+    for seed in 0..seeds() {
+        let execution = simulation.run_seed(seed);
+        let violation = execution.verdict.violation().expect("oversells at stock 1");
+        assert_eq!(violation.invariant, Invariant::NoOversell, "seed {seed}");
+        // Both decrements landed: 1 - 2, no update lost.
+        assert_eq!(execution.final_rows[0].stocked, -1, "seed {seed}");
+    }
+    // With stock for every order it holds (see the test above: stock 100).
+    let enough = run(shape("medusa-adjust-locked", RC, 4, 4, 1));
+    assert_eq!(enough.tally.violations, 0);
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let row = readme
+        .lines()
+        .find(|l| l.starts_with("| medusa-adjust-locked |"))
+        .expect("a README row for medusa-adjust-locked");
+    assert!(
+        row.contains("oversells when the orders want more than the stock"),
+        "{row}"
+    );
+    assert!(row.contains("loses updates on 2"), "{row}");
+}

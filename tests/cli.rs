@@ -352,3 +352,99 @@ fn logs_are_quiet_by_default_and_show_the_scheduler_when_asked() {
         "logging does not change the output"
     );
 }
+
+#[test]
+fn budget_flags_override_the_defaults_and_the_file() {
+    // A budget too small for any run: a termination violation, and the
+    // printed replay command carries the flag.
+    let output = stockrace(&[
+        "sweep",
+        "--strategy",
+        "guarded-decrement",
+        "--max-steps",
+        "3",
+        "--seeds",
+        "5",
+        "--json",
+    ]);
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    let v = json(&output);
+    assert_eq!(v["by_invariant"]["termination"], 5);
+    assert_eq!(v["scenario"]["budget"]["max_steps"], 3);
+    let replay = v["first_failure"]["replay"].as_str().unwrap();
+    assert!(replay.contains("--max-steps 3"), "{replay}");
+
+    let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/last-unit.toml");
+    let output = stockrace(&[
+        "sweep",
+        "--scenario",
+        file.to_str().unwrap(),
+        "--max-virtual-ms",
+        "1234",
+        "--deadlock-timeout-ms",
+        "77",
+        "--max-steps",
+        "999",
+        "--seeds",
+        "3",
+        "--json",
+    ]);
+    assert_ne!(output.status.code(), Some(2), "{}", stderr(&output));
+    let v = json(&output);
+    assert_eq!(v["scenario"]["budget"]["max_virtual_ms"], 1234);
+    assert_eq!(v["scenario"]["budget"]["max_steps"], 999);
+    assert_eq!(v["scenario"]["deadlock_timeout_ms"], 77);
+
+    for (flag, value) in [
+        ("--max-steps", "0"),
+        ("--max-virtual-ms", "0"),
+        ("--deadlock-timeout-ms", "0"),
+        ("--max-virtual-ms", "2000000000"),
+    ] {
+        let output = stockrace(&["sweep", "--strategy", "row-lock", flag, value]);
+        assert_eq!(output.status.code(), Some(2), "{flag} {value}");
+        assert!(
+            stderr(&output).contains(flag),
+            "{flag}: {}",
+            stderr(&output)
+        );
+        assert!(output.stdout.is_empty());
+    }
+}
+
+#[test]
+fn values_whose_arithmetic_would_overflow_are_bad_input() {
+    let max = i64::MAX.to_string();
+    for (args, flag) in [
+        (
+            vec!["--stock", max.as_str(), "--qty", max.as_str()],
+            "--qty",
+        ),
+        (vec!["--stock", max.as_str(), "--orders", "2"], "--stock"),
+        (
+            vec![
+                "--latency-ms",
+                "18446744073709551615",
+                "--max-virtual-ms",
+                "18446744073709551615",
+            ],
+            "--latency-ms",
+        ),
+    ] {
+        let mut all = vec!["sweep", "--strategy", "guarded-decrement", "--seeds", "5"];
+        all.extend(args.iter());
+        let output = stockrace(&all);
+        assert_eq!(
+            output.status.code(),
+            Some(2),
+            "{args:?}: {}",
+            stdout(&output)
+        );
+        assert!(output.stdout.is_empty(), "{args:?}");
+        assert!(
+            stderr(&output).contains(flag),
+            "{args:?}: {}",
+            stderr(&output)
+        );
+    }
+}

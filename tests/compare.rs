@@ -265,3 +265,37 @@ fn compare_gives_a_scenario_file_without_latency_one_millisecond() {
     let p99: u64 = row.split_whitespace().nth_back(1).unwrap().parse().unwrap();
     assert!(p99 < 1000, "{row}");
 }
+
+/// With compare's 1 ms latency, orders arrive within 4 ms (a window the
+/// header shows), so an unsafe path does not break in every run only because
+/// every order started at 0 and moved in lockstep.
+#[test]
+fn compare_spreads_arrivals_and_says_so_in_its_header() {
+    let run = |extra: &[&str]| {
+        let mut args = vec![
+            "compare",
+            "--strategies",
+            "reservation",
+            "--orders",
+            "2",
+            "--seeds",
+            "300",
+            "--json-out",
+            "-",
+        ];
+        args.extend_from_slice(extra);
+        let output = stockrace(&args);
+        assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+        let v: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+        (
+            stderr(&output),
+            v["results"][0]["violations"].as_u64().unwrap(),
+        )
+    };
+    let (table, spread) = run(&[]);
+    assert!(table.contains("| orders arrive within 4 ms"), "{table}");
+    assert!(spread < 300, "{spread} of 300 runs violate");
+    let (table, lockstep) = run(&["--arrival-window-ms", "0"]);
+    assert!(table.contains("| orders arrive together"), "{table}");
+    assert_eq!(lockstep, 300);
+}

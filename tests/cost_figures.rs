@@ -50,12 +50,18 @@ fn a_lone_order_takes_its_statements_round_trips_plus_think_time() {
 fn lock_wait_time_runs_from_the_wait_to_the_grant() {
     // Seed 6 (trace checked by hand): T2 locks the row; T3 and T1 queue at
     // 3 ms; T2 commits at 3 ms, so T3 gets the row at once (0 ms) and T1
-    // waits again behind T3 until T3 commits at 5 ms (2 ms).
+    // waits again behind T3 until T3 commits at 5 ms (2 ms). The orders
+    // start together (no arrival window), as when this was checked.
     let latency = Latency {
         statement_ms: 1,
         think_ms: 0,
     };
-    let execution = simulation("row-lock", 3, 2, latency).run_seed(6);
+    let mut scenario = Scenario::single("row-lock", 3, 2, 1, Isolation::ReadCommitted);
+    scenario.latency = latency;
+    scenario.arrivals.window_ms = Some(0);
+    let execution = Simulation::new(scenario, &Strategies::builtin())
+        .unwrap()
+        .run_seed(6);
     assert_eq!(
         execution.lock_wait_ms(),
         vec![2, 0, 0],

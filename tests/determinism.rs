@@ -181,7 +181,7 @@ fn runs_sharing_a_runtime_equal_runs_on_fresh_runtimes() {
     for strategy in Strategies::BUILTIN {
         let mut scenario = Scenario::single(strategy, 6, 2, 1, Isolation::ReadCommitted);
         // A tight step budget cuts some runs short with orders still parked.
-        scenario.budget.max_steps = 12;
+        scenario.budget.max_steps = Some(12);
         let simulation = Simulation::new(scenario, &Strategies::builtin()).unwrap();
         let mut shared = Vec::new();
         simulation.run_seeds(100..160, |e| {

@@ -302,3 +302,50 @@ fn the_command_line_takes_a_scenario_file() {
         "shape flags do not mix with a scenario file"
     );
 }
+
+#[test]
+fn reserved_above_stocked_and_overflowing_numbers_are_rejected_with_file_and_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = "[[levels]]\nitem = \"a\"\nlocation = \"w\"\nstocked = 1\nreserved = 0\n\n[[orders]]\nstrategy = \"reservation\"\nlines = [{ level = 1, quantity = 1 }]\n";
+    let max = i64::MAX.to_string();
+    let cases = [
+        (
+            base.replace("reserved = 0", "reserved = 5"),
+            5,
+            "levels[0].reserved: 5 reserved but only 1 stocked",
+        ),
+        (
+            base.replace("stocked = 1", &format!("stocked = {max}")),
+            4,
+            "overflows 64-bit arithmetic",
+        ),
+        (
+            base.replace("quantity = 1", &format!("quantity = {max}")),
+            9,
+            "overflows 64-bit arithmetic",
+        ),
+        (
+            format!(
+                "{base}\n[latency]\nstatement_ms = {max}\n\n[budget]\nmax_virtual_ms = {max}\n"
+            ),
+            12,
+            "latency.statement_ms: 9223372036854775807 ms is more than",
+        ),
+        (
+            format!("{base}\n[arrivals]\nwindow_ms = {max}\n"),
+            12,
+            "arrivals.window_ms: 9223372036854775807 ms is more than",
+        ),
+    ];
+    for (i, (text, line, reason)) in cases.iter().enumerate() {
+        let path = assert_rejected(dir.path(), i, text, *line, reason);
+        let output = stockrace(&["sweep", "--scenario", path.to_str().unwrap()]);
+        assert_eq!(output.status.code(), Some(2), "case {i}");
+        assert!(output.stdout.is_empty(), "case {i}");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(
+            stderr.contains(&format!("{}:{line}: ", path.display())),
+            "case {i}: {stderr}"
+        );
+    }
+}

@@ -55,8 +55,8 @@ async fn process_locks_in_listed_order(mut db: Session, order: Order) -> Result<
 fn sleeping_forever_exhausts_the_virtual_time_budget() {
     let mut scenario = Scenario::single("sleeper", 2, 1, 1, Isolation::ReadCommitted);
     scenario.budget = Budget {
-        max_steps: 10_000,
-        max_virtual_ms: 5_000,
+        max_steps: Some(10_000),
+        max_virtual_ms: Some(5_000),
     };
     let execution = simulation(Strategy::new("sleeper", sleeps_forever), scenario).run_seed(1);
     let violation = execution.verdict.violation().expect("termination");
@@ -76,8 +76,8 @@ fn sleeping_forever_exhausts_the_virtual_time_budget() {
 fn an_endless_loop_of_statements_exhausts_the_step_budget() {
     let mut scenario = Scenario::single("poller", 2, 1, 1, Isolation::ReadCommitted);
     scenario.budget = Budget {
-        max_steps: 500,
-        max_virtual_ms: 60_000,
+        max_steps: Some(500),
+        max_virtual_ms: Some(60_000),
     };
     let execution = simulation(Strategy::new("poller", polls_forever), scenario).run_seed(1);
     let violation = execution.verdict.violation().expect("termination");
@@ -139,4 +139,83 @@ fn an_in_process_lock_cycle_is_a_termination_violation() {
     );
     // Schedules that do not interleave the two orders finish: not every seed hangs.
     assert!(report.tally.violations < report.tally.runs);
+}
+
+#[test]
+fn the_step_budget_message_says_what_ran_out_and_when() {
+    let mut scenario = Scenario::single("poller", 2, 1, 1, Isolation::ReadCommitted);
+    scenario.budget.max_steps = Some(500);
+    let execution = simulation(Strategy::new("poller", polls_forever), scenario).run_seed(1);
+    let violation = execution.verdict.violation().expect("termination");
+    // The verdict's step is a trace line; the budget counts scheduling
+    // steps. The message says both, and they are true.
+    assert_eq!(violation.step, execution.trace.len());
+    assert!(
+        violation.detail.contains("the scheduler took 500 steps"),
+        "{}",
+        violation.detail
+    );
+    assert!(
+        violation
+            .detail
+            .contains(&format!("by trace line {}", execution.trace.len())),
+        "{}",
+        violation.detail
+    );
+}
+
+/// Safe strategies at shapes the flags accept finish within the default
+/// budgets, which grow with the orders and their lines.
+#[test]
+fn default_budgets_scale_with_the_scenario() {
+    for strategy in ["guarded-decrement", "row-lock"] {
+        let scenario = Shape {
+            orders: 64,
+            items: 3,
+            ..Shape::new(strategy)
+        }
+        .scenario();
+        let simulation = Simulation::new(scenario, &Strategies::builtin()).unwrap();
+        assert!(simulation.scenario().budget.max_virtual_ms > Some(60_000));
+        assert!(simulation.scenario().budget.max_steps > Some(10_000));
+        let report = stockrace::sweep(&simulation, 0..200, false);
+        assert_eq!(
+            report.tally.by_invariant.get(&Invariant::Termination),
+            None,
+            "{strategy}: {:?}",
+            report.first_failure.map(|f| f.verdict)
+        );
+    }
+    // Small scenarios keep the budgets they always had (kept regression
+    // files record them).
+    let small = Simulation::new(Shape::new("row-lock").scenario(), &Strategies::builtin()).unwrap();
+    assert_eq!(
+        small.scenario().budget,
+        Budget {
+            max_steps: Some(10_000),
+            max_virtual_ms: Some(60_000)
+        }
+    );
+}
+
+/// Orders queued on one row: every release re-runs each waiter, but a
+/// waiter that must wait again is not a new trace line, so the trace grows
+/// with the orders, not with their square.
+#[test]
+fn a_queue_on_one_row_gives_a_trace_linear_in_the_orders() {
+    for strategy in ["guarded-decrement", "row-lock"] {
+        for orders in [100, 300] {
+            let scenario = Scenario::single(strategy, orders, 1, 1, Isolation::ReadCommitted);
+            let simulation = Simulation::new(scenario, &Strategies::builtin()).unwrap();
+            for seed in 0..4 {
+                let execution = simulation.run_seed(seed);
+                assert!(execution.verdict.holds(), "{:?}", execution.verdict);
+                assert!(
+                    execution.trace.len() <= 8 * orders,
+                    "{strategy}, {orders} orders, seed {seed}: {} trace lines",
+                    execution.trace.len()
+                );
+            }
+        }
+    }
 }

@@ -60,6 +60,9 @@ pub struct Execution {
     pub verdict: Verdict,
     /// A replayed schedule that did not fit the run exactly.
     pub divergence: Option<String>,
+    /// Virtual time at which each order arrived (all 0 without an arrival
+    /// window).
+    pub arrivals_ms: Vec<u64>,
 }
 
 impl Execution {
@@ -89,13 +92,15 @@ impl Execution {
             .count()
     }
 
-    /// Virtual time at which each order ended (`None`: it never did). Orders
-    /// all start at 0, so this is each order's latency.
+    /// Each order's latency: the virtual time from its arrival to its end
+    /// (`None`: it never ended). Without an arrival window every order
+    /// arrives at 0, and this is the time at which it ended.
     pub fn end_times_ms(&self) -> Vec<Option<u64>> {
         let mut ends = vec![None; self.outcomes.len()];
         for event in &self.trace {
             if let TraceEvent::Finished { time_ms, order } = *event {
-                ends[order as usize] = Some(time_ms);
+                let arrived = self.arrivals_ms.get(order as usize).copied().unwrap_or(0);
+                ends[order as usize] = Some(time_ms.saturating_sub(arrived));
             }
         }
         ends

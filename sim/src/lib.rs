@@ -51,7 +51,7 @@ with_madsim! {
     pub use invariants::{Invariant, Verdict, Violation};
     pub use regression::{Expect, Regression};
     pub use runtime::Simulation;
-    pub use scenario::{Budget, Generator, Latency, Level, Line, Order, OrderSpec, Scenario, ScenarioError};
+    pub use scenario::{Arrivals, Budget, Generator, Latency, Level, Line, Order, OrderSpec, Scenario, ScenarioError};
     pub use strategies::{Sale, Strategies, Strategy, StrategyResult};
     pub use sweep::{sweep, Figures, Histogram, Sweep, SweepReport, Tally};
 

@@ -207,7 +207,9 @@ pub fn compare(args: CompareArgs) -> Result<ExitCode, Bad> {
         .collect();
     let base = plan
         .first()
-        .map(|(s, _, _)| describe_with_orders(s.scenario(), &concurrency.join(",")))
+        .map(|(s, _, _)| {
+            describe_with_orders(s.scenario(), &concurrency.join(",")) + &arrivals(s.scenario())
+        })
         .unwrap_or_default();
     // Everything is rendered before anything is printed or written.
     let svg = match &outputs.svg {
@@ -247,6 +249,15 @@ pub fn compare(args: CompareArgs) -> Result<ExitCode, Bad> {
     }
     // The comparison is the product: unsafe strategies are findings, not errors.
     Ok(ExitCode::SUCCESS)
+}
+
+/// When orders arrive, for the header: a window spreads their starts,
+/// without one they start together (and move in lockstep under a latency).
+fn arrivals(scenario: &stockrace::Scenario) -> String {
+    match scenario.arrival_window_ms() {
+        0 => " | orders arrive together".to_string(),
+        ms => format!(" | orders arrive within {ms} ms"),
+    }
 }
 
 /// The table, the verdicts and the replay commands of unsafe strategies.

@@ -28,8 +28,9 @@ pub struct ScenarioArgs {
 #[derive(Args)]
 pub struct ShapeArgs {
     /// A scenario file (TOML; see scenarios/). The shape flags cannot be
-    /// combined with it; --strategy, --orders, --isolation, --latency-ms and
-    /// --think-ms apply to it.
+    /// combined with it; --strategy, --orders, --isolation, --latency-ms,
+    /// --think-ms, --max-steps, --max-virtual-ms, --deadlock-timeout-ms and
+    /// --arrival-window-ms apply to it.
     #[arg(long)]
     pub scenario: Option<PathBuf>,
     /// Initial stocked_quantity of each item [default: 1].
@@ -60,6 +61,26 @@ pub struct ShapeArgs {
     /// first, ms [default: 0, or as the scenario file says].
     #[arg(long)]
     think_ms: Option<u64>,
+    /// Scheduling steps a run may take before it is a termination violation
+    /// [default: as the scenario file says, else scaled with the orders and
+    /// their lines, at least 10000].
+    #[arg(long)]
+    max_steps: Option<u32>,
+    /// Virtual ms a run may take before it is a termination violation
+    /// [default: as the scenario file says, else scaled with the orders,
+    /// lines, latencies and deadlock timeout, at least 60000].
+    #[arg(long)]
+    max_virtual_ms: Option<u64>,
+    /// PostgreSQL's deadlock_timeout in virtual ms: how long a lock waiter
+    /// waits before it checks for a deadlock [default: 1000, or as the
+    /// scenario file says].
+    #[arg(long)]
+    deadlock_timeout_ms: Option<u64>,
+    /// Orders arrive each at an offset within this many virtual ms, chosen
+    /// like any other choice [default: as the scenario file says, else 4
+    /// statement latencies: 0 without a latency].
+    #[arg(long)]
+    arrival_window_ms: Option<u64>,
 }
 
 impl ScenarioArgs {
@@ -84,6 +105,10 @@ impl ScenarioArgs {
             || s.isolation.is_some()
             || s.latency_ms.is_some()
             || s.think_ms.is_some()
+            || s.max_steps.is_some()
+            || s.max_virtual_ms.is_some()
+            || s.deadlock_timeout_ms.is_some()
+            || s.arrival_window_ms.is_some()
     }
 
     /// The flags that reproduce `scenario` (this one's) on the command line.
@@ -180,13 +205,34 @@ impl ShapeArgs {
         if let Some(ms) = self.think_ms {
             scenario.latency.think_ms = ms;
         }
+        if let Some(steps) = self.max_steps {
+            scenario.budget.max_steps = Some(steps);
+        }
+        if let Some(ms) = self.max_virtual_ms {
+            scenario.budget.max_virtual_ms = Some(ms);
+        }
+        if let Some(ms) = self.deadlock_timeout_ms {
+            scenario.deadlock_timeout_ms = ms;
+        }
+        if let Some(ms) = self.arrival_window_ms {
+            scenario.arrivals.window_ms = Some(ms);
+        }
         // Overrides are checked like the file: one message, naming the flag.
+        let from_file = self.scenario.is_some();
         scenario
             .validate(|name| registry.get(name).is_some())
             .map_err(|e| {
-                let flag = match e.field.as_str() {
+                let field = e.field.as_str();
+                let flag = match field {
                     "latency.statement_ms" => "--latency-ms",
                     "latency.think_ms" => "--think-ms",
+                    "budget.max_steps" => "--max-steps",
+                    "budget.max_virtual_ms" => "--max-virtual-ms",
+                    "deadlock_timeout_ms" => "--deadlock-timeout-ms",
+                    "arrivals.window_ms" => "--arrival-window-ms",
+                    _ if from_file => "the scenario",
+                    _ if field.starts_with("levels[") => "--stock",
+                    _ if field.ends_with(".quantity") => "--qty",
                     _ => "the scenario",
                 };
                 Bad(format!("{flag}: {e}"))
@@ -273,6 +319,16 @@ impl ShapeArgs {
         }
         if scenario.latency.think_ms != baseline.think_ms {
             flag("think-ms", scenario.latency.think_ms.to_string());
+        }
+        for (name, value) in [
+            ("max-steps", self.max_steps.map(u64::from)),
+            ("max-virtual-ms", self.max_virtual_ms),
+            ("deadlock-timeout-ms", self.deadlock_timeout_ms),
+            ("arrival-window-ms", self.arrival_window_ms),
+        ] {
+            if let Some(value) = value {
+                flag(name, value.to_string());
+            }
         }
         Ok(flags.join(" "))
     }

@@ -45,6 +45,9 @@ pub enum Action {
     /// Release a statement an application process sent (app runs; its text,
     /// normalised).
     Sql(String),
+    /// Start the order at this virtual time (an offset within the arrival
+    /// window, chosen before anything runs). Dependent with everything.
+    Arrive { at_ms: u64 },
 }
 
 /// One option at a quiet point.

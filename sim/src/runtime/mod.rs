@@ -9,6 +9,7 @@
 //! if any order sleeps or waits with a deadline. Nothing else decides
 //! what happens next, so a run is a pure function of (scenario, schedule).
 
+mod arrivals;
 mod connection;
 mod shared;
 
@@ -22,7 +23,7 @@ use crate::strategies::{Sale, Strategies, Strategy};
 use crate::trace::TraceEvent;
 use connection::SimConnection;
 use futures::FutureExt;
-use shared::{lock, News, Phase, Quiescent, Shared, SharedRef, WaitTimers};
+use shared::{lock, Ask, News, Phase, Quiescent, Request, Shared, SharedRef, WaitTimers};
 pub use shared::ProcessLockEvent;
 use std::ops::Range;
 use std::panic::AssertUnwindSafe;
@@ -45,7 +46,7 @@ impl Simulation {
     /// Validates `scenario` and resolves each order's strategy in `registry`.
     pub fn new(scenario: Scenario, registry: &Strategies) -> Result<Simulation, ScenarioError> {
         scenario.validate(|name| registry.get(name).is_some())?;
-        let scenario = scenario.expanded();
+        let scenario = scenario.expanded().with_budget_resolved();
         let strategies: Vec<Strategy> = scenario
             .orders
             .iter()
@@ -145,8 +146,10 @@ impl Simulation {
     async fn drive<B: Backend>(&self, chooser: &mut dyn Chooser, seed: Option<u64>, backend: B) -> Execution {
         let n = self.orders.len();
         let shared = Arc::new(Mutex::new(Shared::new(self.orders.iter().map(|o| o.node))));
-        let tasks = self.spawn_orders(&shared);
-        let budget = self.scenario.budget;
+        let mut schedule = Vec::new();
+        let arrivals = self.choose_arrivals(chooser, &mut schedule);
+        let tasks = self.spawn_orders(&shared, &arrivals);
+        let max_steps = self.scenario.max_steps();
         let mut run = Recorder {
             store: backend,
             monitor: Monitor::new(&self.expectations),
@@ -156,7 +159,6 @@ impl Simulation {
             lock_timeouts: &self.lock_timeouts,
             waits_begun: 0,
         };
-        let mut schedule = Vec::new();
         let mut options = Vec::with_capacity(n + 1);
         let mut steps = 0u32;
         let mut finished = 0usize;
@@ -176,8 +178,15 @@ impl Simulation {
                 Ok(next_timer) => next_timer,
                 Err(why) => break Some(why),
             };
-            if steps >= budget.max_steps {
-                break Some(format!("the step budget ({} steps) ran out", budget.max_steps));
+            if steps >= max_steps {
+                // `steps` counts scheduling steps; a verdict's step is a trace
+                // line, and the trace also lists resumed statements, sleeps,
+                // wake-ups and finished orders, so say both.
+                break Some(format!(
+                    "the step budget ({max_steps} steps) ran out: the scheduler took {steps} steps (statements run plus clock advances), the last at {} ms of virtual time, by trace line {}",
+                    state.now_ms,
+                    run.trace.len()
+                ));
             }
             steps += 1;
             let choice = if options.len() == 1 {
@@ -241,6 +250,7 @@ impl Simulation {
                 .map(|l| run.store.committed_reservations(LevelId(l)))
                 .collect(),
             divergence: chooser.divergence(),
+            arrivals_ms: arrivals,
         }
     }
 
@@ -250,7 +260,7 @@ impl Simulation {
     /// why the run cannot go on (a budget ran out, or nothing can move).
     fn list_options<B: Backend>(&self, state: &Shared, store: &B, options: &mut Vec<Choice>) -> Result<Option<u64>, String> {
         options.clear();
-        let budget = self.scenario.budget;
+        let max_virtual_ms = self.scenario.max_virtual_ms();
         let latency_ms = self.scenario.latency.statement_ms;
         let mut next_timer = None::<u64>;
         // With a statement latency, a request is served within that
@@ -287,14 +297,13 @@ impl Simulation {
             }
         }
         match next_timer {
-            Some(t) if t <= budget.max_virtual_ms && deadline.map_or(true, |d| t <= d) => options.push(Choice {
+            Some(t) if t <= max_virtual_ms && deadline.map_or(true, |d| t <= d) => options.push(Choice {
                 actor: Actor::Clock,
                 action: Action::PassTime { to_ms: t },
             }),
             Some(t) if options.is_empty() => {
                 return Err(format!(
-                    "the virtual-time budget ({} ms) ran out: the next timer is at {t} ms",
-                    budget.max_virtual_ms
+                    "the virtual-time budget ({max_virtual_ms} ms) ran out: the next timer is at {t} ms"
                 ));
             }
             _ => {}
@@ -307,7 +316,9 @@ impl Simulation {
 
     /// Starts every order's strategy as a madsim task that reports how it
     /// ended: on the current node, or with several app nodes, on its own.
-    fn spawn_orders(&self, shared: &SharedRef) -> Vec<madsim::task::JoinHandle<()>> {
+    /// An order arriving later first sleeps until its arrival (a sleep the
+    /// scheduler sees, as think time is).
+    fn spawn_orders(&self, shared: &SharedRef, arrivals: &[u64]) -> Vec<madsim::task::JoinHandle<()>> {
         let nodes: Vec<madsim::runtime::NodeHandle> = if self.scenario.nodes > 1 {
             let handle = madsim::runtime::Handle::current();
             (0..self.scenario.nodes)
@@ -327,7 +338,11 @@ impl Simulation {
                 let future =
                     self.strategies[order].start(Session::new(Box::new(connection)), self.orders[order].clone());
                 let shared = shared.clone();
+                let arrive_ms = arrivals[order];
                 let task = async move {
+                    if arrive_ms > 0 {
+                        Ask { shared: &shared, order, request: Some(Request::Sleep { ms: arrive_ms }) }.await;
+                    }
                     let outcome = match AssertUnwindSafe(future).catch_unwind().await {
                         Ok(Ok(Sale::Sold)) => Outcome::Sold,
                         Ok(Ok(Sale::OutOfStock)) => Outcome::OutOfStock,
@@ -380,7 +395,15 @@ impl<B: Backend> Recorder<'_, B> {
                 resumed = event.resumed,
                 "statement"
             );
-            self.trace.push(TraceEvent::Statement { time_ms: now, event });
+            // A waiter re-run when a lock holder ended that must wait again
+            // (for the row's next holder) is not a new line: with n orders
+            // queued on one row, each release re-runs every waiter, and a
+            // line per re-run made traces grow as n². Its wait goes on (its
+            // timers restart below); its line comes when it completes.
+            let rewait = event.resumed && matches!(event.progress, Progress::Waiting { .. });
+            if !rewait {
+                self.trace.push(TraceEvent::Statement { time_ms: now, event });
+            }
             self.monitor.on_statement(self.trace.len(), &event, &self.store);
             let order = event.session.index();
             match event.progress {

@@ -296,7 +296,7 @@ impl Future for Ask<'_> {
                 return Poll::Pending;
             }
             Some(Request::Sleep { ms }) => {
-                let until_ms = shared.now_ms + ms;
+                let until_ms = shared.now_ms.saturating_add(ms);
                 shared.slots[order].woken = false;
                 shared.news.push(News::Slept(order));
                 shared.park(order, Phase::Sleeping { until_ms });

@@ -1,8 +1,13 @@
 //! What a run is made of: inventory rows, the orders that buy from them, and
 //! the budgets that bound a run. Validated before anything runs.
 
+mod limits;
+mod validate;
+
 use serde::{Deserialize, Serialize};
 use crate::file_error::FileError;
+pub use limits::{ARRIVAL_WINDOW_LATENCIES, DEFAULT_MAX_STEPS, DEFAULT_MAX_VIRTUAL_MS, MAX_MS};
+use validate::locate;
 use std::fmt;
 use std::path::Path;
 use stockrace_model::{Isolation, LevelId, Row};
@@ -23,8 +28,13 @@ pub struct Scenario {
     /// (latency, throughput, lock-wait time) mean something.
     #[serde(default, skip_serializing_if = "Latency::is_zero")]
     pub latency: Latency,
-    #[serde(default)]
+    /// Bounds on a run; unset, they scale with the scenario (see
+    /// [`Scenario::max_steps`]).
+    #[serde(default, skip_serializing_if = "Budget::is_unset")]
     pub budget: Budget,
+    /// When orders arrive: each at a chosen offset within a window.
+    #[serde(default, skip_serializing_if = "Arrivals::is_unset")]
+    pub arrivals: Arrivals,
     /// Schema option `CHECK (stocked_quantity >= 0)`.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub check_nonnegative: bool,
@@ -179,21 +189,40 @@ pub struct LineSpec {
 }
 
 /// Bounds on one run; exceeding one is a termination violation, not a hang.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+/// `None`: scaled with the scenario ([`Scenario::max_steps`],
+/// [`Scenario::max_virtual_ms`]); a [`crate::Simulation`] fills both in.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Budget {
-    /// Scheduling steps (statements executed plus time advances).
-    pub max_steps: u32,
+    /// Scheduling steps (statements run plus clock advances).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_steps: Option<u32>,
     /// Virtual milliseconds.
-    pub max_virtual_ms: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_virtual_ms: Option<u64>,
 }
 
-impl Default for Budget {
-    fn default() -> Budget {
-        Budget {
-            max_steps: 10_000,
-            max_virtual_ms: 60_000,
-        }
+impl Budget {
+    pub fn is_unset(&self) -> bool {
+        *self == Budget::default()
+    }
+}
+
+/// When orders arrive. Each order starts at an offset within
+/// `[0, window_ms]` that the chooser picks (a choice in the schedule like any
+/// other), then sleeps until then; without a window all start at 0.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Arrivals {
+    /// `None`: [`ARRIVAL_WINDOW_LATENCIES`] statement latencies (0 without a
+    /// latency), see [`Scenario::arrival_window_ms`].
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub window_ms: Option<u64>,
+}
+
+impl Arrivals {
+    pub fn is_unset(&self) -> bool {
+        *self == Arrivals::default()
     }
 }
 
@@ -284,6 +313,7 @@ impl Shape {
             generate: Vec::new(),
             latency: Latency::default(),
             budget: Budget::default(),
+            arrivals: Arrivals::default(),
             check_nonnegative: false,
             nodes: self.nodes,
             deadlock_timeout_ms: default_deadlock_timeout_ms(),
@@ -333,130 +363,6 @@ impl Scenario {
             ..Shape::new(strategy)
         }
         .scenario()
-    }
-
-    /// Checks every number and reference; `known_strategy` says whether a
-    /// strategy name can be run.
-    pub fn validate(&self, known_strategy: impl Fn(&str) -> bool) -> Result<(), ScenarioError> {
-        let error = |field: String, reason: String| Err(ScenarioError { field, reason });
-        if self.levels.is_empty() {
-            return error(
-                "levels".into(),
-                "a scenario needs at least one inventory level".into(),
-            );
-        }
-        for (i, level) in self.levels.iter().enumerate() {
-            if level.stocked < 0 {
-                return error(
-                    format!("levels[{i}].stocked"),
-                    format!("{} is negative; stock starts at 0 or more", level.stocked),
-                );
-            }
-            if level.reserved < 0 {
-                return error(
-                    format!("levels[{i}].reserved"),
-                    format!("{} is negative", level.reserved),
-                );
-            }
-        }
-        for (g, generator) in self.generate.iter().enumerate() {
-            if generator.count == 0 {
-                return error(format!("generate[{g}].count"), "must be at least 1".into());
-            }
-            if generator.strategies.is_empty() {
-                return error(format!("generate[{g}].strategies"), "name at least one strategy".into());
-            }
-            if let Some((s, name)) = generator.strategies.iter().enumerate().find(|(_, n)| !known_strategy(n)) {
-                return error(format!("generate[{g}].strategies[{s}]"), format!("unknown strategy {name:?}"));
-            }
-            if generator.quantities.is_empty() {
-                return error(format!("generate[{g}].quantities"), "give at least one quantity".into());
-            }
-            if let Some((q, n)) = generator.quantities.iter().enumerate().find(|(_, n)| **n < 1) {
-                return error(format!("generate[{g}].quantities[{q}]"), format!("{n} is not a positive quantity"));
-            }
-            if generator.levels.is_empty() {
-                return error(format!("generate[{g}].levels"), "give at least one inventory level id".into());
-            }
-            if let Some((l, id)) = generator.levels.iter().enumerate().find(|(_, id)| **id == 0 || **id as usize > self.levels.len()) {
-                return error(
-                    format!("generate[{g}].levels[{l}]"),
-                    format!("no inventory level with id {id} (ids run from 1 to {})", self.levels.len()),
-                );
-            }
-        }
-        if let Some(o) = self.orders.iter().position(|o| o.count == 0) {
-            return error(format!("orders[{o}].count"), "must be at least 1".into());
-        }
-        let total: u64 = self.orders.iter().map(|o| u64::from(o.count)).sum::<u64>()
-            + self.generate.iter().map(|g| u64::from(g.count)).sum::<u64>();
-        if total == 0 {
-            return error(
-                "orders".into(),
-                "a scenario needs at least one order (an [[orders]] table or a [[generate]] rule)".into(),
-            );
-        }
-        if total > MAX_ORDERS as u64 {
-            return error(
-                if self.generate.is_empty() { "orders" } else { "generate" }.into(),
-                format!("{total} orders in all; at most {MAX_ORDERS} are supported"),
-            );
-        }
-        for (o, order) in self.orders.iter().enumerate() {
-            if !known_strategy(&order.strategy) {
-                return error(
-                    format!("orders[{o}].strategy"),
-                    format!("unknown strategy {:?}", order.strategy),
-                );
-            }
-            if order.lines.is_empty() {
-                return error(
-                    format!("orders[{o}].lines"),
-                    "an order needs at least one line".into(),
-                );
-            }
-            for (l, line) in order.lines.iter().enumerate() {
-                if line.level == 0 || line.level as usize > self.levels.len() {
-                    return error(
-                        format!("orders[{o}].lines[{l}].level"),
-                        format!(
-                            "no inventory level with id {} (ids run from 1 to {})",
-                            line.level,
-                            self.levels.len()
-                        ),
-                    );
-                }
-                if line.quantity < 1 {
-                    return error(
-                        format!("orders[{o}].lines[{l}].quantity"),
-                        format!("{} is not a positive quantity", line.quantity),
-                    );
-                }
-            }
-        }
-        if self.nodes == 0 {
-            return error("nodes".into(), "a scenario needs at least one app node".into());
-        }
-        for (o, order) in self.orders.iter().enumerate() {
-            if let Some(node) = order.node.filter(|n| *n >= self.nodes) {
-                return error(format!("orders[{o}].node"), format!("node {node} does not exist (nodes run from 0 to {})", self.nodes - 1));
-            }
-        }
-        if self.deadlock_timeout_ms == 0 {
-            return error("deadlock_timeout_ms".into(), "must be at least 1".into());
-        }
-        for (field, ms) in [("latency.statement_ms", self.latency.statement_ms), ("latency.think_ms", self.latency.think_ms)] {
-            if ms > self.budget.max_virtual_ms {
-                return error(
-                    field.into(),
-                    format!("{ms} ms is longer than the whole run may take (budget.max_virtual_ms = {})", self.budget.max_virtual_ms),
-                );
-            }
-        }
-        if self.budget.max_steps == 0 {
-            return error("budget.max_steps".into(), "must be at least 1".into());
-        }
-        Ok(())
     }
 
     /// The scenario with every `count = n` order spelled out n times and
@@ -536,44 +442,4 @@ impl Scenario {
             })
             .collect()
     }
-}
-
-/// The line of a field path such as `orders[2].lines[0].quantity` in a
-/// scenario file's text: the n-th `[[orders]]` table (or `orders` key), then
-/// within it the next segment, and so on. Best effort: `None` if not found.
-fn locate(text: &str, field: &str) -> Option<usize> {
-    let lines: Vec<&str> = text.lines().collect();
-    let mut from = 0;
-    let mut found = None;
-    let mut prefix = String::new();
-    for segment in field.split('.') {
-        let (name, index) = match segment.split_once('[') {
-            Some((name, rest)) => (name, rest.trim_end_matches(']').parse::<usize>().ok()),
-            None => (segment, None),
-        };
-        let table = if prefix.is_empty() { name.to_string() } else { format!("{prefix}.{name}") };
-        let header = format!("[[{table}]]");
-        let single = format!("[{table}]");
-        let key = |l: &str| {
-            let l = l.trim_start();
-            l.starts_with(name) && l[name.len()..].trim_start().starts_with('=')
-        };
-        let mut hits = (from..lines.len())
-            .filter(|&i| lines[i].trim() == header || lines[i].trim() == single || key(lines[i]));
-        let hit = match index {
-            Some(n) if lines.iter().skip(from).any(|l| l.trim() == header) => {
-                (from..lines.len()).filter(|&i| lines[i].trim() == header).nth(n)
-            }
-            _ => hits.next(),
-        };
-        match hit {
-            Some(i) => {
-                found = Some(i + 1);
-                from = i;
-            }
-            None => break,
-        }
-        prefix = table;
-    }
-    found
 }
