@@ -11,7 +11,7 @@
 
 use crate::execution::Execution;
 use crate::regression::{self, Regression};
-use crate::runtime::Simulation;
+use crate::simulation::Simulation;
 use crate::scenario::Scenario;
 use crate::strategies::{Strategies, Strategy};
 use crate::sweep::{sweep, SweepReport};

@@ -1,47 +1,9 @@
 //! Everything one run produced.
 
 use crate::invariants::Verdict;
-use crate::trace::TraceEvent;
-use std::fmt;
-use crate::runtime::ProcessLockEvent;
-use stockrace_model::{DbError, Progress, Row, SqlState, Statement};
-
-/// How one order ended.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Outcome {
-    Sold,
-    OutOfStock,
-    GaveUp,
-    /// The strategy returned this error (a clean failure, such as a 40001).
-    Failed(DbError),
-    /// The strategy panicked: a bug in the strategy, reported as bad input.
-    Panicked(String),
-    /// The run stopped (budget or hang) before the order ended.
-    Unfinished,
-}
-
-impl Outcome {
-    pub fn name(&self) -> &'static str {
-        match self {
-            Outcome::Sold => "sold",
-            Outcome::OutOfStock => "out-of-stock",
-            Outcome::GaveUp => "gave-up",
-            Outcome::Failed(_) => "failed",
-            Outcome::Panicked(_) => "panicked",
-            Outcome::Unfinished => "unfinished",
-        }
-    }
-}
-
-impl fmt::Display for Outcome {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Outcome::Failed(e) => write!(f, "failed ({e})"),
-            Outcome::Panicked(m) => write!(f, "panicked: {m}"),
-            other => f.write_str(other.name()),
-        }
-    }
-}
+pub use crate::outcome::Outcome;
+use crate::trace::{ProcessLockEvent, TraceEvent};
+use stockrace_model::{Progress, Row, SqlState, Statement};
 
 /// One run: the schedule that drove it, what happened, and the verdict.
 #[derive(Clone, Debug)]
@@ -119,7 +81,12 @@ impl Execution {
                     matches!(event.progress, Progress::Waiting { .. }),
                     event.resumed,
                 ),
-                TraceEvent::ProcessLock { time_ms, order, event, .. } => (
+                TraceEvent::ProcessLock {
+                    time_ms,
+                    order,
+                    event,
+                    ..
+                } => (
                     order as usize,
                     time_ms,
                     matches!(event, ProcessLockEvent::Waits { .. }),
@@ -158,10 +125,5 @@ impl Execution {
             Outcome::Panicked(m) => Some((i, m.as_str())),
             _ => None,
         })
-    }
-
-    /// The readable timeline: one line per event, then the verdict.
-    pub fn render(&self) -> String {
-        crate::trace::render(self)
     }
 }

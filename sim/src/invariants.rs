@@ -16,7 +16,7 @@
 //! A sale decrements stock or reserves it, as its strategy's [`Effect`] says;
 //! either way a level never sells more than it had available at the start.
 
-use crate::execution::Outcome;
+use crate::outcome::Outcome;
 use crate::scenario::{Order, Scenario};
 use crate::strategies::{Effect, Strategy};
 use serde::{Deserialize, Serialize};

@@ -5,8 +5,10 @@
 //! - [`connection`]: the `Connection` trait strategies are written against.
 //! - [`strategies`]: the built-in decrement paths and the [`Strategy`] type.
 //! - [`chooser`]: who picks the next statement (seeded random, replay).
-//! - [`runtime`]: the scheduler loop on madsim that turns a scenario and a
-//!   chooser into an [`Execution`].
+//! - [`simulation`]: [`Simulation`], a scenario ready to run under a chooser.
+//! - `runtime`: the scheduler loop on madsim that turns a scenario and a
+//!   chooser into an [`Execution`] ([`trace`] events, each order's
+//!   [`Outcome`], the [`invariants`]' verdict).
 //! - [`explore`]: every schedule of a small scenario (`check`).
 //! - [`invariants`]: no-oversell, conservation, termination.
 //! - [`sweep`], [`regression`], [`builder`]: many seeds, kept failures, and
@@ -34,9 +36,12 @@ with_madsim! {
     pub mod explore;
     pub mod file_error;
     pub mod invariants;
+    pub mod outcome;
     pub mod regression;
-    pub mod runtime;
+    mod render;
+    mod runtime;
     pub mod scenario;
+    pub mod simulation;
     pub mod strategies;
     pub mod sweep;
     pub mod trace;
@@ -45,12 +50,13 @@ with_madsim! {
     pub use builder::{Builder, Report};
     pub use chooser::{Chooser, PctChooser, RandomChooser, ReplayChooser, SeedChooser};
     pub use connection::{BoxFuture, CommitTag, Connection, Session};
-    pub use execution::{Execution, Outcome};
+    pub use execution::Execution;
+    pub use outcome::Outcome;
     pub use explore::{dfs::Reductions, shrink::{Shrunk, Size}, CheckConfig, CheckReport, CheckResult};
     pub use file_error::FileError;
     pub use invariants::{Invariant, Verdict, Violation};
     pub use regression::{Expect, Regression};
-    pub use runtime::Simulation;
+    pub use simulation::Simulation;
     pub use scenario::{Arrivals, Budget, Generator, Latency, Level, Line, Order, OrderSpec, Scenario, ScenarioError};
     pub use strategies::{Sale, Strategies, Strategy, StrategyResult};
     pub use sweep::{sweep, Figures, Histogram, Sweep, SweepReport, Tally};

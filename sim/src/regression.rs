@@ -9,7 +9,7 @@
 use crate::execution::Execution;
 pub use crate::file_error::FileError;
 use crate::invariants::Invariant;
-use crate::runtime::Simulation;
+use crate::simulation::Simulation;
 use crate::scenario::Scenario;
 use serde::{Deserialize, Serialize};
 use std::fs;

@@ -15,7 +15,7 @@ pub mod independence;
 pub mod shrink;
 
 use crate::execution::Execution;
-use crate::runtime::Simulation;
+use crate::simulation::Simulation;
 use dfs::{Dfs, Reductions};
 use std::collections::BTreeMap;
 

@@ -15,7 +15,7 @@
 use crate::chooser::{Actor, Choice, Chooser, ReplayChooser};
 use crate::execution::Execution;
 use crate::invariants::Invariant;
-use crate::runtime::Simulation;
+use crate::simulation::Simulation;
 use crate::trace::TraceEvent;
 
 /// Candidate runs tried at most.

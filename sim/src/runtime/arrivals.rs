@@ -1,15 +1,19 @@
 //! When orders arrive: with an arrival window, each order's start is a
 //! choice the chooser makes, recorded in the schedule like any other.
 
-use super::Simulation;
+use super::Prepared;
 use crate::chooser::{Action, Actor, Choice, Chooser};
 
-impl Simulation {
+impl Prepared {
     /// When each order arrives (virtual ms): with an arrival window, the
     /// chooser picks each order's offset in turn, order by order, before
     /// anything runs; these choices open the schedule. Without one, every
     /// order arrives at 0 and nothing is chosen.
-    pub(super) fn choose_arrivals(&self, chooser: &mut dyn Chooser, schedule: &mut Vec<u32>) -> Vec<u64> {
+    pub(super) fn choose_arrivals(
+        &self,
+        chooser: &mut dyn Chooser,
+        schedule: &mut Vec<u32>,
+    ) -> Vec<u64> {
         let n = self.orders.len();
         if self.scenario.arrival_window_ms() == 0 {
             return vec![0; n];

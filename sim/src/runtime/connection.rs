@@ -37,7 +37,10 @@ impl Connection for SimConnection {
             }
             let reply = self.ask(Request::Statement(statement)).await;
             if self.latency.statement_ms > 0 {
-                self.ask(Request::Sleep { ms: self.latency.statement_ms }).await;
+                self.ask(Request::Sleep {
+                    ms: self.latency.statement_ms,
+                })
+                .await;
             }
             reply.expect("a statement is answered with its result")
         })

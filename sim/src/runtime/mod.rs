@@ -14,37 +14,40 @@ mod connection;
 mod shared;
 
 use crate::backend::Backend;
-use crate::chooser::{Action, Actor, Choice, Chooser, RandomChooser, ReplayChooser, SeedChooser};
+use crate::chooser::{Action, Actor, Choice, Chooser, SeedChooser};
 use crate::connection::Session;
-use crate::execution::{Execution, Outcome};
+use crate::execution::Execution;
 use crate::invariants::{Expectations, Monitor};
+use crate::outcome::Outcome;
 use crate::scenario::{Order, Scenario, ScenarioError};
 use crate::strategies::{Sale, Strategies, Strategy};
 use crate::trace::TraceEvent;
 use connection::SimConnection;
 use futures::FutureExt;
 use shared::{lock, Ask, News, Phase, Quiescent, Request, Shared, SharedRef, WaitTimers};
-pub use shared::ProcessLockEvent;
 use std::ops::Range;
 use std::panic::AssertUnwindSafe;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use stockrace_model::{DbError, Event, LevelId, Progress, Row, SessionId, Statement, Store, StoreConfig};
+use stockrace_model::{
+    DbError, Event, LevelId, Progress, Row, SessionId, Statement, Store, StoreConfig,
+};
 
-/// A validated scenario with its strategies resolved, ready to run many times.
+/// A validated scenario with its strategies resolved: what the scheduler
+/// loop needs to run it. [`crate::Simulation`] wraps it with the public API.
 #[derive(Clone, Debug)]
-pub struct Simulation {
-    scenario: Scenario,
-    orders: Vec<Order>,
-    strategies: Vec<Strategy>,
-    initial: Vec<Row>,
-    expectations: Expectations,
-    lock_timeouts: Vec<Option<u64>>,
+pub(crate) struct Prepared {
+    pub scenario: Scenario,
+    pub orders: Vec<Order>,
+    pub strategies: Vec<Strategy>,
+    pub initial: Vec<Row>,
+    pub expectations: Expectations,
+    pub lock_timeouts: Vec<Option<u64>>,
 }
 
-impl Simulation {
+impl Prepared {
     /// Validates `scenario` and resolves each order's strategy in `registry`.
-    pub fn new(scenario: Scenario, registry: &Strategies) -> Result<Simulation, ScenarioError> {
+    pub fn new(scenario: Scenario, registry: &Strategies) -> Result<Prepared, ScenarioError> {
         scenario.validate(|name| registry.get(name).is_some())?;
         let scenario = scenario.expanded().with_budget_resolved();
         let strategies: Vec<Strategy> = scenario
@@ -53,7 +56,7 @@ impl Simulation {
             .map(|o| registry.get(&o.strategy).expect("validated").clone())
             .collect();
         let orders = scenario.orders();
-        Ok(Simulation {
+        Ok(Prepared {
             expectations: Expectations::new(&scenario, &orders, &strategies),
             lock_timeouts: scenario.orders.iter().map(|o| o.lock_timeout_ms).collect(),
             orders,
@@ -61,51 +64,6 @@ impl Simulation {
             strategies,
             scenario,
         })
-    }
-
-    pub fn scenario(&self) -> &Scenario {
-        &self.scenario
-    }
-
-    /// The orders as their strategies see them.
-    pub fn orders(&self) -> &[Order] {
-        &self.orders
-    }
-
-    /// One run with seeded random choices.
-    pub fn run_seed(&self, seed: u64) -> Execution {
-        self.run(&mut RandomChooser::new(seed), Some(seed))
-    }
-
-    /// Choice points in a pilot run (seed 0): the `k` PCT spreads its
-    /// change points over, fixed for the scenario.
-    pub fn pct_steps(&self) -> usize {
-        self.run_seed(0).schedule.len()
-    }
-
-    /// One run with `kind`'s chooser for `seed`.
-    pub fn run_seed_with(&self, kind: SeedChooser, seed: u64) -> Execution {
-        self.run(&mut kind.for_seed(seed), Some(seed))
-    }
-
-    /// One run following a recorded schedule.
-    pub fn replay(&self, schedule: &[u32], seed: Option<u64>) -> Execution {
-        self.run(&mut ReplayChooser::new(schedule.to_vec()), seed)
-    }
-
-    /// One run on a fresh madsim runtime. `seed` is recorded in the execution
-    /// and seeds madsim's own task-polling order, which must not (and, the
-    /// tests check, does not) change anything the run records.
-    pub fn run(&self, chooser: &mut dyn Chooser, seed: Option<u64>) -> Execution {
-        self.run_on(chooser, seed, self.new_store())
-    }
-
-    /// One run on a fresh madsim runtime with the statements executed by
-    /// `backend` (a real database, say) instead of the model store.
-    pub fn run_on<B: Backend>(&self, chooser: &mut dyn Chooser, seed: Option<u64>, backend: B) -> Execution {
-        let runtime =
-            madsim::runtime::Runtime::with_seed_and_config(seed.unwrap_or(0), madsim::Config::default());
-        runtime.block_on(self.drive(chooser, seed, backend))
     }
 
     /// A fresh model store holding the scenario's rows.
@@ -119,21 +77,35 @@ impl Simulation {
         )
     }
 
-    /// Runs each seed of `seeds` with seeded random choices, handing each
-    /// execution to `visit` until it returns false. One madsim runtime serves
-    /// the whole range (creating one costs about as much as a short run);
-    /// every run gives exactly what [`Simulation::run_seed`] gives.
-    pub fn run_seeds(&self, seeds: Range<u64>, visit: impl FnMut(Execution) -> bool) {
-        self.run_seeds_with(SeedChooser::Random, seeds, visit)
+    /// One run on a fresh madsim runtime (see [`crate::Simulation::run_on`]).
+    pub fn run_on<B: Backend>(
+        &self,
+        chooser: &mut dyn Chooser,
+        seed: Option<u64>,
+        backend: B,
+    ) -> Execution {
+        let runtime = madsim::runtime::Runtime::with_seed_and_config(
+            seed.unwrap_or(0),
+            madsim::Config::default(),
+        );
+        runtime.block_on(self.drive(chooser, seed, backend))
     }
 
-    /// [`Simulation::run_seeds`] with `kind`'s chooser for each seed.
-    pub fn run_seeds_with(&self, kind: SeedChooser, seeds: Range<u64>, mut visit: impl FnMut(Execution) -> bool) {
+    /// Runs each seed of `seeds` with `kind`'s chooser on one madsim runtime
+    /// (see [`crate::Simulation::run_seeds_with`]).
+    pub fn run_seeds_with(
+        &self,
+        kind: SeedChooser,
+        seeds: Range<u64>,
+        mut visit: impl FnMut(Execution) -> bool,
+    ) {
         let runtime =
             madsim::runtime::Runtime::with_seed_and_config(seeds.start, madsim::Config::default());
         runtime.block_on(async {
             for seed in seeds {
-                let execution = self.drive(&mut kind.for_seed(seed), Some(seed), self.new_store()).await;
+                let execution = self
+                    .drive(&mut kind.for_seed(seed), Some(seed), self.new_store())
+                    .await;
                 if !visit(execution) {
                     break;
                 }
@@ -143,7 +115,12 @@ impl Simulation {
 
     /// Spawns one task per order, then schedules until every order ended or
     /// the run must stop.
-    async fn drive<B: Backend>(&self, chooser: &mut dyn Chooser, seed: Option<u64>, backend: B) -> Execution {
+    async fn drive<B: Backend>(
+        &self,
+        chooser: &mut dyn Chooser,
+        seed: Option<u64>,
+        backend: B,
+    ) -> Execution {
         let n = self.orders.len();
         let shared = Arc::new(Mutex::new(Shared::new(self.orders.iter().map(|o| o.node))));
         let mut schedule = Vec::new();
@@ -258,7 +235,12 @@ impl Simulation {
     /// count them: each order's request by order id, then letting time pass
     /// to the next timer (if that is allowed). Returns the next timer, or
     /// why the run cannot go on (a budget ran out, or nothing can move).
-    fn list_options<B: Backend>(&self, state: &Shared, store: &B, options: &mut Vec<Choice>) -> Result<Option<u64>, String> {
+    fn list_options<B: Backend>(
+        &self,
+        state: &Shared,
+        store: &B,
+        options: &mut Vec<Choice>,
+    ) -> Result<Option<u64>, String> {
         options.clear();
         let max_virtual_ms = self.scenario.max_virtual_ms();
         let latency_ms = self.scenario.latency.statement_ms;
@@ -274,7 +256,10 @@ impl Simulation {
                     isolation: self.orders[order].isolation,
                     in_transaction: store.in_transaction(SessionId(order as u32)),
                 }),
-                Phase::ProcessLockRequest { key } => Some(Action::ProcessLock { key, node: slot.node }),
+                Phase::ProcessLockRequest { key } => Some(Action::ProcessLock {
+                    key,
+                    node: slot.node,
+                }),
                 _ => None,
             };
             if let Some(action) = action {
@@ -297,10 +282,12 @@ impl Simulation {
             }
         }
         match next_timer {
-            Some(t) if t <= max_virtual_ms && deadline.map_or(true, |d| t <= d) => options.push(Choice {
-                actor: Actor::Clock,
-                action: Action::PassTime { to_ms: t },
-            }),
+            Some(t) if t <= max_virtual_ms && deadline.map_or(true, |d| t <= d) => {
+                options.push(Choice {
+                    actor: Actor::Clock,
+                    action: Action::PassTime { to_ms: t },
+                })
+            }
             Some(t) if options.is_empty() => {
                 return Err(format!(
                     "the virtual-time budget ({max_virtual_ms} ms) ran out: the next timer is at {t} ms"
@@ -318,7 +305,11 @@ impl Simulation {
     /// ended: on the current node, or with several app nodes, on its own.
     /// An order arriving later first sleeps until its arrival (a sleep the
     /// scheduler sees, as think time is).
-    fn spawn_orders(&self, shared: &SharedRef, arrivals: &[u64]) -> Vec<madsim::task::JoinHandle<()>> {
+    fn spawn_orders(
+        &self,
+        shared: &SharedRef,
+        arrivals: &[u64],
+    ) -> Vec<madsim::task::JoinHandle<()>> {
         let nodes: Vec<madsim::runtime::NodeHandle> = if self.scenario.nodes > 1 {
             let handle = madsim::runtime::Handle::current();
             (0..self.scenario.nodes)
@@ -335,13 +326,20 @@ impl Simulation {
                     latency: self.scenario.latency,
                     sent: false,
                 };
-                let future =
-                    self.strategies[order].start(Session::new(Box::new(connection)), self.orders[order].clone());
+                let future = self.strategies[order].start(
+                    Session::new(Box::new(connection)),
+                    self.orders[order].clone(),
+                );
                 let shared = shared.clone();
                 let arrive_ms = arrivals[order];
                 let task = async move {
                     if arrive_ms > 0 {
-                        Ask { shared: &shared, order, request: Some(Request::Sleep { ms: arrive_ms }) }.await;
+                        Ask {
+                            shared: &shared,
+                            order,
+                            request: Some(Request::Sleep { ms: arrive_ms }),
+                        }
+                        .await;
                     }
                     let outcome = match AssertUnwindSafe(future).catch_unwind().await {
                         Ok(Ok(Sale::Sold)) => Outcome::Sold,
@@ -402,9 +400,13 @@ impl<B: Backend> Recorder<'_, B> {
             // timers restart below); its line comes when it completes.
             let rewait = event.resumed && matches!(event.progress, Progress::Waiting { .. });
             if !rewait {
-                self.trace.push(TraceEvent::Statement { time_ms: now, event });
+                self.trace.push(TraceEvent::Statement {
+                    time_ms: now,
+                    event,
+                });
             }
-            self.monitor.on_statement(self.trace.len(), &event, &self.store);
+            self.monitor
+                .on_statement(self.trace.len(), &event, &self.store);
             let order = event.session.index();
             match event.progress {
                 Progress::Done(result) => state.deliver(order, result),
@@ -430,7 +432,10 @@ impl<B: Backend> Recorder<'_, B> {
             match state.slots[order].phase {
                 Phase::Sleeping { until_ms } if until_ms <= now => {
                     state.wake(order);
-                    self.trace.push(TraceEvent::Wake { time_ms: now, order: order as u32 });
+                    self.trace.push(TraceEvent::Wake {
+                        time_ms: now,
+                        order: order as u32,
+                    });
                 }
                 Phase::Waiting => {
                     let timers = state.slots[order].timers;
@@ -450,7 +455,8 @@ impl<B: Backend> Recorder<'_, B> {
             }
             let session = SessionId(order as u32);
             if timers.lock_timeout_ms.is_some_and(|t| t <= now) {
-                self.store.cancel_wait(session, DbError::LOCK_TIMEOUT, &mut self.events);
+                self.store
+                    .cancel_wait(session, DbError::LOCK_TIMEOUT, &mut self.events);
             } else {
                 // PostgreSQL checks once per wait; a cycle that closes
                 // later is found by the waiter that closes it.
@@ -474,11 +480,20 @@ impl<B: Backend> Recorder<'_, B> {
             match news {
                 News::Slept(order) => {
                     if let Phase::Sleeping { until_ms } = state.slots[order].phase {
-                        self.trace.push(TraceEvent::Sleep { time_ms, order: order as u32, until_ms });
+                        self.trace.push(TraceEvent::Sleep {
+                            time_ms,
+                            order: order as u32,
+                            until_ms,
+                        });
                     }
                 }
                 News::ProcessLock { order, key, event } => {
-                    self.trace.push(TraceEvent::ProcessLock { time_ms, order: order as u32, key, event });
+                    self.trace.push(TraceEvent::ProcessLock {
+                        time_ms,
+                        order: order as u32,
+                        key,
+                        event,
+                    });
                 }
                 News::Finished(order) => {
                     self.finished(state, order);
@@ -501,7 +516,8 @@ impl<B: Backend> Recorder<'_, B> {
             order: order as u32,
         });
         let outcome = state.slots[order].outcome.as_ref().expect("finished");
-        self.monitor.on_finished(self.trace.len(), order, outcome, &self.store);
+        self.monitor
+            .on_finished(self.trace.len(), order, outcome, &self.store);
     }
 }
 
@@ -517,7 +533,10 @@ fn describe_hang(state: &Shared, store: &dyn Backend) -> String {
             match (slot.phase, store.waits_for(session)) {
                 (_, Some(holder)) => format!("{session} waits for a lock {holder} holds"),
                 (Phase::ProcessLockWait { key }, _) => {
-                    format!("{session} waits for in-process lock {key} on app node {}", slot.node)
+                    format!(
+                        "{session} waits for in-process lock {key} on app node {}",
+                        slot.node
+                    )
                 }
                 _ => format!("{session} is stuck"),
             }

@@ -9,7 +9,8 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll, Waker};
 use stockrace_model::{DbError, Reply, Statement};
 
-use crate::execution::Outcome;
+use crate::outcome::Outcome;
+use crate::trace::ProcessLockEvent;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Phase {
@@ -20,12 +21,18 @@ pub(crate) enum Phase {
     /// Its statement is waiting for a lock inside the store.
     Waiting,
     /// Asleep until the given virtual millisecond.
-    Sleeping { until_ms: u64 },
+    Sleeping {
+        until_ms: u64,
+    },
     /// Asks for an in-process lock; taking it is one of the scheduler's
     /// options, so the chooser, not task polling order, decides who gets it.
-    ProcessLockRequest { key: u64 },
+    ProcessLockRequest {
+        key: u64,
+    },
     /// Waiting for an in-process lock another order on its node holds.
-    ProcessLockWait { key: u64 },
+    ProcessLockWait {
+        key: u64,
+    },
     Finished,
 }
 
@@ -67,7 +74,11 @@ pub(crate) struct Slot {
 pub(crate) enum News {
     Slept(usize),
     Finished(usize),
-    ProcessLock { order: usize, key: u64, event: ProcessLockEvent },
+    ProcessLock {
+        order: usize,
+        key: u64,
+        event: ProcessLockEvent,
+    },
 }
 
 impl News {
@@ -76,14 +87,6 @@ impl News {
             News::Slept(order) | News::Finished(order) | News::ProcessLock { order, .. } => order,
         }
     }
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ProcessLockEvent {
-    Acquired,
-    /// Waits for the order holding it.
-    Waits { holder: u32 },
-    Released,
 }
 
 #[derive(Default)]
@@ -216,14 +219,28 @@ impl Shared {
         let node = self.slots[order].node;
         match self.process_locks.get_mut(&(node, key)) {
             None => {
-                self.process_locks.insert((node, key), ProcessLock { holder: order, queue: VecDeque::new() });
-                self.news.push(News::ProcessLock { order, key, event: ProcessLockEvent::Acquired });
+                self.process_locks.insert(
+                    (node, key),
+                    ProcessLock {
+                        holder: order,
+                        queue: VecDeque::new(),
+                    },
+                );
+                self.news.push(News::ProcessLock {
+                    order,
+                    key,
+                    event: ProcessLockEvent::Acquired,
+                });
                 self.wake(order);
             }
             Some(lock) => {
                 lock.queue.push_back(order);
                 let holder = lock.holder as u32;
-                self.news.push(News::ProcessLock { order, key, event: ProcessLockEvent::Waits { holder } });
+                self.news.push(News::ProcessLock {
+                    order,
+                    key,
+                    event: ProcessLockEvent::Waits { holder },
+                });
                 self.slots[order].phase = Phase::ProcessLockWait { key };
             }
         }
@@ -232,14 +249,26 @@ impl Shared {
     /// Releases the node-local lock `key`; the first order queued for it gets it.
     pub fn process_unlock(&mut self, order: usize, key: u64) {
         let node = self.slots[order].node;
-        let Some(lock) = self.process_locks.get_mut(&(node, key)).filter(|l| l.holder == order) else {
+        let Some(lock) = self
+            .process_locks
+            .get_mut(&(node, key))
+            .filter(|l| l.holder == order)
+        else {
             return;
         };
-        self.news.push(News::ProcessLock { order, key, event: ProcessLockEvent::Released });
+        self.news.push(News::ProcessLock {
+            order,
+            key,
+            event: ProcessLockEvent::Released,
+        });
         match lock.queue.pop_front() {
             Some(next) => {
                 lock.holder = next;
-                self.news.push(News::ProcessLock { order: next, key, event: ProcessLockEvent::Acquired });
+                self.news.push(News::ProcessLock {
+                    order: next,
+                    key,
+                    event: ProcessLockEvent::Acquired,
+                });
                 self.slots[next].woken = true;
                 self.resume(next);
             }

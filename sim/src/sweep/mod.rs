@@ -13,7 +13,7 @@ pub use tally::{Figures, Histogram, Tally, FAILING_SEEDS_KEPT};
 
 use crate::chooser::SeedChooser;
 use crate::execution::Execution;
-use crate::runtime::Simulation;
+use crate::simulation::Simulation;
 use std::ops::Range;
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};

@@ -1,0 +1,41 @@
+//! How one order ended.
+
+use std::fmt;
+use stockrace_model::DbError;
+
+/// How one order ended.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    Sold,
+    OutOfStock,
+    GaveUp,
+    /// The strategy returned this error (a clean failure, such as a 40001).
+    Failed(DbError),
+    /// The strategy panicked: a bug in the strategy, reported as bad input.
+    Panicked(String),
+    /// The run stopped (budget or hang) before the order ended.
+    Unfinished,
+}
+
+impl Outcome {
+    pub fn name(&self) -> &'static str {
+        match self {
+            Outcome::Sold => "sold",
+            Outcome::OutOfStock => "out-of-stock",
+            Outcome::GaveUp => "gave-up",
+            Outcome::Failed(_) => "failed",
+            Outcome::Panicked(_) => "panicked",
+            Outcome::Unfinished => "unfinished",
+        }
+    }
+}
+
+impl fmt::Display for Outcome {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Outcome::Failed(e) => write!(f, "failed ({e})"),
+            Outcome::Panicked(m) => write!(f, "panicked: {m}"),
+            other => f.write_str(other.name()),
+        }
+    }
+}
