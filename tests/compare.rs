@@ -299,3 +299,94 @@ fn compare_spreads_arrivals_and_says_so_in_its_header() {
     assert!(table.contains("| orders arrive together"), "{table}");
     assert_eq!(lockstep, 300);
 }
+
+/// Each unsafe strategy's first failure is shrunk before compare shows it:
+/// the JSON has both sizes and the minimal schedule, the table says how
+/// small it got, and the minimal schedule fails the same way when replayed.
+#[test]
+fn compare_shrinks_each_first_failure_before_showing_it() {
+    let output = stockrace(&[
+        "compare",
+        "--strategies",
+        "plain-update,guarded-decrement",
+        "--orders",
+        "2,8",
+        "--latency-ms",
+        "0",
+        "--seeds",
+        "100",
+        "--json-out",
+        "-",
+    ]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let table = stderr(&output);
+    let v: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let cell = |strategy: &str, orders: u64| {
+        v["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["strategy"] == strategy && c["concurrency"] == orders)
+            .unwrap_or_else(|| panic!("no cell for {strategy} at {orders}"))
+            .clone()
+    };
+    for orders in [2, 8] {
+        assert!(cell("guarded-decrement", orders)["first_failure"].is_null());
+        let failure = cell("plain-update", orders)["first_failure"].clone();
+        let size = |which: &str| {
+            let s = &failure[which];
+            ["orders", "preemptions", "steps"].map(|k| {
+                s[k].as_u64()
+                    .unwrap_or_else(|| panic!("{which}.{k} in {failure}"))
+            })
+        };
+        let (original, minimal) = (size("original"), size("minimal"));
+        assert!(
+            minimal[..2] <= original[..2],
+            "no more orders and preemptions: {failure}"
+        );
+        let schedule: Vec<u32> =
+            serde_json::from_value(failure["minimal_schedule"].clone()).unwrap();
+        assert_eq!(schedule.len() as u64, minimal[2], "{failure}");
+        // The minimal schedule breaks the same invariant.
+        let simulation = stockrace::Simulation::new(
+            stockrace::scenario::Shape {
+                orders: orders as usize,
+                ..stockrace::scenario::Shape::new("plain-update")
+            }
+            .scenario(),
+            &stockrace::Strategies::builtin(),
+        )
+        .unwrap();
+        let replayed = simulation.replay(&schedule, None);
+        let violation = replayed
+            .verdict
+            .violation()
+            .expect("the minimal schedule fails");
+        assert_eq!(
+            violation.invariant.name(),
+            failure["invariant"],
+            "{failure}"
+        );
+    }
+    // At 8 orders the race needs only two of them and one preemption.
+    let failure = &cell("plain-update", 8)["first_failure"];
+    assert!(
+        failure["original"]["orders"].as_u64().unwrap() > 2,
+        "{failure}"
+    );
+    assert_eq!(failure["minimal"]["orders"], 2, "{failure}");
+    assert_eq!(failure["minimal"]["preemptions"], 1, "{failure}");
+    let shown = table
+        .lines()
+        .skip_while(|l| !l.starts_with("  plain-update: no-oversell at 2 orders"))
+        .nth(2)
+        .unwrap_or_else(|| panic!("plain-update's failure in the table:\n{table}"));
+    assert!(
+        shown
+            .trim_start()
+            .starts_with("shrunk: from 2 order(s) involved")
+            && shown.contains(" to 2 order(s) involved"),
+        "{shown}"
+    );
+}

@@ -8,7 +8,9 @@ use super::json::pretty;
 use super::out::out;
 use super::progress::Progress;
 use super::scenario_args::{simulation, ShapeArgs};
-use super::sweep::{describe_with_orders, number, panicked, FailureDocument, SweepDocument};
+use super::sweep::{
+    describe_with_orders, number, panicked, shrink_first_failure, FailureDocument, SweepDocument,
+};
 use super::{Bad, SeedArgs};
 use clap::Args;
 use serde::Serialize;
@@ -189,7 +191,10 @@ pub fn compare(args: CompareArgs) -> Result<ExitCode, Bad> {
             progress.finish();
             return Err(bad);
         }
-        let document = SweepDocument::new(&report, simulation.scenario(), flags, None);
+        // Each first failure is shown as small as it can be made.
+        let shrunk = shrink_first_failure(simulation, &report);
+        let document =
+            SweepDocument::new(&report, simulation.scenario(), flags, None, shrunk.as_ref());
         cells.push(Cell {
             strategy: label.clone(),
             concurrency: simulation.scenario().orders.len(),
@@ -351,6 +356,9 @@ fn table(cells: &[Cell], base: &str, seeds: &std::ops::Range<u64>) -> String {
             failure.detail,
             failure.replay
         );
+        if let Some(shrunk) = failure.shrunk_text() {
+            w!("    {shrunk} (`stockrace shrink` with the replay's flags keeps it and shows its trace)");
+        }
     }
     text
 }

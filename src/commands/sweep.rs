@@ -16,7 +16,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use stockrace::regression::{Regression, Saved};
 use stockrace::{
-    Figures, Invariant, Scenario, SeedChooser, Simulation, Size, Sweep, SweepReport, Tally,
+    Figures, Invariant, Scenario, SeedChooser, Shrunk, Simulation, Size, Sweep, SweepReport, Tally,
 };
 
 #[derive(Args)]
@@ -113,12 +113,24 @@ pub struct FailureDocument {
     pub minimal_schedule: Option<Vec<u32>>,
 }
 
+/// A sweep's first failure made as small as it can be: what sweep and
+/// compare show, and what `--save` keeps.
+pub fn shrink_first_failure(simulation: &Simulation, report: &SweepReport) -> Option<Shrunk> {
+    report
+        .first_failure
+        .as_ref()
+        .and_then(|e| simulation.shrink(&e.schedule))
+}
+
 impl SweepDocument {
+    /// `shrunk`: the first failure shrunk ([`shrink_first_failure`]), whose
+    /// sizes and schedule the document records beside the seed's.
     pub fn new(
         report: &SweepReport,
         scenario: &Scenario,
         replay_flags: &str,
         saved: Option<&Saved>,
+        shrunk: Option<&Shrunk>,
     ) -> SweepDocument {
         SweepDocument {
             strategy: report.strategy.clone(),
@@ -145,9 +157,9 @@ impl SweepDocument {
                     schedule: e.schedule.clone(),
                     replay: format!("stockrace replay {replay_flags} --seed {seed}"),
                     saved: saved.map(|s| s.path.display().to_string()),
-                    original: None,
-                    minimal: None,
-                    minimal_schedule: None,
+                    original: shrunk.map(|s| s.original),
+                    minimal: shrunk.map(|s| s.minimal),
+                    minimal_schedule: shrunk.map(|s| s.schedule.clone()),
                 }
             }),
         }
@@ -221,17 +233,8 @@ impl SweepDocument {
                 }
                 outln!("schedule: {:?}", failure.schedule);
                 outln!("replay: {}", failure.replay);
-                if let (Some(original), Some(minimal), Some(schedule)) = (
-                    &failure.original,
-                    &failure.minimal,
-                    &failure.minimal_schedule,
-                ) {
-                    outln!(
-                        "shrunk: from {} to {}; schedule {:?} (--save keeps it; `stockrace shrink` shows its trace)",
-                        super::shrink::size_text(original),
-                        super::shrink::size_text(minimal),
-                        schedule
-                    );
+                if let Some(shrunk) = failure.shrunk_text() {
+                    outln!("{shrunk} (--save keeps it; `stockrace shrink` shows its trace)");
                 }
                 match (saved, &failure.saved) {
                     (Some(saved), _) if !saved.new => {
@@ -244,6 +247,22 @@ impl SweepDocument {
             None => outln!("every invariant held"),
         }
         Ok(())
+    }
+}
+
+impl FailureDocument {
+    /// "shrunk: from SIZE to SIZE; schedule [...]", when it was shrunk.
+    pub fn shrunk_text(&self) -> Option<String> {
+        let (Some(original), Some(minimal), Some(schedule)) =
+            (&self.original, &self.minimal, &self.minimal_schedule)
+        else {
+            return None;
+        };
+        Some(format!(
+            "shrunk: from {} to {}; schedule {schedule:?}",
+            super::shrink::size_text(original),
+            super::shrink::size_text(minimal)
+        ))
     }
 }
 
@@ -390,10 +409,7 @@ pub fn sweep(args: SweepArgs) -> Result<ExitCode, Bad> {
     }
     let report = run(&simulation, seeds, jobs, chooser)?;
     // The first failure is shown, and kept, as small as it can be made.
-    let shrunk = report
-        .first_failure
-        .as_ref()
-        .and_then(|e| simulation.shrink(&e.schedule));
+    let shrunk = shrink_first_failure(&simulation, &report);
     // The report is printed whether or not the failure could be kept; a
     // save error comes after it.
     let (saved, save_error) = match (&shrunk, args.save) {
@@ -415,14 +431,15 @@ pub fn sweep(args: SweepArgs) -> Result<ExitCode, Bad> {
         }
         _ => (None, None),
     };
-    let mut document = SweepDocument::new(&report, simulation.scenario(), &flags, saved.as_ref());
+    let mut document = SweepDocument::new(
+        &report,
+        simulation.scenario(),
+        &flags,
+        saved.as_ref(),
+        shrunk.as_ref(),
+    );
     document.shard = shard_document;
     document.chooser = chooser.flags().trim().to_string();
-    if let (Some(failure), Some(shrunk)) = (document.first_failure.as_mut(), &shrunk) {
-        failure.original = Some(shrunk.original);
-        failure.minimal = Some(shrunk.minimal);
-        failure.minimal_schedule = Some(shrunk.schedule.clone());
-    }
     let json = pretty(&document) + "\n";
     if args.json {
         out!("{json}");
