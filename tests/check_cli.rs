@@ -90,3 +90,41 @@ fn a_saved_counterexample_replays() {
     assert!(text.contains("no-oversell"), "{text}");
     assert!(text.contains("expectation: met"), "{text}");
 }
+
+#[test]
+fn no_cache_turns_the_visited_state_cache_off() {
+    let run = |extra: &[&str]| {
+        let mut args = vec!["check", "--strategy", "row-lock", "--orders", "3", "--json"];
+        args.extend_from_slice(extra);
+        let output = stockrace(&args);
+        assert_eq!(output.status.code(), Some(0));
+        serde_json::from_slice::<serde_json::Value>(&output.stdout).expect("JSON")
+    };
+    let with = run(&[]);
+    let without = run(&["--no-cache"]);
+    let figure = |json: &serde_json::Value, name: &str| json[name].as_u64().unwrap();
+    assert_eq!(
+        with["reductions"],
+        serde_json::json!(["sleep sets", "symmetry", "visited-state cache"])
+    );
+    assert_eq!(
+        without["reductions"],
+        serde_json::json!(["sleep sets", "symmetry"])
+    );
+    assert!(figure(&with, "runs_pruned_by_cache") > 0);
+    assert!(figure(&with, "runs_pruned") >= figure(&with, "runs_pruned_by_cache"));
+    assert!(figure(&with, "states_cached") > 0);
+    assert_eq!(figure(&without, "runs_pruned_by_cache"), 0);
+    assert_eq!(figure(&without, "states_cached"), 0);
+    assert!(figure(&with, "runs") < figure(&without, "runs"));
+    assert_eq!(with["result"], "complete");
+    let names = |json: &serde_json::Value| {
+        json["outcomes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|o| o["outcome"].clone())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(names(&with), names(&without));
+}

@@ -349,3 +349,101 @@ fn reserved_above_stocked_and_overflowing_numbers_are_rejected_with_file_and_lin
         );
     }
 }
+
+/// scenarios/stalled-check.toml is the deep race PCT is for: one
+/// atomic-decrement order (T1) buys the last of three watches only if its
+/// check runs before the last of three bundle checkouts (T2-T4) commits and
+/// its decrement after all three. PCT finds it within a few hundred seeds;
+/// only no-oversell breaks; and the minimal story has that shape.
+#[test]
+fn the_stalled_check_breaks_only_when_the_check_outlasts_the_bundles() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/stalled-check.toml");
+    let scenario = Scenario::load(&path, builtin).unwrap();
+    let simulation = Simulation::new(scenario, &Strategies::builtin()).unwrap();
+    assert_eq!(simulation.scenario().orders.len(), 4);
+    let chooser = stockrace::SeedChooser::Pct {
+        depth: 3,
+        k: simulation.pct_steps(),
+    };
+    let report = stockrace::Sweep::new(&simulation, 0..200)
+        .chooser(chooser)
+        .run();
+    assert!(report.tally.violations > 0, "PCT finds it");
+    assert_eq!(
+        report.tally.by_invariant.keys().collect::<Vec<_>>(),
+        [&stockrace::Invariant::NoOversell],
+        "no update is lost: the watch is only oversold"
+    );
+    let first = report.first_failure.expect("a failure");
+    let shrunk = simulation.shrink(&first.schedule).expect("it fails");
+    assert_eq!(
+        shrunk.minimal.orders, 4,
+        "every bundle sells its watch before T1's write"
+    );
+    // Read the minimal story (`STEP TIME ACTOR [(resumed)] STATEMENT ...`):
+    // where T1 checks, where its write takes effect, where the bundles commit.
+    let trace = shrunk.execution.render();
+    let steps: Vec<(&str, &str)> = trace
+        .lines()
+        .filter_map(|l| {
+            let mut words = l.split_whitespace().skip(2);
+            let actor = words.next()?;
+            let what = words.find(|w| *w != "(resumed)")?;
+            Some((actor, what))
+        })
+        .collect();
+    let check = steps
+        .iter()
+        .position(|&s| s == ("T1", "SELECT"))
+        .unwrap_or_else(|| panic!("T1 checks:\n{trace}"));
+    let write = steps
+        .iter()
+        .rposition(|&s| s == ("T1", "UPDATE"))
+        .unwrap_or_else(|| panic!("T1 writes:\n{trace}"));
+    let commits: Vec<usize> = steps
+        .iter()
+        .enumerate()
+        .filter(|(_, &(actor, what))| actor != "T1" && what == "COMMIT")
+        .map(|(i, _)| i)
+        .collect();
+    assert_eq!(commits.len(), 3, "three bundles commit:\n{trace}");
+    assert!(
+        commits.iter().all(|&c| c < write),
+        "T1 writes after every bundle committed:\n{trace}"
+    );
+    assert!(
+        commits.iter().any(|&c| check < c),
+        "T1's check outlasts at least one whole bundle checkout:\n{trace}"
+    );
+}
+
+/// Greedy shrinking alone stalled on the deep race (random seed 118 stayed
+/// at 5 preemptions); the preemption-bounded search finds the one-preemption
+/// story (T1 stalls once, between its check and its write). No failure has
+/// fewer: without a preemption every order runs to its end alone.
+#[test]
+fn the_deep_race_shrinks_to_one_preemption() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/stalled-check.toml");
+    let scenario = Scenario::load(&path, builtin).unwrap();
+    let simulation = Simulation::new(scenario, &Strategies::builtin()).unwrap();
+    let failing: Vec<u64> = (0..2_000u64)
+        .filter(|&seed| !simulation.run_seed(seed).verdict.holds())
+        .take(3)
+        .chain([118])
+        .collect();
+    for seed in failing {
+        let execution = simulation.run_seed(seed);
+        let shrunk = simulation.shrink(&execution.schedule).expect("it fails");
+        assert_eq!(
+            shrunk.minimal.preemptions, 1,
+            "seed {seed}: from {:?} to {:?}",
+            shrunk.original, shrunk.minimal
+        );
+        let replayed = simulation.replay(&shrunk.schedule, None);
+        assert_eq!(
+            replayed.verdict.violation().map(|v| v.invariant),
+            Some(stockrace::Invariant::NoOversell),
+            "seed {seed}: the minimal schedule replays the failure"
+        );
+    }
+}

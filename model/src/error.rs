@@ -50,7 +50,7 @@ impl fmt::Display for SqlState {
 }
 
 /// An error a statement returned: the SQLSTATE and PostgreSQL's message text.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct DbError {
     pub state: SqlState,
     pub message: &'static str,

@@ -285,7 +285,7 @@ impl fmt::Display for Statement {
 }
 
 /// What a statement that completed returned.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Reply {
     Begin,
     Commit,

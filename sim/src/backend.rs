@@ -2,6 +2,7 @@
 //! database. The scheduler drives either the same way, so one schedule can be
 //! replayed on both and their traces compared.
 
+use crate::chooser::{KeyHasher, StateKey};
 use stockrace_model::{DbError, Event, LevelId, Row, RowView, SessionId, Statement, Store};
 
 /// A statement executor for a fixed set of sessions (one per order).
@@ -31,6 +32,14 @@ pub trait Backend {
     fn committed_rows(&self) -> Vec<Row>;
     /// Units held by committed reservation rows of `level`.
     fn committed_reservations(&self, level: LevelId) -> i64;
+
+    /// A hash of everything the backend's answers to future statements
+    /// depend on, for `check`'s visited-state cache (see
+    /// `explore::cache`). `None` (the default): the backend cannot tell its
+    /// state, as a real database cannot, and the cache then prunes nothing.
+    fn state_key(&self) -> Option<StateKey> {
+        None
+    }
 }
 
 impl Backend for Store {
@@ -68,5 +77,11 @@ impl Backend for Store {
 
     fn committed_reservations(&self, level: LevelId) -> i64 {
         Store::committed_reservations(self, level)
+    }
+
+    fn state_key(&self) -> Option<StateKey> {
+        let mut hasher = KeyHasher::default();
+        self.hash_state(&mut hasher);
+        Some(hasher.key())
     }
 }

@@ -5,6 +5,7 @@
 //! with its SQLSTATE comes out. [`Session`] wraps one with the typed helpers a
 //! strategy calls (`begin`, `select_for_update`, `update`, `commit`, ...).
 
+use std::task::{Context, Poll};
 use std::time::Duration;
 use stockrace_model::{DbError, Isolation, LevelId, Lock, Reply, Row, Statement, Update};
 
@@ -13,8 +14,15 @@ pub use futures::future::BoxFuture;
 /// A database connection. Object-safe so one strategy runs on any backend.
 pub trait Connection: Send {
     /// Sends one statement and waits for its reply (which may mean waiting
-    /// for a lock).
-    fn execute(&mut self, statement: Statement) -> BoxFuture<'_, Result<Reply, DbError>>;
+    /// for a lock), as a poll: the first poll of a statement takes it out of
+    /// `statement`; later polls find the reply. [`Session::execute`] is the
+    /// future around it. (A poll, not a boxed future: a statement is the
+    /// simulator's hottest path, and a box per statement cost an allocation.)
+    fn poll_execute(
+        &mut self,
+        cx: &mut Context<'_>,
+        statement: &mut Option<Statement>,
+    ) -> Poll<Result<Reply, DbError>>;
 
     /// Lets virtual time pass (retry backoff, think time). In the simulator
     /// this is the only way an order's time passes, so use it rather than a
@@ -49,7 +57,8 @@ impl Session {
     }
 
     pub async fn execute(&mut self, statement: Statement) -> Result<Reply, DbError> {
-        self.connection.execute(statement).await
+        let mut statement = Some(statement);
+        std::future::poll_fn(|cx| self.connection.poll_execute(cx, &mut statement)).await
     }
 
     pub async fn begin(&mut self, isolation: Isolation) -> Result<(), DbError> {
@@ -111,13 +120,21 @@ impl Session {
     }
 
     /// `INSERT INTO reservation (inventory_level_id, quantity)`.
-    pub async fn insert_reservation(&mut self, level: LevelId, quantity: i64) -> Result<(), DbError> {
-        self.execute(Statement::InsertReservation { level, quantity }).await.map(drop)
+    pub async fn insert_reservation(
+        &mut self,
+        level: LevelId,
+        quantity: i64,
+    ) -> Result<(), DbError> {
+        self.execute(Statement::InsertReservation { level, quantity })
+            .await
+            .map(drop)
     }
 
     /// `SELECT pg_advisory_xact_lock(key)`: held until the transaction ends.
     pub async fn advisory_lock(&mut self, key: u32) -> Result<(), DbError> {
-        self.execute(Statement::AdvisoryLock { key }).await.map(drop)
+        self.execute(Statement::AdvisoryLock { key })
+            .await
+            .map(drop)
     }
 
     /// Takes an in-process lock (see [`Connection::process_lock`]).

@@ -16,12 +16,12 @@
 //! A sale decrements stock or reserves it, as its strategy's [`Effect`] says;
 //! either way a level never sells more than it had available at the start.
 
+use crate::backend::Backend;
 use crate::outcome::Outcome;
 use crate::scenario::{Order, Scenario};
 use crate::strategies::{Effect, Strategy};
 use serde::{Deserialize, Serialize};
 use std::fmt;
-use crate::backend::Backend;
 use stockrace_model::{Event, LevelId, Progress, Reply};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -108,7 +108,12 @@ impl Expectations {
             backorder: scenario.levels.iter().map(|l| l.backorder).collect(),
             lines: orders
                 .iter()
-                .map(|o| o.lines.iter().map(|l| (l.level.index(), l.quantity)).collect())
+                .map(|o| {
+                    o.lines
+                        .iter()
+                        .map(|l| (l.level.index(), l.quantity))
+                        .collect()
+                })
                 .collect(),
             effects: strategies.iter().map(Strategy::effect).collect(),
         }
@@ -178,7 +183,13 @@ impl<'a> Monitor<'a> {
         }
     }
 
-    pub fn on_finished(&mut self, step: usize, order: usize, outcome: &Outcome, store: &dyn Backend) {
+    pub fn on_finished(
+        &mut self,
+        step: usize,
+        order: usize,
+        outcome: &Outcome,
+        store: &dyn Backend,
+    ) {
         if std::mem::take(&mut self.unreported[order]) {
             self.unreported_count -= 1;
         }
@@ -191,7 +202,8 @@ impl<'a> Monitor<'a> {
                     Effect::Reserves => self.reserved[level] += quantity,
                 }
                 let sold = self.decremented[level] + self.reserved[level];
-                let available = self.expect.initial_stocked[level] - self.expect.initial_reserved[level];
+                let available =
+                    self.expect.initial_stocked[level] - self.expect.initial_reserved[level];
                 if !self.expect.backorder[level] && sold > available {
                     self.violate(Invariant::NoOversell, step, || {
                         format!("{sold} units of id={} sold, but it had {available} available at the start", level + 1)
@@ -214,7 +226,11 @@ impl<'a> Monitor<'a> {
             let expected = self.expect.initial_stocked[i] - self.decremented[i];
             if row.stocked != expected {
                 let (initial, sold) = (self.expect.initial_stocked[i], self.decremented[i]);
-                let why = if row.stocked > expected { "an update was lost" } else { "stock vanished" };
+                let why = if row.stocked > expected {
+                    "an update was lost"
+                } else {
+                    "stock vanished"
+                };
                 self.violate(Invariant::Conservation, step, || {
                     format!("stocked_quantity of id={id} is {}, but {initial} at start - {sold} sold = {expected}: {why}", row.stocked)
                 });
@@ -223,7 +239,10 @@ impl<'a> Monitor<'a> {
             let rows = store.committed_reservations(level);
             let initial_reserved = self.expect.initial_reserved[i];
             let detail = if rows != self.reserved[i] {
-                Some(format!("reservation rows of id={id} hold {rows} units, but orders reserved {}", self.reserved[i]))
+                Some(format!(
+                    "reservation rows of id={id} hold {rows} units, but orders reserved {}",
+                    self.reserved[i]
+                ))
             } else if row.reserved != initial_reserved && row.reserved != initial_reserved + rows {
                 Some(format!(
                     "reserved_quantity of id={id} is {}, but {initial_reserved} at start + {rows} in reservation rows = {}: an update was lost",
@@ -244,6 +263,18 @@ impl<'a> Monitor<'a> {
                 return;
             }
         }
+    }
+
+    /// Feeds a state key what the checks still to come depend on: units
+    /// sold per level and which orders committed without reporting yet.
+    /// Not the first violation: a run that already broke an invariant
+    /// stays broken whatever follows, and that run is itself finished (the
+    /// cache cuts runs short, it does not drop them).
+    pub fn hash_state(&self, state: &mut impl std::hash::Hasher) {
+        use std::hash::Hash;
+        self.decremented.hash(state);
+        self.reserved.hash(state);
+        self.unreported.hash(state);
     }
 
     /// The verdict; `stopped` says why the run ended before every order did.

@@ -4,7 +4,7 @@ use std::fmt;
 use stockrace_model::DbError;
 
 /// How one order ended.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum Outcome {
     Sold,
     OutOfStock,

@@ -27,6 +27,10 @@ pub struct CheckArgs {
     /// Do not treat identical orders as interchangeable.
     #[arg(long)]
     pub no_symmetry: bool,
+    /// Do not remember visited states (a state explored from before is
+    /// explored again).
+    #[arg(long)]
+    pub no_cache: bool,
     /// Explore only schedules with at most K preemptions (a switch away from
     /// the order that moved last while it could go on). The result is then
     /// BOUNDED at best.
@@ -60,6 +64,7 @@ pub fn check(args: CheckArgs) -> Result<ExitCode, Bad> {
         Reductions {
             sleep_sets: !args.no_sleep_sets,
             symmetry: !args.no_symmetry,
+            cache: !args.no_cache,
             preemption_bound: None,
         }
     };
@@ -109,6 +114,7 @@ pub fn check(args: CheckArgs) -> Result<ExitCode, Bad> {
     let used: Vec<String> = [
         (config.reductions.sleep_sets, "sleep sets".to_string()),
         (config.reductions.symmetry, "symmetry".to_string()),
+        (config.reductions.cache, "visited-state cache".to_string()),
         (
             config.reductions.preemption_bound.is_some(),
             format!(
@@ -137,6 +143,8 @@ pub fn check(args: CheckArgs) -> Result<ExitCode, Bad> {
             "result": result,
             "runs": report.runs,
             "runs_pruned": report.pruned,
+            "runs_pruned_by_cache": report.cache_hits,
+            "states_cached": report.states_cached,
             "cut_by_max_runs": report.cut_by_max_runs,
             "cut_by_preemption_bound": report.cut_by_preemption_bound,
             "outcomes": outcomes,
@@ -163,8 +171,16 @@ pub fn check(args: CheckArgs) -> Result<ExitCode, Bad> {
                 used.join(", ")
             }
         );
+        let by_cache = if config.reductions.cache {
+            format!(
+                ", {} of them at a state explored before; {} states cached",
+                report.cache_hits, report.states_cached
+            )
+        } else {
+            String::new()
+        };
         outln!(
-            "runs: {} ({} repeated an equivalent run and were cut short); distinct terminal outcomes: {}",
+            "runs: {} ({} repeated an equivalent run and were cut short{by_cache}); distinct terminal outcomes: {}",
             report.runs,
             report.pruned,
             report.outcomes.len()

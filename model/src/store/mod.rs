@@ -16,6 +16,7 @@ use crate::statement::{Isolation, LevelId, Lock, Reply, Row, Statement};
 use ssi::{Ssi, SxactId, Target};
 use std::collections::BTreeMap;
 use std::fmt;
+use std::hash::{Hash, Hasher};
 
 /// One client connection (in the simulator: one order).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -34,7 +35,7 @@ impl fmt::Display for SessionId {
 }
 
 /// Schema options.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub struct StoreConfig {
     /// `CHECK (stocked_quantity >= 0)`: a write below zero fails with 23514.
     pub check_nonnegative: bool,
@@ -83,7 +84,7 @@ pub struct Event {
     pub row: Option<RowView>,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Hash)]
 struct RowState {
     /// Committed versions, oldest first, each with the commit sequence number
     /// that made it visible. Never empty.
@@ -112,7 +113,7 @@ impl RowState {
 }
 
 /// A row of the `reservation` table.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, Hash)]
 struct Reservation {
     level: LevelId,
     quantity: i64,
@@ -122,13 +123,13 @@ struct Reservation {
 }
 
 /// A lock a transaction holds until it ends.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 enum Held {
     Row(LevelId),
     Advisory(u32),
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Hash)]
 struct Txn {
     isolation: Isolation,
     /// Opened by a statement outside BEGIN (autocommit); ends with it.
@@ -186,7 +187,12 @@ impl Store {
             rows: rows
                 .iter()
                 .map(|row| RowState {
-                    history: vec![(0, *row)],
+                    // Room for a commit by each session without regrowing.
+                    history: {
+                        let mut history = Vec::with_capacity(sessions + 1);
+                        history.push((0, *row));
+                        history
+                    },
                     holder: None,
                     pending: None,
                 })
@@ -197,8 +203,8 @@ impl Store {
             commit_seq: 0,
             wait_seq: 0,
             open_transactions: 0,
-            released: Vec::new(),
-            ssi: Ssi::default(),
+            released: Vec::with_capacity(sessions),
+            ssi: Ssi::with_capacity(sessions),
         }
     }
 
@@ -304,6 +310,58 @@ impl Store {
 
     pub fn levels(&self) -> impl Iterator<Item = LevelId> {
         (0..self.rows.len() as u32).map(LevelId)
+    }
+
+    /// Feeds everything the store's future behaviour depends on to `state`,
+    /// for a search's visited-state cache: two stores that hash alike (up to
+    /// hash collisions) answer every future statement alike. Exact, except
+    /// that waiters' queue positions are hashed as their rank among the
+    /// waiters: only their relative order matters, and every later wait
+    /// queues behind them.
+    pub fn hash_state<H: Hasher>(&self, state: &mut H) {
+        // Destructured so that a new field cannot be forgotten here.
+        let Store {
+            config,
+            rows,
+            reservations,
+            advisory,
+            sessions,
+            commit_seq,
+            wait_seq,
+            open_transactions,
+            released,
+            ssi,
+        } = self;
+        config.hash(state);
+        rows.hash(state);
+        reservations.hash(state);
+        advisory.hash(state);
+        commit_seq.hash(state);
+        wait_seq.hash(state);
+        open_transactions.hash(state);
+        released.hash(state);
+        ssi.hash(state);
+        for SessionState { txn, parked } in sessions {
+            txn.hash(state);
+            match parked {
+                None => state.write_u8(0),
+                Some(Parked {
+                    statement,
+                    on,
+                    since,
+                }) => {
+                    state.write_u8(1);
+                    statement.hash(state);
+                    on.hash(state);
+                    let rank = sessions
+                        .iter()
+                        .filter_map(|s| s.parked.as_ref())
+                        .filter(|p| p.since < *since)
+                        .count();
+                    rank.hash(state);
+                }
+            }
+        }
     }
 
     fn run(

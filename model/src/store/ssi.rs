@@ -9,7 +9,7 @@
 use crate::statement::LevelId;
 
 /// What a serializable transaction read or wrote.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub(crate) enum Target {
     Row(LevelId),
     /// The reservation rows of a level (a predicate: inserts conflict with it).
@@ -18,14 +18,14 @@ pub(crate) enum Target {
 
 pub(crate) type SxactId = usize;
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Hash)]
 struct Sxact {
     snapshot: u64,
     commit: Option<u64>,
     aborted: bool,
 }
 
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, Hash)]
 pub(crate) struct Ssi {
     sxacts: Vec<Sxact>,
     reads: Vec<(SxactId, Target)>,
@@ -35,6 +35,14 @@ pub(crate) struct Ssi {
 }
 
 impl Ssi {
+    /// Room for a transaction per session without regrowing.
+    pub fn with_capacity(sessions: usize) -> Ssi {
+        Ssi {
+            sxacts: Vec::with_capacity(sessions),
+            ..Ssi::default()
+        }
+    }
+
     pub fn begin(&mut self, snapshot: u64) -> SxactId {
         self.sxacts.push(Sxact {
             snapshot,

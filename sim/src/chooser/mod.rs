@@ -7,7 +7,11 @@
 //! the run's schedule. The options are always listed in the same order (by
 //! order id, then "let time pass"), so a schedule means the same thing on
 //! every run. Every step taken, chosen or forced, is shown to
-//! [`Chooser::observe`], for explorers that reason about what ran.
+//! [`Chooser::observe`], for explorers that reason about what ran. An
+//! explorer that caches visited states says so with
+//! [`Chooser::wants_state_keys`] and is then asked through
+//! [`Chooser::choose_keyed`], which can hand it the choice point's
+//! [`StateKey`]; no other chooser pays anything for keys.
 
 mod pct;
 mod random;
@@ -17,7 +21,41 @@ pub use pct::PctChooser;
 pub use random::RandomChooser;
 pub use replay::ReplayChooser;
 
+use std::hash::{Hash, Hasher};
 use stockrace_model::{Isolation, Statement};
+
+/// A 128-bit hash of everything a run's future depends on at a choice point
+/// (see `explore::cache` for what goes in and why it is sound).
+pub type StateKey = u128;
+
+/// The hasher of state keys: SipHash-1-3 with a 128-bit output and fixed
+/// keys, so a state hashes alike in every run (and every process).
+#[derive(Clone, Debug, Default)]
+pub struct KeyHasher(siphasher::sip128::SipHasher13);
+
+impl KeyHasher {
+    pub fn key(&self) -> StateKey {
+        use siphasher::sip128::Hasher128;
+        self.0.finish128().as_u128()
+    }
+}
+
+impl Hasher for KeyHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        self.0.write(bytes);
+    }
+
+    fn finish(&self) -> u64 {
+        self.0.finish()
+    }
+}
+
+/// The key of one hashable value.
+pub fn key_of<T: Hash + ?Sized>(value: &T) -> StateKey {
+    let mut hasher = KeyHasher::default();
+    value.hash(&mut hasher);
+    hasher.key()
+}
 
 /// Who an option moves.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -64,6 +102,26 @@ pub trait Chooser {
     /// A step was taken (chosen, or the only option).
     fn observe(&mut self, _taken: &Choice) {}
 
+    /// Whether this chooser wants state keys in this run (asked once,
+    /// before the run starts). When it does, the scheduler keeps what a key
+    /// needs (a running hash of what each order observed) and asks through
+    /// [`Chooser::choose_keyed`] instead of [`Chooser::choose`].
+    fn wants_state_keys(&self) -> bool {
+        false
+    }
+
+    /// [`Chooser::choose`] with the choice point's state key at hand:
+    /// `key()` computes it, and gives `None` when the backend cannot tell
+    /// its state (a real database). Only called if
+    /// [`Chooser::wants_state_keys`] said so.
+    fn choose_keyed(
+        &mut self,
+        options: &[Choice],
+        _key: &mut dyn FnMut() -> Option<StateKey>,
+    ) -> usize {
+        self.choose(options)
+    }
+
     /// Why the run did not follow the chooser's plan exactly, if it did not
     /// (a replayed schedule that no longer fits the code).
     fn divergence(&self) -> Option<String> {
@@ -77,7 +135,10 @@ pub trait Chooser {
 pub enum SeedChooser {
     #[default]
     Random,
-    Pct { depth: u32, k: usize },
+    Pct {
+        depth: u32,
+        k: usize,
+    },
 }
 
 impl SeedChooser {

@@ -11,15 +11,22 @@
 //!   with the lowest id is started.
 //! - a preemption bound: a preemption is choosing another actor while the
 //!   one that moved last could have gone on.
+//! - a visited-state cache: a choice point whose state was explored from
+//!   before, with a sleep set no larger (and the same preemption
+//!   bookkeeping), is not explored again (see [`super::cache`]).
 
+use super::cache::Visited;
 use super::independence::independent;
-use crate::chooser::{Actor, Choice, Chooser};
+use crate::chooser::{key_of, Actor, Choice, Chooser, StateKey};
 
 /// What the search may skip.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Reductions {
     pub sleep_sets: bool,
     pub symmetry: bool,
+    /// The visited-state cache (it prunes nothing on a backend that cannot
+    /// tell its state).
+    pub cache: bool,
     pub preemption_bound: Option<u32>,
 }
 
@@ -27,11 +34,13 @@ impl Reductions {
     pub const NONE: Reductions = Reductions {
         sleep_sets: false,
         symmetry: false,
+        cache: false,
         preemption_bound: None,
     };
     pub const ALL: Reductions = Reductions {
         sleep_sets: true,
         symmetry: true,
+        cache: true,
         preemption_bound: None,
     };
 }
@@ -61,6 +70,8 @@ pub struct Dfs {
     started: bool,
     /// Some option was left out for the preemption bound: not a proof.
     pub bounded: bool,
+    /// The visited states, with the cache on.
+    pub visited: Visited,
 }
 
 impl Dfs {
@@ -72,6 +83,7 @@ impl Dfs {
             path: Vec::new(),
             started: false,
             bounded: false,
+            visited: Visited::default(),
         }
     }
 
@@ -90,6 +102,8 @@ impl Dfs {
             last: None,
             preemptions: 0,
             blocked: false,
+            key: None,
+            cache_hit: false,
         })
     }
 
@@ -121,8 +135,13 @@ pub struct DfsRun<'a> {
     ran: Vec<Actor>,
     last: Option<Actor>,
     preemptions: u32,
-    /// Every option here was asleep or left out: the run repeats others.
+    /// Every option here was asleep or left out, or the state was explored
+    /// from before: the run repeats others.
     pub blocked: bool,
+    /// The state key of the coming choice point, when the cache asked.
+    key: Option<StateKey>,
+    /// The run was cut short at a state explored from before.
+    pub cache_hit: bool,
 }
 
 impl DfsRun<'_> {
@@ -163,16 +182,55 @@ impl DfsRun<'_> {
             .collect()
     }
 
+    /// Whether a visit of this state already covers this one (see
+    /// [`super::cache`]); otherwise records this one.
+    fn visited(&mut self, key: StateKey) -> bool {
+        let r = self.dfs.reductions;
+        // Which orders count as started decides what symmetry allows.
+        let key = if r.symmetry {
+            let mut ran = self.ran.clone();
+            ran.sort_unstable();
+            key_of(&(key, ran))
+        } else {
+            key
+        };
+        let sleep: &[Choice] = if r.sleep_sets { &self.sleep } else { &[] };
+        self.dfs.visited.covered(
+            key,
+            sleep,
+            self.preemptions,
+            self.last,
+            r.preemption_bound.is_some(),
+        )
+    }
+
     fn preempts(&self, option: &Choice, options: &[Choice]) -> bool {
         matches!(self.last, Some(last) if last != option.actor && options.iter().any(|o| o.actor == last))
     }
 }
 
 impl Chooser for DfsRun<'_> {
+    fn wants_state_keys(&self) -> bool {
+        self.dfs.reductions.cache
+    }
+
+    fn choose_keyed(
+        &mut self,
+        options: &[Choice],
+        key: &mut dyn FnMut() -> Option<StateKey>,
+    ) -> usize {
+        // Only a new choice point is looked up (the replayed prefix was).
+        if !self.blocked && self.depth == self.dfs.path.len() {
+            self.key = key();
+        }
+        self.choose(options)
+    }
+
     fn choose(&mut self, options: &[Choice]) -> usize {
         if self.blocked {
-            // Below a node where everything was asleep: finish the run the
-            // quickest way, adding no nodes (the search backs out of it).
+            // Below a node where everything was asleep (or whose state was
+            // explored from before): finish the run the quickest way,
+            // adding no nodes (the search backs out of it).
             return 0;
         }
         let depth = self.depth;
@@ -187,7 +245,15 @@ impl Chooser for DfsRun<'_> {
                     }
                 }
             }
-            let chosen = allowed.iter().position(|a| *a).unwrap_or_else(|| {
+            let mut chosen = allowed.iter().position(|a| *a);
+            let key = self.key.take();
+            if let (Some(_), Some(key)) = (chosen, key) {
+                if self.visited(key) {
+                    self.cache_hit = true;
+                    chosen = None;
+                }
+            }
+            let chosen = chosen.unwrap_or_else(|| {
                 self.blocked = true;
                 0
             });

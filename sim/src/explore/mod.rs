@@ -1,7 +1,9 @@
 //! Exploring a scenario's schedules systematically, rather than by seed.
 //!
 //! - [`dfs`]: every schedule up to equivalence, depth-first, with sleep
-//!   sets, symmetry of identical orders and a preemption bound.
+//!   sets, symmetry of identical orders, a visited-state cache and a
+//!   preemption bound.
+//! - [`cache`]: the visited-state cache, and why its keys are sound.
 //! - [`independence`]: which pending steps commute.
 //! - [`shrink`]: a failing schedule made as small as it can be.
 //!
@@ -10,6 +12,7 @@
 //! the reductions, which are tested to lose no outcome), BOUNDED (clean as
 //! far as it looked, not a proof), or the first violation found.
 
+pub mod cache;
 pub mod dfs;
 pub mod independence;
 pub mod shrink;
@@ -54,9 +57,14 @@ pub enum CheckResult {
 pub struct CheckReport {
     pub result: CheckResult,
     pub runs: u64,
-    /// Runs that found every option asleep part-way: they repeat an
+    /// Runs cut short part-way because every option there was asleep, or
+    /// because the state there was explored from before: they repeat an
     /// equivalent run (counted in `runs`).
     pub pruned: u64,
+    /// Of `pruned`, the runs cut short by the visited-state cache.
+    pub cache_hits: u64,
+    /// Distinct states the cache recorded (0 with the cache off).
+    pub states_cached: u64,
     /// The distinct terminal outcomes and how many runs ended in each.
     pub outcomes: BTreeMap<String, u64>,
     /// The first violating run, in search order.
@@ -79,6 +87,8 @@ impl Simulation {
             result: CheckResult::Complete,
             runs: 0,
             pruned: 0,
+            cache_hits: 0,
+            states_cached: 0,
             outcomes: BTreeMap::new(),
             violation: None,
             cut_by_max_runs: false,
@@ -90,9 +100,11 @@ impl Simulation {
                 break;
             }
             let execution = self.run(&mut run, None);
+            let cache_hit = run.cache_hit;
             let blocked = run.finish();
             report.runs += 1;
             report.pruned += u64::from(blocked);
+            report.cache_hits += u64::from(cache_hit);
             *report
                 .outcomes
                 .entry(terminal_outcome(&classes, &execution))
@@ -105,6 +117,7 @@ impl Simulation {
             }
         }
         report.cut_by_preemption_bound = dfs.bounded;
+        report.states_cached = dfs.visited.states() as u64;
         report.result = if report.violation.is_some() {
             CheckResult::Violated
         } else if report.cut_by_max_runs || report.cut_by_preemption_bound {

@@ -10,8 +10,12 @@
 //! out by "avoiding" it: it runs only when nothing else can. Passes, until
 //! none helps: leave out each order; zero chunks (halves, quarters, ... single
 //! entries); lower each entry. A candidate is kept only if it fails the same
-//! way and is smaller.
+//! way and is smaller. Greedy passes can stall where no single change keeps
+//! the failure, so when preemptions remain, the preemption-bounded search
+//! of [`super::dfs`] looks for the same failure with fewer, and what it
+//! finds is shrunk in turn.
 
+use super::dfs::{Dfs, Reductions};
 use crate::chooser::{Actor, Choice, Chooser, ReplayChooser};
 use crate::execution::Execution;
 use crate::invariants::Invariant;
@@ -147,118 +151,221 @@ fn size(execution: &Execution, preempted: &[bool]) -> Size {
     }
 }
 
-impl Simulation {
-    /// The smallest schedule found that breaks the invariant `schedule`
-    /// breaks; `None` if `schedule` breaks none.
-    pub fn shrink(&self, schedule: &[u32]) -> Option<Shrunk> {
-        let mut encode = Encode {
-            replay: ReplayChooser::new(schedule.to_vec()),
+/// A failing candidate: its size, its plan (preemption encoding), the orders
+/// it avoids, and what it ran.
+struct Candidate {
+    size: Size,
+    plan: Vec<u32>,
+    avoid: Vec<Actor>,
+    execution: Execution,
+    raw: Vec<u32>,
+}
+
+impl Candidate {
+    /// Smaller is better: orders, preemptions, passes of time, steps, then
+    /// the plan's entries (so lowering one is progress).
+    fn key(&self) -> (usize, usize, usize, usize, u64) {
+        key(&self.size, &self.plan)
+    }
+}
+
+fn key(size: &Size, plan: &[u32]) -> (usize, usize, usize, usize, u64) {
+    (
+        size.orders,
+        size.preemptions,
+        size.time_passes,
+        size.steps,
+        plan.iter().map(|&v| u64::from(v)).sum::<u64>(),
+    )
+}
+
+/// Runs of the preemption-bounded search allowed per bound.
+const BOUNDED_SEARCH_RUNS: u64 = 5_000;
+
+/// Shrinks toward the failure of one invariant, counting the runs tried.
+struct Shrinker<'a> {
+    simulation: &'a Simulation,
+    target: Invariant,
+    tried: usize,
+}
+
+impl Shrinker<'_> {
+    /// Runs `plan` avoiding `avoid`; `Some` if it breaks the target.
+    fn attempt(&mut self, plan: &[u32], avoid: &[Actor]) -> Option<Candidate> {
+        self.tried += 1;
+        let mut decode = Decode {
+            plan,
+            avoid,
+            position: 0,
             last: None,
-            plan: Vec::new(),
+            raw: Vec::new(),
+            preemptions: Vec::new(),
         };
-        let original = self.run(&mut encode, None);
-        let target: Invariant = original.verdict.violation()?.invariant;
-        let tried = std::cell::Cell::new(0usize);
-        let attempt = |plan: &[u32], avoid: &[Actor]| -> Option<(Size, Execution, Vec<u32>)> {
-            tried.set(tried.get() + 1);
-            let mut decode = Decode {
-                plan,
-                avoid,
-                position: 0,
-                last: None,
-                raw: Vec::new(),
-                preemptions: Vec::new(),
-            };
-            let execution = self.run(&mut decode, None);
-            let same = execution
-                .verdict
-                .violation()
-                .is_some_and(|v| v.invariant == target);
-            same.then(|| (size(&execution, &decode.preemptions), execution, decode.raw))
-        };
-        let (start_size, start_execution, start_raw) =
-            attempt(&encode.plan, &[]).expect("the encoding replays the same run");
-        let original_size = start_size;
-        let mut best = (
-            start_size,
-            encode.plan.clone(),
-            Vec::<Actor>::new(),
-            start_execution,
-            start_raw,
-        );
-        let key = |s: &Size, plan: &[u32]| {
-            (
-                s.orders,
-                s.preemptions,
-                s.time_passes,
-                s.steps,
-                plan.iter().map(|&v| u64::from(v)).sum::<u64>(),
-            )
-        };
+        let execution = self.simulation.run(&mut decode, None);
+        let same = execution
+            .verdict
+            .violation()
+            .is_some_and(|v| v.invariant == self.target);
+        same.then(|| Candidate {
+            size: size(&execution, &decode.preemptions),
+            plan: plan.to_vec(),
+            avoid: avoid.to_vec(),
+            execution,
+            raw: decode.raw,
+        })
+    }
+
+    /// Takes `candidate` if it is smaller than `best`.
+    fn keep_smaller(best: &mut Candidate, candidate: Option<Candidate>) {
+        if let Some(candidate) = candidate {
+            if candidate.key() < best.key() {
+                *best = candidate;
+            }
+        }
+    }
+
+    /// Greedy passes from `start` until none helps: leave out each order,
+    /// zero chunks of the plan, lower each entry.
+    fn greedy(&mut self, start: Candidate) -> Candidate {
+        let mut best = start;
         loop {
-            let before = key(&best.0, &best.1);
-            // Leave out each order that took part.
-            for order in (0..self.orders().len() as u32).rev() {
+            let before = best.key();
+            for order in (0..self.simulation.orders().len() as u32).rev() {
                 let actor = Actor::Order(order);
-                if best.2.contains(&actor) {
+                if best.avoid.contains(&actor) {
                     continue;
                 }
-                let mut avoid = best.2.clone();
+                let mut avoid = best.avoid.clone();
                 avoid.push(actor);
-                if let Some((s, e, raw)) = attempt(&best.1, &avoid) {
-                    if key(&s, &best.1) < key(&best.0, &best.1) {
-                        best = (s, best.1.clone(), avoid, e, raw);
-                    }
-                }
+                let plan = best.plan.clone();
+                let candidate = self.attempt(&plan, &avoid);
+                Self::keep_smaller(&mut best, candidate);
             }
             // Zero chunks, largest first.
-            let mut chunk = best.1.len().max(1);
-            while chunk >= 1 && tried.get() < BUDGET {
+            let mut chunk = best.plan.len().max(1);
+            while chunk >= 1 && self.tried < BUDGET {
                 let mut start = 0;
-                while start < best.1.len() && tried.get() < BUDGET {
-                    let end = (start + chunk).min(best.1.len());
-                    if best.1[start..end].iter().any(|&v| v != 0) {
-                        let mut plan = best.1.clone();
+                while start < best.plan.len() && self.tried < BUDGET {
+                    let end = (start + chunk).min(best.plan.len());
+                    if best.plan[start..end].iter().any(|&v| v != 0) {
+                        let mut plan = best.plan.clone();
                         plan[start..end].iter_mut().for_each(|v| *v = 0);
-                        if let Some((s, e, raw)) = attempt(&plan, &best.2) {
-                            if key(&s, &plan) < key(&best.0, &best.1) {
-                                best = (s, plan, best.2.clone(), e, raw);
-                            }
-                        }
+                        let avoid = best.avoid.clone();
+                        let candidate = self.attempt(&plan, &avoid);
+                        Self::keep_smaller(&mut best, candidate);
                     }
                     start += chunk;
                 }
                 chunk /= 2;
             }
             // Lower each entry.
-            for i in 0..best.1.len() {
-                if best.1[i] > 1 && tried.get() < BUDGET {
-                    let mut plan = best.1.clone();
+            for i in 0..best.plan.len() {
+                if best.plan[i] > 1 && self.tried < BUDGET {
+                    let mut plan = best.plan.clone();
                     plan[i] -= 1;
-                    if let Some((s, e, raw)) = attempt(&plan, &best.2) {
-                        if key(&s, &plan) < key(&best.0, &best.1) {
-                            best = (s, plan, best.2.clone(), e, raw);
-                        }
-                    }
+                    let avoid = best.avoid.clone();
+                    let candidate = self.attempt(&plan, &avoid);
+                    Self::keep_smaller(&mut best, candidate);
                 }
             }
-            while best.1.last() == Some(&0) {
-                best.1.pop();
+            while best.plan.last() == Some(&0) {
+                best.plan.pop();
             }
-            if key(&best.0, &best.1) >= before || tried.get() >= BUDGET {
-                break;
+            if best.key() >= before || self.tried >= BUDGET {
+                return best;
             }
         }
-        let (minimal, _, _, execution, raw) = best;
+    }
+
+    /// The first run breaking the target with at most `bound` preemptions,
+    /// by the preemption-bounded exhaustive search (sleep sets, symmetry and
+    /// the cache on), within [`BOUNDED_SEARCH_RUNS`] runs.
+    fn within_preemptions(&mut self, bound: u32) -> Option<Vec<u32>> {
+        let simulation = self.simulation;
+        let mut dfs = Dfs::new(
+            Reductions {
+                preemption_bound: Some(bound),
+                ..Reductions::ALL
+            },
+            simulation.symmetry_classes(),
+            simulation.scenario().check_nonnegative,
+        );
+        let mut runs = 0;
+        while let Some(mut run) = dfs.next_run() {
+            if runs >= BOUNDED_SEARCH_RUNS {
+                return None;
+            }
+            runs += 1;
+            self.tried += 1;
+            let execution = simulation.run(&mut run, None);
+            run.finish();
+            if execution
+                .verdict
+                .violation()
+                .is_some_and(|v| v.invariant == self.target)
+            {
+                return Some(execution.schedule);
+            }
+        }
+        None
+    }
+}
+
+impl Simulation {
+    /// Writes a raw schedule in the preemption encoding; what it ran.
+    fn encode(&self, schedule: &[u32]) -> (Execution, Vec<u32>) {
+        let mut encode = Encode {
+            replay: ReplayChooser::new(schedule.to_vec()),
+            last: None,
+            plan: Vec::new(),
+        };
+        let execution = self.run(&mut encode, None);
+        (execution, encode.plan)
+    }
+
+    /// The smallest schedule found that breaks the invariant `schedule`
+    /// breaks; `None` if `schedule` breaks none.
+    ///
+    /// Greedy passes first; then, if the story still has preemptions, the
+    /// preemption-bounded search looks for a failure with fewer (greedy
+    /// passes can be stuck where no single change keeps the failure), from
+    /// bound 0 up, and shrinks what it finds in turn.
+    pub fn shrink(&self, schedule: &[u32]) -> Option<Shrunk> {
+        let (original, plan) = self.encode(schedule);
+        let target: Invariant = original.verdict.violation()?.invariant;
+        let mut shrinker = Shrinker {
+            simulation: self,
+            target,
+            tried: 0,
+        };
+        let start = shrinker
+            .attempt(&plan, &[])
+            .expect("the encoding replays the same run");
+        let original_size = start.size;
+        let mut best = shrinker.greedy(start);
+        for bound in 0..best.size.preemptions as u32 {
+            if shrinker.tried >= BUDGET {
+                break;
+            }
+            let Some(schedule) = shrinker.within_preemptions(bound) else {
+                continue;
+            };
+            let (_, plan) = self.encode(&schedule);
+            if let Some(found) = shrinker.attempt(&plan, &[]) {
+                let found = shrinker.greedy(found);
+                Shrinker::keep_smaller(&mut best, Some(found));
+            }
+            break;
+        }
         Some(Shrunk {
-            schedule: raw,
-            execution,
+            schedule: best.raw,
+            execution: best.execution,
             original: Size {
                 steps: original.schedule.len(),
                 ..original_size
             },
-            minimal,
-            tried: tried.get(),
+            minimal: best.size,
+            tried: shrinker.tried,
         })
     }
 }

@@ -1,9 +1,10 @@
 //! The simulator's [`Connection`]: every statement, sleep and in-process lock
 //! goes through the scheduler, and the order waits until it answers.
 
-use super::shared::{lock, Ask, Request, SharedRef};
+use super::shared::{lock, poll_ask, Ask, Request, SharedRef};
 use crate::connection::{BoxFuture, Connection};
 use crate::scenario::Latency;
+use std::task::{Context, Poll};
 use std::time::Duration;
 use stockrace_model::{DbError, Reply, Statement};
 
@@ -13,6 +14,22 @@ pub(crate) struct SimConnection {
     pub latency: Latency,
     /// Whether a statement was sent yet (think time comes before the others).
     pub sent: bool,
+    /// Where the statement being executed is.
+    pub sending: Sending,
+}
+
+/// The stages of one statement: think time, the statement itself, then its
+/// latency. Time passes as sleeps the scheduler sees, so it stays in charge
+/// of who runs meanwhile.
+pub(crate) enum Sending {
+    Idle,
+    /// Sleeping for think time before sending this statement.
+    Thinking(Statement),
+    /// Sent; waiting for the scheduler to run it.
+    Sent,
+    /// Answered; sleeping for the statement's latency before the reply
+    /// arrives.
+    Arriving(Result<Reply, DbError>),
 }
 
 impl SimConnection {
@@ -23,27 +40,64 @@ impl SimConnection {
             request: Some(request),
         }
     }
+
+    fn poll_request(&self, request: Option<Request>) -> Poll<Option<Result<Reply, DbError>>> {
+        poll_ask(&self.shared, self.order, &mut { request })
+    }
 }
 
 impl Connection for SimConnection {
-    fn execute(&mut self, statement: Statement) -> BoxFuture<'_, Result<Reply, DbError>> {
-        let think_ms = if self.sent { self.latency.think_ms } else { 0 };
-        self.sent = true;
-        Box::pin(async move {
-            // Time passes as sleeps the scheduler sees, so it stays in charge
-            // of who runs meanwhile.
-            if think_ms > 0 {
-                self.ask(Request::Sleep { ms: think_ms }).await;
+    fn poll_execute(
+        &mut self,
+        _cx: &mut Context<'_>,
+        statement: &mut Option<Statement>,
+    ) -> Poll<Result<Reply, DbError>> {
+        match std::mem::replace(&mut self.sending, Sending::Idle) {
+            Sending::Idle => {
+                let statement = statement.take().expect("a statement to send");
+                let think_ms = if self.sent { self.latency.think_ms } else { 0 };
+                self.sent = true;
+                if think_ms > 0 {
+                    let _ = self.poll_request(Some(Request::Sleep { ms: think_ms }));
+                    self.sending = Sending::Thinking(statement);
+                    return Poll::Pending;
+                }
+                let _ = self.poll_request(Some(Request::Statement(statement)));
+                self.sending = Sending::Sent;
+                return Poll::Pending;
             }
-            let reply = self.ask(Request::Statement(statement)).await;
-            if self.latency.statement_ms > 0 {
-                self.ask(Request::Sleep {
+            Sending::Thinking(statement) => {
+                if self.poll_request(None).is_pending() {
+                    self.sending = Sending::Thinking(statement);
+                    return Poll::Pending;
+                }
+                let _ = self.poll_request(Some(Request::Statement(statement)));
+                self.sending = Sending::Sent;
+                return Poll::Pending;
+            }
+            Sending::Sent => {
+                let Poll::Ready(reply) = self.poll_request(None) else {
+                    self.sending = Sending::Sent;
+                    return Poll::Pending;
+                };
+                let reply = reply.expect("a statement is answered with its result");
+                if self.latency.statement_ms == 0 {
+                    return Poll::Ready(reply);
+                }
+                let _ = self.poll_request(Some(Request::Sleep {
                     ms: self.latency.statement_ms,
-                })
-                .await;
+                }));
+                self.sending = Sending::Arriving(reply);
+                return Poll::Pending;
             }
-            reply.expect("a statement is answered with its result")
-        })
+            Sending::Arriving(reply) => {
+                if self.poll_request(None).is_pending() {
+                    self.sending = Sending::Arriving(reply);
+                    return Poll::Pending;
+                }
+                return Poll::Ready(reply);
+            }
+        }
     }
 
     fn sleep(&mut self, duration: Duration) -> BoxFuture<'_, ()> {

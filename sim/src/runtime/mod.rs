@@ -1,5 +1,6 @@
-//! The controlled scheduler: orders run as madsim tasks; every statement they
-//! send is a scheduling point. When no order is running application code
+//! The controlled scheduler: a madsim task that runs every order's code
+//! itself (see [`orders`]); every statement an order sends is a scheduling
+//! point. When no order is running application code
 //! (quiescence), the chooser picks one option, the scheduler carries it out on
 //! the backend (the model store, or a real database: see [`Backend`]),
 //! records it, and hands back the result.
@@ -11,7 +12,9 @@
 
 mod arrivals;
 mod connection;
+mod orders;
 mod shared;
+mod state_key;
 
 use crate::backend::Backend;
 use crate::chooser::{Action, Actor, Choice, Chooser, SeedChooser};
@@ -22,9 +25,10 @@ use crate::outcome::Outcome;
 use crate::scenario::{Order, Scenario, ScenarioError};
 use crate::strategies::{Sale, Strategies, Strategy};
 use crate::trace::TraceEvent;
-use connection::SimConnection;
+use connection::{Sending, SimConnection};
 use futures::FutureExt;
-use shared::{lock, Ask, News, Phase, Quiescent, Request, Shared, SharedRef, WaitTimers};
+use orders::{OrderFuture, Orders};
+use shared::{lock, Ask, News, Phase, Request, Shared, SharedRef, WaitTimers};
 use std::ops::Range;
 use std::panic::AssertUnwindSafe;
 use std::sync::{Arc, Mutex};
@@ -122,10 +126,12 @@ impl Prepared {
         backend: B,
     ) -> Execution {
         let n = self.orders.len();
-        let shared = Arc::new(Mutex::new(Shared::new(self.orders.iter().map(|o| o.node))));
-        let mut schedule = Vec::new();
+        let keyed = chooser.wants_state_keys();
+        let nodes = self.orders.iter().map(|o| o.node);
+        let shared = Arc::new(Mutex::new(Shared::new(nodes, keyed)));
+        let mut schedule = Vec::with_capacity(4 * n + 8);
         let arrivals = self.choose_arrivals(chooser, &mut schedule);
-        let tasks = self.spawn_orders(&shared, &arrivals);
+        let mut orders = Orders::new(&shared, self.order_futures(&shared, &arrivals));
         let max_steps = self.scenario.max_steps();
         let mut run = Recorder {
             store: backend,
@@ -140,7 +146,7 @@ impl Prepared {
         let mut steps = 0u32;
         let mut finished = 0usize;
         let stopped: Option<String> = loop {
-            Quiescent(&shared).await;
+            orders.run_until_quiet(&shared).await;
             let mut state = lock(&shared);
             finished += run.take_news(&mut state);
             if finished == n {
@@ -169,7 +175,12 @@ impl Prepared {
             let choice = if options.len() == 1 {
                 0
             } else {
-                let c = chooser.choose(&options);
+                let c = if keyed {
+                    let latency = self.scenario.latency.statement_ms > 0;
+                    chooser.choose_keyed(&options, &mut || run.state_key(&state, steps, latency))
+                } else {
+                    chooser.choose(&options)
+                };
                 schedule.push(c as u32);
                 c
             };
@@ -205,11 +216,8 @@ impl Prepared {
             }
         };
 
-        // Orders the run gave up on (budget, hang) must not linger on a
-        // runtime that goes on to the next run.
-        for task in &tasks {
-            task.abort();
-        }
+        // Orders the run gave up on (budget, hang) end here.
+        drop(orders);
         let mut state = lock(&shared);
         let outcomes: Vec<Outcome> = state
             .slots
@@ -251,34 +259,34 @@ impl Prepared {
         let mut deadline = None::<u64>;
         for (order, slot) in state.slots.iter().enumerate() {
             let action = match slot.phase {
-                Phase::Submitted(statement) => Some(Action::Statement {
+                Phase::Submitted(statement) => Action::Statement {
                     statement,
                     isolation: self.orders[order].isolation,
                     in_transaction: store.in_transaction(SessionId(order as u32)),
-                }),
-                Phase::ProcessLockRequest { key } => Some(Action::ProcessLock {
+                },
+                Phase::ProcessLockRequest { key } => Action::ProcessLock {
                     key,
                     node: slot.node,
-                }),
-                _ => None,
-            };
-            if let Some(action) = action {
-                options.push(Choice {
-                    actor: Actor::Order(order as u32),
-                    action,
-                });
-                if latency_ms > 0 {
-                    let due = slot.parked_ms + latency_ms;
-                    deadline = Some(deadline.map_or(due, |d| d.min(due)));
+                },
+                Phase::Sleeping { until_ms } => {
+                    next_timer = Some(next_timer.map_or(until_ms, |n| n.min(until_ms)));
+                    continue;
                 }
-            }
-            let timer = match slot.phase {
-                Phase::Sleeping { until_ms } => Some(until_ms),
-                Phase::Waiting => slot.timers.next(),
-                _ => None,
+                Phase::Waiting => {
+                    if let Some(t) = slot.timers.next() {
+                        next_timer = Some(next_timer.map_or(t, |n| n.min(t)));
+                    }
+                    continue;
+                }
+                Phase::Running | Phase::ProcessLockWait { .. } | Phase::Finished => continue,
             };
-            if let Some(t) = timer {
-                next_timer = Some(next_timer.map_or(t, |n| n.min(t)));
+            options.push(Choice {
+                actor: Actor::Order(order as u32),
+                action,
+            });
+            if latency_ms > 0 {
+                let due = slot.parked_ms + latency_ms;
+                deadline = Some(deadline.map_or(due, |d| d.min(due)));
             }
         }
         match next_timer {
@@ -301,23 +309,11 @@ impl Prepared {
         Ok(next_timer)
     }
 
-    /// Starts every order's strategy as a madsim task that reports how it
-    /// ended: on the current node, or with several app nodes, on its own.
-    /// An order arriving later first sleeps until its arrival (a sleep the
-    /// scheduler sees, as think time is).
-    fn spawn_orders(
-        &self,
-        shared: &SharedRef,
-        arrivals: &[u64],
-    ) -> Vec<madsim::task::JoinHandle<()>> {
-        let nodes: Vec<madsim::runtime::NodeHandle> = if self.scenario.nodes > 1 {
-            let handle = madsim::runtime::Handle::current();
-            (0..self.scenario.nodes)
-                .map(|i| handle.create_node().name(format!("app-{i}")).build())
-                .collect()
-        } else {
-            Vec::new()
-        };
+    /// Every order's strategy as a future the scheduler polls (see
+    /// [`orders`]), reporting how it ended. An order arriving later first
+    /// sleeps until its arrival (a sleep the scheduler sees, as think time
+    /// is). App nodes are the orders' `node`: in-process locks are per node.
+    fn order_futures(&self, shared: &SharedRef, arrivals: &[u64]) -> Vec<OrderFuture> {
         (0..self.orders.len())
             .map(|order| {
                 let connection = SimConnection {
@@ -325,6 +321,7 @@ impl Prepared {
                     order,
                     latency: self.scenario.latency,
                     sent: false,
+                    sending: Sending::Idle,
                 };
                 let future = self.strategies[order].start(
                     Session::new(Box::new(connection)),
@@ -332,7 +329,7 @@ impl Prepared {
                 );
                 let shared = shared.clone();
                 let arrive_ms = arrivals[order];
-                let task = async move {
+                Box::pin(async move {
                     if arrive_ms > 0 {
                         Ask {
                             shared: &shared,
@@ -349,11 +346,7 @@ impl Prepared {
                         Err(panic) => Outcome::Panicked(panic_message(&panic)),
                     };
                     lock(&shared).finish(order, outcome);
-                };
-                match nodes.get(self.orders[order].node as usize) {
-                    Some(node) => node.spawn(task),
-                    None => madsim::task::spawn(task),
-                }
+                }) as OrderFuture
             })
             .collect()
     }
@@ -472,10 +465,10 @@ impl<B: Backend> Recorder<'_, B> {
         let mut finished = 0;
         let mut news = std::mem::take(&mut state.news);
         // Orders that ran in the same window ran concurrently; the order in
-        // which madsim happened to poll them must not show, so take their
+        // which they happened to be polled must not show, so take their
         // news by order id (each order's own news stays in its order).
         news.sort_by_key(News::order);
-        for news in news {
+        for news in news.drain(..) {
             let time_ms = state.now_ms;
             match news {
                 News::Slept(order) => {
@@ -500,6 +493,10 @@ impl<B: Backend> Recorder<'_, B> {
                     finished += 1;
                 }
             }
+        }
+        if state.news.is_empty() {
+            // Keep the buffer's capacity for the next steps.
+            state.news = news;
         }
         finished
     }

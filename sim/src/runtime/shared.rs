@@ -1,18 +1,20 @@
-//! State shared between the scheduler and the order tasks: what each order is
-//! doing, how many are still running application code, and the in-process
-//! locks of each app node.
+//! State shared between the scheduler and the orders' application code: what
+//! each order is doing, which orders have something to run on, how many are
+//! still running application code, and the in-process locks of each app node.
 
 use std::collections::{BTreeMap, VecDeque};
 use std::future::Future;
+use std::hash::{Hash, Hasher};
 use std::pin::Pin;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll, Waker};
 use stockrace_model::{DbError, Reply, Statement};
 
+use crate::chooser::{key_of, StateKey};
 use crate::outcome::Outcome;
 use crate::trace::ProcessLockEvent;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub(crate) enum Phase {
     /// Running application code; the scheduler waits for it.
     Running,
@@ -62,11 +64,16 @@ pub(crate) struct Slot {
     pub node: u32,
     reply: Option<Result<Reply, DbError>>,
     woken: bool,
-    waker: Option<Waker>,
+    /// The scheduler should poll this order's future: it was handed a
+    /// result, woken, granted a lock, or has not started yet.
+    runnable: bool,
     pub outcome: Option<Outcome>,
     pub timers: WaitTimers,
     /// Virtual time at which it last stopped running application code.
     pub parked_ms: u64,
+    /// A running hash of everything the order observed (each reply, wake
+    /// and granted lock, with its virtual time), kept only for state keys.
+    pub history: StateKey,
 }
 
 /// Something an order did on its own, for the trace.
@@ -89,7 +96,7 @@ impl News {
     }
 }
 
-#[derive(Default)]
+#[derive(Default, Hash)]
 struct ProcessLock {
     holder: usize,
     queue: VecDeque<usize>,
@@ -99,12 +106,17 @@ pub(crate) struct Shared {
     pub slots: Vec<Slot>,
     /// Orders in `Phase::Running`. The system is quiescent when it is 0.
     running: usize,
-    scheduler: Option<Waker>,
+    /// The scheduler task, while it waits for an order that awaits something
+    /// outside the scheduler (see [`super::orders`]).
+    pub scheduler: Option<Waker>,
     pub now_ms: u64,
     /// What orders did since the scheduler last looked, in the order it happened.
     pub news: Vec<News>,
     /// In-process locks by (node, key).
     process_locks: BTreeMap<(u32, u64), ProcessLock>,
+    /// Whether to keep each order's `history` (for a chooser that wants
+    /// state keys).
+    keyed: bool,
 }
 
 pub(crate) type SharedRef = Arc<Mutex<Shared>>;
@@ -116,27 +128,73 @@ pub(crate) fn lock(shared: &Mutex<Shared>) -> MutexGuard<'_, Shared> {
 }
 
 impl Shared {
-    pub fn new(nodes: impl Iterator<Item = u32>) -> Shared {
+    pub fn new(nodes: impl Iterator<Item = u32>, keyed: bool) -> Shared {
         let slots: Vec<Slot> = nodes
             .map(|node| Slot {
                 phase: Phase::Running,
                 node,
                 reply: None,
                 woken: false,
-                waker: None,
+                runnable: true,
                 outcome: None,
                 timers: WaitTimers::default(),
                 parked_ms: 0,
+                history: 0,
             })
             .collect();
         Shared {
             running: slots.len(),
+            news: Vec::with_capacity(2 * slots.len()),
             slots,
             scheduler: None,
             now_ms: 0,
-            news: Vec::new(),
             process_locks: BTreeMap::new(),
+            keyed,
         }
+    }
+
+    /// The order is handed something it may act on (a statement's result,
+    /// or `None`: the end of a sleep, a granted lock). An order is a
+    /// deterministic function of what it observed, so this is its state.
+    fn observed(&mut self, order: usize, input: Option<&Result<Reply, DbError>>) {
+        if self.keyed {
+            let slot = &mut self.slots[order];
+            slot.history = key_of(&(slot.history, self.now_ms, input));
+        }
+    }
+
+    /// Feeds a state key everything here the run's future depends on:
+    /// virtual time, each order's phase, history, lock-wait timers (their
+    /// tie-breaking sequence as a rank among the waiters: only the order
+    /// matters, and later waits rank after them) and, with a statement
+    /// latency, when it parked; and the in-process locks. `news` is empty
+    /// at a quiet point and the rest is fixed for the run or transient.
+    pub fn hash_state(&self, state: &mut impl Hasher, latency: bool) {
+        self.now_ms.hash(state);
+        for slot in &self.slots {
+            slot.phase.hash(state);
+            slot.history.hash(state);
+            slot.reply.hash(state);
+            slot.woken.hash(state);
+            slot.outcome.hash(state);
+            if latency {
+                slot.parked_ms.hash(state);
+            }
+            let WaitTimers {
+                deadlock_check_ms,
+                lock_timeout_ms,
+                began,
+            } = slot.timers;
+            deadlock_check_ms.hash(state);
+            lock_timeout_ms.hash(state);
+            let earlier = self
+                .slots
+                .iter()
+                .filter(|s| s.phase == Phase::Waiting && s.timers.began < began)
+                .count();
+            earlier.hash(state);
+        }
+        self.process_locks.hash(state);
     }
 
     pub fn is_quiescent(&self) -> bool {
@@ -149,20 +207,30 @@ impl Shared {
         self.slots[order].phase = phase;
         self.slots[order].parked_ms = self.now_ms;
         self.running -= 1;
-        if self.running == 0 {
-            if let Some(scheduler) = self.scheduler.take() {
-                scheduler.wake();
-            }
-        }
     }
 
     fn resume(&mut self, order: usize) {
         let slot = &mut self.slots[order];
         slot.phase = Phase::Running;
         self.running += 1;
-        if let Some(waker) = slot.waker.take() {
-            waker.wake();
+        slot.runnable = true;
+    }
+
+    /// Every order running application code should be polled (the orders'
+    /// waker was woken by something outside the scheduler).
+    pub fn mark_running_runnable(&mut self) {
+        for slot in &mut self.slots {
+            if slot.phase == Phase::Running {
+                slot.runnable = true;
+            }
         }
+    }
+
+    /// The lowest order whose future should be polled, unmarked.
+    pub fn take_runnable(&mut self) -> Option<usize> {
+        let order = self.slots.iter().position(|s| s.runnable)?;
+        self.slots[order].runnable = false;
+        Some(order)
     }
 
     /// Hands a statement's result back to its order, which runs again.
@@ -172,6 +240,7 @@ impl Shared {
         if self.slots[order].phase == Phase::Finished {
             return;
         }
+        self.observed(order, Some(&result));
         self.slots[order].reply = Some(result);
         self.slots[order].timers = WaitTimers::default();
         self.resume(order);
@@ -179,6 +248,7 @@ impl Shared {
 
     /// Ends an order's sleep.
     pub fn wake(&mut self, order: usize) {
+        self.observed(order, None);
         self.slots[order].woken = true;
         self.resume(order);
     }
@@ -269,28 +339,13 @@ impl Shared {
                     key,
                     event: ProcessLockEvent::Acquired,
                 });
+                self.observed(next, None);
                 self.slots[next].woken = true;
                 self.resume(next);
             }
             None => {
                 self.process_locks.remove(&(node, key));
             }
-        }
-    }
-}
-
-/// Resolves when no order is running application code.
-pub(crate) struct Quiescent<'a>(pub &'a Mutex<Shared>);
-
-impl Future for Quiescent<'_> {
-    type Output = ();
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        let mut shared = lock(self.0);
-        if shared.running == 0 {
-            Poll::Ready(())
-        } else {
-            shared.scheduler = Some(cx.waker().clone());
-            Poll::Pending
         }
     }
 }
@@ -314,37 +369,45 @@ pub(crate) struct Ask<'a> {
 
 impl Future for Ask<'_> {
     type Output = Option<Result<Reply, DbError>>;
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let order = self.order;
-        let request = self.request.take();
-        let mut shared = lock(self.shared);
-        shared.slots[order].waker = Some(cx.waker().clone());
-        match request {
-            Some(Request::Statement(statement)) => {
-                shared.park(order, Phase::Submitted(statement));
-                return Poll::Pending;
-            }
-            Some(Request::Sleep { ms }) => {
-                let until_ms = shared.now_ms.saturating_add(ms);
-                shared.slots[order].woken = false;
-                shared.news.push(News::Slept(order));
-                shared.park(order, Phase::Sleeping { until_ms });
-                return Poll::Pending;
-            }
-            Some(Request::ProcessLock { key }) => {
-                shared.slots[order].woken = false;
-                shared.park(order, Phase::ProcessLockRequest { key });
-                return Poll::Pending;
-            }
-            None => {}
+    fn poll(mut self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let (shared, order) = (self.shared, self.order);
+        poll_ask(shared, order, &mut self.request)
+    }
+}
+
+/// One poll of an order waiting for the scheduler: makes `request` (taken)
+/// if there is one, else looks for the answer.
+pub(crate) fn poll_ask(
+    shared: &Mutex<Shared>,
+    order: usize,
+    request: &mut Option<Request>,
+) -> Poll<Option<Result<Reply, DbError>>> {
+    let mut shared = lock(shared);
+    match request.take() {
+        Some(Request::Statement(statement)) => {
+            shared.park(order, Phase::Submitted(statement));
+            return Poll::Pending;
         }
-        let slot = &mut shared.slots[order];
-        if let Some(result) = slot.reply.take() {
-            Poll::Ready(Some(result))
-        } else if std::mem::take(&mut slot.woken) {
-            Poll::Ready(None)
-        } else {
-            Poll::Pending
+        Some(Request::Sleep { ms }) => {
+            let until_ms = shared.now_ms.saturating_add(ms);
+            shared.slots[order].woken = false;
+            shared.news.push(News::Slept(order));
+            shared.park(order, Phase::Sleeping { until_ms });
+            return Poll::Pending;
         }
+        Some(Request::ProcessLock { key }) => {
+            shared.slots[order].woken = false;
+            shared.park(order, Phase::ProcessLockRequest { key });
+            return Poll::Pending;
+        }
+        None => {}
+    }
+    let slot = &mut shared.slots[order];
+    if let Some(result) = slot.reply.take() {
+        Poll::Ready(Some(result))
+    } else if std::mem::take(&mut slot.woken) {
+        Poll::Ready(None)
+    } else {
+        Poll::Pending
     }
 }
