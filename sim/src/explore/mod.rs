@@ -129,7 +129,9 @@ impl Simulation {
     }
 
     /// Identical orders share a class: same strategy, lines, isolation,
-    /// lock order, node and lock timeout.
+    /// lock order, node and lock timeout. This assumes a strategy does not
+    /// behave differently by `Order::index` (no built-in one does); a
+    /// strategy that does needs the symmetry reduction off.
     pub fn symmetry_classes(&self) -> Vec<u32> {
         let mut seen: Vec<String> = Vec::new();
         self.scenario()
