@@ -56,7 +56,17 @@ fn postgres(rows: &[Row], sessions: usize, config: StoreConfig) -> Box<dyn Backe
     };
     let turn = postgres::one_at_a_time();
     let backend = server
-        .backend_for(rows, &vec![None; sessions], config.check_nonnegative, 1000)
+        // deadlock_timeout: 10 virtual seconds, one real second at the
+        // default pacing. The scripts ask for each deadlock check
+        // explicitly, so a long timeout costs only the checks' waits, and
+        // it keeps a loaded machine from running the server's check before
+        // the script has seen the statement wait (with 100 ms it did).
+        .backend_for(
+            rows,
+            &vec![None; sessions],
+            config.check_nonnegative,
+            10_000,
+        )
         .unwrap_or_else(|e| panic!("{e}"));
     Box::new(Turn {
         backend,

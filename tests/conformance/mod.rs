@@ -12,6 +12,8 @@
 
 #![allow(dead_code)]
 
+pub mod ssi;
+
 use stockrace::model::{
     Assign, Event, Guard, Isolation, LevelId, Lock, Progress, Row, SessionId, Statement,
     StoreConfig, Update,
@@ -1034,6 +1036,14 @@ pub fn epq_failure_keeps_the_row_locked(new: NewBackend) {
 #[macro_export]
 macro_rules! conformance_tests {
     ($new:expr) => {
+        #[test]
+        fn ssi_read_only_reader_is_no_danger() {
+            conformance::ssi::ssi_read_only_reader_is_no_danger(&$new)
+        }
+        #[test]
+        fn ssi_reservation_reads_lock_the_whole_table() {
+            conformance::ssi::ssi_reservation_reads_lock_the_whole_table(&$new)
+        }
         #[test]
         fn epq_failure_keeps_the_row_locked() {
             conformance::epq_failure_keeps_the_row_locked(&$new)

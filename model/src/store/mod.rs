@@ -532,7 +532,7 @@ impl Store {
             Statement::AdvisoryLock { key } => self.advisory_lock(session, key),
             Statement::Available { level } => {
                 self.ssi_read(sxact, Target::Row(level));
-                self.ssi_read(sxact, Target::Reservations(level));
+                self.ssi_read(sxact, Target::ReservationTable);
                 let stocked = self.visible(session, level, snapshot).stocked;
                 let reserved: i64 = self
                     .reservations
@@ -560,7 +560,7 @@ impl Store {
                     .as_mut()
                     .expect("open")
                     .inserted = true;
-                self.ssi_write(sxact, Target::Reservations(level));
+                self.ssi_write(sxact, Target::ReservationTable);
                 Progress::Done(Ok(Reply::Insert))
             }
             Statement::Select {

@@ -4,7 +4,17 @@
 //! target adds a rw-antidependency edge reader -> writer; a transaction that
 //! is the pivot of T_in -> T_pivot -> T_out, with T_out committed first (and
 //! before T_in, if T_in committed), must not commit: 40001 at its next
-//! read, write or COMMIT.
+//! read, write or COMMIT. As in PostgreSQL (predicate.c), a T_in that is
+//! read-only (it committed without writing: PostgreSQL flags such a
+//! transaction read-only at commit) makes the structure dangerous only if
+//! T_out committed before T_in took its snapshot; otherwise the history is
+//! serializable with T_in first.
+//!
+//! SIREAD marks have the granularity PostgreSQL gives them for the schema
+//! stockrace creates: a row read by its primary key marks that row; the
+//! availability query scans `reservation` (it has no index on
+//! `inventory_level_id`), so it marks the whole table, and any reservation
+//! insert conflicts with it, whatever its level.
 
 use crate::statement::LevelId;
 
@@ -12,8 +22,9 @@ use crate::statement::LevelId;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub(crate) enum Target {
     Row(LevelId),
-    /// The reservation rows of a level (a predicate: inserts conflict with it).
-    Reservations(LevelId),
+    /// The reservation table as a whole (a sequential scan's relation lock:
+    /// every insert conflicts with it).
+    ReservationTable,
 }
 
 pub(crate) type SxactId = usize;
@@ -108,6 +119,11 @@ impl Ssi {
         }
     }
 
+    /// Whether `id` wrote anything.
+    fn wrote(&self, id: SxactId) -> bool {
+        self.writes.iter().any(|w| w.0 == id)
+    }
+
     /// Whether `pivot` has an rw-edge in from a live transaction and an
     /// rw-edge out to a transaction that committed first.
     pub fn dangerous(&self, pivot: SxactId) -> bool {
@@ -116,10 +132,16 @@ impl Ssi {
             let Some(out_commit) = out.commit.filter(|_| !out.aborted) else {
                 return false;
             };
-            self.edges.iter().filter(|e| e.1 == pivot).any(|&(tin, _)| {
-                let tin = &self.sxacts[tin];
-                !tin.aborted && tin.commit.map_or(true, |c| out_commit <= c)
-            })
+            self.edges
+                .iter()
+                .filter(|e| e.1 == pivot)
+                .any(|&(tin_id, _)| {
+                    let tin = &self.sxacts[tin_id];
+                    let read_only = tin.commit.is_some() && !self.wrote(tin_id);
+                    !tin.aborted
+                        && tin.commit.map_or(true, |c| out_commit <= c)
+                        && (!read_only || out_commit <= tin.snapshot)
+                })
         })
     }
 }
