@@ -329,6 +329,32 @@ fn a_kept_failure_replays() {
     assert_eq!(count, 2, "only the kept file and the edited copy");
 }
 
+/// A file kept by a Rust `App` (tests/app_sqlx.rs) has no app file to
+/// run: `app replay` refuses it and says how to replay it from its test.
+#[test]
+fn a_file_kept_by_a_rust_app_says_how_to_replay_it() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("seeds/app");
+    let kept = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.to_string_lossy().contains("app-sqlx-read-then-write-"))
+        .expect("the sqlx example's kept file");
+    let file = kept.to_str().unwrap();
+    let (output, _) = run(&["app", "replay", file]);
+    assert_eq!(code(&output), Some(2), "{}", shown(&output));
+    let message = command::stderr(&output);
+    assert!(
+        message.contains("kept by the Rust App \"sqlx-read-then-write\""),
+        "{}",
+        shown(&output)
+    );
+    assert!(
+        message.contains(&format!("STOCKRACE_REPLAY={file} cargo test")),
+        "{}",
+        shown(&output)
+    );
+}
+
 // ---------------------------------------------------------------------------
 // 6. Reused order processes (`reuse = true`) serve every run of a sweep and
 // give the same runs as fresh processes.

@@ -1,4 +1,5 @@
-//! Every kept app regression under seeds/app replays on PostgreSQL and shows
+//! Every kept app regression under seeds/app (but those kept by a Rust
+//! `App`, which their own tests replay) replays on PostgreSQL and shows
 //! what it expects; where the application took another path than recorded,
 //! the test says where (the verdict is what must hold; the statements are
 //! compared too, and must match for the psql example, which has no timers).
@@ -35,6 +36,10 @@ fn every_kept_app_regression_replays_as_expected() {
     );
     for file in files {
         let regression = AppRegression::load(&file).unwrap_or_else(|e| panic!("{e}"));
+        if regression.rust_app.is_some() {
+            // Kept by a Rust App: its test replays it (tests/app_sqlx.rs).
+            continue;
+        }
         let app_path = regression.app_path(&file);
         if app_path.to_string_lossy().contains("medusa")
             && !repo("examples/medusa/node_modules").is_dir()

@@ -111,10 +111,14 @@ fn replay_json_has_the_documented_fields() {
 #[test]
 fn replay_of_a_kept_file_prints_the_timeline_and_checks_the_expectation() {
     let seeds = Path::new(env!("CARGO_MANIFEST_DIR")).join("seeds");
+    // A file the command line can replay (not one of a test's own strategy).
     let file = fs::read_dir(&seeds)
         .unwrap()
         .map(|e| e.unwrap().path())
-        .find(|p| p.extension().is_some_and(|x| x == "toml"))
+        .find(|p| {
+            p.extension().is_some_and(|x| x == "toml")
+                && stockrace::Regression::load(p).is_ok_and(|r| r.cli_can_replay())
+        })
         .unwrap();
     let output = stockrace(&["replay", file.to_str().unwrap()]);
     assert_eq!(
@@ -179,11 +183,7 @@ fn bad_input_exits_2_with_a_clear_message() {
     )
     .unwrap();
     let negative = dir.path().join("negative.toml");
-    let kept = fs::read_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("seeds"))
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .find(|p| p.extension().is_some_and(|x| x == "toml"))
-        .unwrap();
+    let kept = Path::new(env!("CARGO_MANIFEST_DIR")).join("seeds/plain-update-1efda382.toml");
     fs::write(
         &negative,
         fs::read_to_string(kept)
@@ -202,7 +202,8 @@ fn bad_input_exits_2_with_a_clear_message() {
         (vec!["sweep"], "--strategy is required"),
         (vec!["replay", "--strategy", "plain-update"], "--seed is required"),
         (vec!["replay", malformed.to_str().unwrap()], "malformed.toml:3:"),
-        (vec!["replay", negative.to_str().unwrap()], "negative.toml: scenario.levels[0].stocked: -"),
+        // FILE:LINE: the line of the bad value.
+        (vec!["replay", negative.to_str().unwrap()], "negative.toml:16: scenario.levels[0].stocked: -"),
         (vec!["replay", missing.to_str().unwrap()], "missing.toml: cannot read"),
         (vec!["replay", malformed.to_str().unwrap(), "--orders", "3"], "give either a regression file or scenario flags"),
         (vec!["replay", malformed.to_str().unwrap(), "--latency-ms", "3"], "give either a regression file or scenario flags"),

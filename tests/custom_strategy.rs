@@ -90,7 +90,19 @@ fn the_stale_check_oversells_and_the_failure_is_kept_and_replayed() {
         message.contains(&format!("schedule: {:?}", failure.schedule)),
         "{message}"
     );
-    assert!(message.contains("replay: run this test again"), "{message}");
+    // A strategy of the test's own: the message says how to replay it from
+    // the test (the command line does not know the strategy).
+    let test = "the_stale_check_oversells_and_the_failure_is_kept_and_replayed";
+    assert!(
+        message.contains(&format!("replay: STOCKRACE_SEED={seed} cargo test {test}")),
+        "{message}"
+    );
+    assert!(
+        message.contains("or: STOCKRACE_REPLAY=")
+            && message.contains(&format!(".toml cargo test {test}")),
+        "{message}"
+    );
+    assert!(!message.contains("stockrace replay"), "{message}");
     assert!(
         message.contains("verdict: VIOLATED no-oversell"),
         "the trace is in the message: {message}"

@@ -12,6 +12,8 @@
 //!   maintained it equals its initial value plus those rows; and reserved
 //!   never exceeds stocked.
 //! - termination: every order ends within the run's budgets.
+//! - a test's own (`crate::CustomInvariant`), judged on each finished run whose
+//!   built-in invariants held.
 //!
 //! A sale decrements stock or reserves it, as its strategy's [`Effect`] says;
 //! either way a level never sells more than it had available at the start.
@@ -24,16 +26,21 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 use stockrace_model::{Event, LevelId, Progress, Reply};
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
+/// An invariant a run is judged by: the built-in four, or one a test adds
+/// (`CustomInvariant`, named by the test).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Invariant {
     NoOversell,
     Conservation,
     Reservations,
     Termination,
+    /// A test's own invariant, by name (see `crate::CustomInvariant`). In files
+    /// and JSON it is its name, like the built-in ones.
+    Custom(&'static str),
 }
 
 impl Invariant {
+    /// The built-in invariants.
     pub const ALL: [Invariant; 4] = [
         Invariant::NoOversell,
         Invariant::Conservation,
@@ -47,17 +54,82 @@ impl Invariant {
             Invariant::Conservation => "conservation",
             Invariant::Reservations => "reservations",
             Invariant::Termination => "termination",
+            Invariant::Custom(name) => name,
         }
     }
 
+    /// A built-in invariant by name.
     pub fn from_name(name: &str) -> Option<Invariant> {
         Invariant::ALL.into_iter().find(|i| i.name() == name)
+    }
+
+    /// The built-in invariant of that name, or a custom one.
+    pub fn named(name: &str) -> Invariant {
+        Invariant::from_name(name).unwrap_or_else(|| Invariant::Custom(intern(name)))
+    }
+
+    pub fn is_custom(self) -> bool {
+        matches!(self, Invariant::Custom(_))
+    }
+}
+
+/// Custom invariant names live as long as the process: a test names a few,
+/// and kept files name the same ones, so each distinct name is kept once.
+pub(crate) fn intern(name: &str) -> &'static str {
+    static NAMES: std::sync::Mutex<std::collections::BTreeSet<&'static str>> =
+        std::sync::Mutex::new(std::collections::BTreeSet::new());
+    let mut names = NAMES.lock().unwrap_or_else(|p| p.into_inner());
+    match names.get(name) {
+        Some(known) => known,
+        None => {
+            let leaked: &'static str = Box::leak(name.to_string().into_boxed_str());
+            names.insert(leaked);
+            leaked
+        }
+    }
+}
+
+impl Serialize for Invariant {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.name())
+    }
+}
+
+impl<'de> Deserialize<'de> for Invariant {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Invariant, D::Error> {
+        let name = String::deserialize(deserializer)?;
+        if name.trim().is_empty() {
+            return Err(serde::de::Error::custom("an invariant needs a name"));
+        }
+        Ok(Invariant::named(&name))
     }
 }
 
 impl fmt::Display for Invariant {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.name())
+    }
+}
+
+/// What a custom invariant's check returns: `true` / `Ok(())` when it
+/// holds, `false` / `Err(why)` when it is broken.
+pub trait Judgement {
+    fn judgement(self) -> Result<(), String>;
+}
+
+impl Judgement for bool {
+    fn judgement(self) -> Result<(), String> {
+        if self {
+            Ok(())
+        } else {
+            Err("the check returned false".to_string())
+        }
+    }
+}
+
+impl<E: fmt::Display> Judgement for Result<(), E> {
+    fn judgement(self) -> Result<(), String> {
+        self.map_err(|e| e.to_string())
     }
 }
 

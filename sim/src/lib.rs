@@ -14,11 +14,26 @@
 //! - [`sweep`], [`regression`], [`builder`]: many seeds, kept failures, and
 //!   the API a `#[test]` calls.
 
+// The one build-time requirement, for a user's crate as for this repository.
+// (A build script checking CARGO_CFG_MADSIM said it no sooner: cargo ran it
+// only once the dependencies were compiled.)
 #[cfg(not(madsim))]
 compile_error!(
-    "stockrace-sim needs the madsim simulator, which is compiled only with `--cfg madsim`. \
-     Build from the repository root so that .cargo/config.toml applies, or, if you set \
-     RUSTFLAGS yourself (it replaces the config file), add it: RUSTFLAGS=\"--cfg madsim\""
+    "stockrace-sim needs `--cfg madsim` (madsim's simulator is compiled only with it), \
+     and this build does not pass it.
+
+Put these lines in `.cargo/config.toml` in the directory you run cargo from \
+(your crate's or workspace's root):
+
+    [build]
+    rustflags = [\"--cfg\", \"madsim\"]
+    rustdocflags = [\"--cfg\", \"madsim\"]
+
+Cargo reads that file from the directory it runs in and the ones above it, not from \
+the crate that `--manifest-path` names: run `cargo test` from your crate's directory. \
+A RUSTFLAGS (or RUSTDOCFLAGS, for doc tests) environment variable replaces the file's \
+setting: if you set one, add `--cfg madsim` to it. \
+See \"Use it in your crate\" in stockrace's README."
 );
 
 /// Declares the crate's items only under `--cfg madsim`, so that a build
@@ -47,22 +62,24 @@ with_madsim! {
     pub mod trace;
 
     pub use backend::Backend;
-    pub use builder::{Builder, Report};
+    pub use builder::{replay, Builder, NotApplying, Report};
     pub use chooser::{Chooser, PctChooser, RandomChooser, ReplayChooser, SeedChooser};
     pub use connection::{BoxFuture, CommitTag, Connection, Session};
     pub use execution::Execution;
     pub use outcome::Outcome;
     pub use explore::{dfs::Reductions, shrink::{Shrunk, Size}, CheckConfig, CheckReport, CheckResult};
     pub use file_error::FileError;
-    pub use invariants::{Invariant, Verdict, Violation};
-    pub use regression::{Expect, Regression};
-    pub use simulation::Simulation;
-    pub use scenario::{Arrivals, Budget, Generator, Latency, Level, Line, Order, OrderSpec, Scenario, ScenarioError};
-    pub use strategies::{Sale, Strategies, Strategy, StrategyResult};
-    pub use sweep::{sweep, Figures, Histogram, Sweep, SweepReport, Tally};
+    pub use invariants::{Invariant, Judgement, Verdict, Violation};
+    pub use regression::{Expect, Regression, Saved};
+    pub use simulation::{CustomInvariant, Simulation};
+    pub use scenario::{Arrivals, Budget, Generator, Latency, Level, Line, LineSpec, LockOrder, Order, OrderSpec, Overrides, Scenario, ScenarioError, Shape};
+    pub use strategies::{Effect, Sale, Strategies, Strategy, StrategyResult};
+    pub use sweep::{sweep, CompareCell, Comparison, Figures, Histogram, Sweep, SweepReport, Tally, COMPARE_LATENCY, COMPARE_ORDERS};
+    pub use trace::{ProcessLockEvent, TraceEvent};
 
     pub use stockrace_model as model;
     pub use stockrace_model::{
-        Assign, DbError, Guard, Isolation, LevelId, Lock, Reply, Row, SqlState, Statement, Update,
+        Assign, DbError, Event, Guard, Isolation, LevelId, Lock, Progress, Reply, Row, SessionId, SqlState,
+        Statement, Update,
     };
 }

@@ -9,8 +9,9 @@
 use crate::execution::Execution;
 pub use crate::file_error::FileError;
 use crate::invariants::Invariant;
+use crate::scenario::{locate, Scenario};
 use crate::simulation::Simulation;
-use crate::scenario::Scenario;
+use crate::strategies::Strategies;
 use serde::{Deserialize, Serialize};
 use std::fs;
 use std::io::{self, Write};
@@ -50,9 +51,18 @@ pub struct Regression {
     pub invariant: Option<Invariant>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub seed: Option<u64>,
+    /// The test that kept it (`Builder`'s files; the CLI's have none): it
+    /// defines the strategies and invariants the file may need, and is
+    /// where the file is replayed from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub test: Option<String>,
     pub schedule: Vec<u32>,
     pub scenario: Scenario,
 }
+
+/// Environment variable that makes a `Builder` test replay one kept file
+/// (and nothing else), printing its timeline.
+pub const REPLAY_ENV: &str = "STOCKRACE_REPLAY";
 
 /// Where a save went.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -75,6 +85,7 @@ impl Regression {
             },
             invariant: execution.verdict.violation().map(|v| v.invariant),
             seed: execution.seed,
+            test: None,
             schedule: execution.schedule.clone(),
             scenario: simulation.scenario().clone(),
         }
@@ -83,9 +94,82 @@ impl Regression {
     /// The file's text: a comment saying how to replay it, then TOML.
     pub fn to_toml(&self) -> String {
         let body = toml::to_string(self).expect("a regression always serializes");
-        format!(
-            "# stockrace regression file. Replay it with `stockrace replay <this file>`.\n{body}"
-        )
+        let how = if self.cli_can_replay() {
+            "Replay it with `stockrace replay <this file>`.".to_string()
+        } else {
+            format!(
+                "Replay it from its test: {}",
+                self.replay_command("<this file>")
+            )
+        };
+        format!("# stockrace regression file. {how}\n{body}")
+    }
+
+    /// Whether `stockrace replay` can run it: every strategy built in, and
+    /// no invariant of a test's own.
+    pub fn cli_can_replay(&self) -> bool {
+        let builtin = |name: &str| Strategies::BUILTIN.contains(&name);
+        self.scenario.orders.iter().all(|o| builtin(&o.strategy))
+            && self
+                .scenario
+                .generate
+                .iter()
+                .all(|g| g.strategies.iter().all(|s| builtin(s)))
+            && !self.invariant.is_some_and(|i| i.is_custom())
+    }
+
+    /// How to replay the file at `path`: `stockrace replay` when the CLI
+    /// can, else from the test that kept it.
+    pub fn replay_command(&self, path: &str) -> String {
+        if self.cli_can_replay() {
+            return format!("stockrace replay {path}");
+        }
+        let test = self
+            .test
+            .as_deref()
+            .unwrap_or("<the test that defines its strategy>");
+        format!("{REPLAY_ENV}={path} cargo test {test}")
+    }
+
+    /// Reads `path` and resolves its scenario's strategies in `registry`:
+    /// an unknown one is named with its line, and, since it is a test's own,
+    /// with how to replay the file from that test.
+    pub fn open(path: &Path, registry: &Strategies) -> Result<(Regression, Simulation), FileError> {
+        let text = fs::read_to_string(path)
+            .map_err(|e| FileError::new(path, None, format!("cannot read: {e}")))?;
+        let regression = Regression::parse(path, &text)?;
+        let simulation = Simulation::new(regression.scenario.clone(), registry).map_err(|e| {
+            let field = format!("scenario.{}", e.field);
+            let line = locate(&text, &field);
+            let mut reason = format!("{field}: {}", e.reason);
+            if e.reason.starts_with("unknown strategy") {
+                let shown = path.display().to_string();
+                reason += &format!(
+                    ": not a built-in strategy, so a test's own; replay the file from the test that defines it: {} (or in code: stockrace::replay(strategy, {shown:?}))",
+                    regression.replay_command(&shown)
+                );
+            }
+            FileError::new(path, line, reason)
+        })?;
+        Ok((regression, simulation))
+    }
+
+    /// Refuses a file kept for an invariant `simulation` does not judge (a
+    /// test's own, which only that test defines): its replay could not show
+    /// what the file expects.
+    pub fn require_judged(&self, path: &Path, simulation: &Simulation) -> Result<(), FileError> {
+        match self.invariant {
+            Some(invariant) if !simulation.judges(invariant) => Err(FileError::new(
+                path,
+                None,
+                format!(
+                    "kept for the invariant {:?}, a test's own, which only that test checks; replay the file from it: {}",
+                    invariant.name(),
+                    self.replay_command(&path.display().to_string())
+                ),
+            )),
+            _ => Ok(()),
+        }
     }
 
     /// `<strategy>-<hash of scenario and schedule>.toml`
@@ -109,7 +193,8 @@ impl Regression {
 
     /// Reads and validates one file.
     pub fn load(path: &Path) -> Result<Regression, FileError> {
-        let text = fs::read_to_string(path).map_err(|e| FileError::new(path, None, format!("cannot read: {e}")))?;
+        let text = fs::read_to_string(path)
+            .map_err(|e| FileError::new(path, None, format!("cannot read: {e}")))?;
         Regression::parse(path, &text)
     }
 

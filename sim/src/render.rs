@@ -3,10 +3,39 @@
 
 use crate::execution::Execution;
 use crate::invariants::Verdict;
+use crate::scenario::Scenario;
 use crate::trace::{process_lock_text, result_text, TraceEvent};
 use std::fmt::Write;
 
 impl Execution {
+    /// What `stockrace replay` prints for a run of `scenario`: a header
+    /// (strategy, orders, seed, schedule), which orders run on which app
+    /// node when there are several, then [`Execution::render`].
+    pub fn timeline(&self, scenario: &Scenario) -> String {
+        let mut out = format!(
+            "replay: {} | {} orders | seed {} | schedule {:?}\n",
+            scenario.strategy_label(),
+            scenario.orders.len(),
+            self.seed.map_or("none".to_string(), |s| s.to_string()),
+            self.schedule
+        );
+        let mut by_node: std::collections::BTreeMap<u32, Vec<String>> = Default::default();
+        for order in scenario.orders() {
+            by_node
+                .entry(order.node)
+                .or_default()
+                .push(format!("T{}", order.index + 1));
+        }
+        if by_node.len() > 1 {
+            let nodes: Vec<String> = by_node
+                .iter()
+                .map(|(node, orders)| format!("node {node} runs {}", orders.join(", ")))
+                .collect();
+            let _ = writeln!(out, "nodes: {}", nodes.join("; "));
+        }
+        out + &self.render()
+    }
+
     /// The readable timeline: one line per event (step, virtual time, order,
     /// statement, result, row after), then the final rows and the verdict.
     pub fn render(&self) -> String {

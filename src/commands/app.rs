@@ -280,6 +280,13 @@ fn execution_json(execution: &AppExecution) -> serde_json::Value {
 
 fn app_replay(args: AppReplayArgs) -> Result<ExitCode, Bad> {
     let regression = AppRegression::load(&args.file).map_err(|e| Bad(e.to_string()))?;
+    if let Some(name) = &regression.rust_app {
+        return Err(Bad(format!(
+            "{}: kept by the Rust App {name:?}, whose orders are closures in a test, not an app file: replay it from that test with `STOCKRACE_REPLAY={} cargo test <the test>`",
+            args.file.display(),
+            args.file.display()
+        )));
+    }
     let app_path = regression.app_path(&args.file);
     let mut runner = match open(&app_path, &args.server)? {
         Ok(runner) => runner,

@@ -8,26 +8,17 @@ use super::json::pretty;
 use super::out::out;
 use super::progress::Progress;
 use super::scenario_args::{simulation, ShapeArgs};
-use super::sweep::{
-    describe_with_orders, number, panicked, shrink_first_failure, FailureDocument, SweepDocument,
-};
+use super::sweep::{describe_with_orders, number, panicked, FailureDocument, SweepDocument};
 use super::{Bad, SeedArgs};
 use clap::Args;
 use serde::Serialize;
 use std::fmt::Write as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use stockrace::{Figures, Latency, Simulation, Strategies, Sweep, Tally};
+use stockrace::{Figures, Simulation, Strategies, Sweep, Tally, COMPARE_LATENCY, COMPARE_ORDERS};
 
 /// In `--strategies`: run a scenario file's orders with their own strategies.
 const AS_WRITTEN: &str = "as-written";
-
-/// What compare uses when neither flags nor a scenario file set latencies:
-/// with no time per statement, waiting would cost nothing.
-const DEFAULT_LATENCY: Latency = Latency {
-    statement_ms: 1,
-    think_ms: 0,
-};
 
 #[derive(Args)]
 pub struct CompareArgs {
@@ -163,7 +154,7 @@ pub fn compare(args: CompareArgs) -> Result<ExitCode, Bad> {
     let levels: Vec<Option<i64>> = match (&args.shape.scenario, args.orders.is_empty()) {
         (_, false) => args.orders.iter().map(|&n| Some(n)).collect(),
         (Some(_), true) => vec![None],
-        (None, true) => [2, 4, 8, 16, 32].into_iter().map(Some).collect(),
+        (None, true) => COMPARE_ORDERS.into_iter().map(|n| Some(n as i64)).collect(),
     };
     // Every scenario is built (and so checked) before anything runs.
     // A cell: its simulation, the flags that replay it, its strategy label.
@@ -172,7 +163,7 @@ pub fn compare(args: CompareArgs) -> Result<ExitCode, Bad> {
         for &orders in &levels {
             let scenario = args
                 .shape
-                .scenario(strategy.as_deref(), orders, DEFAULT_LATENCY)?;
+                .scenario(strategy.as_deref(), orders, COMPARE_LATENCY)?;
             let flags = args.shape.flags(strategy.as_deref(), orders, &scenario)?;
             let label = strategy.clone().unwrap_or_else(|| AS_WRITTEN.to_string());
             plan.push((simulation(scenario)?, flags, label));
@@ -183,21 +174,28 @@ pub fn compare(args: CompareArgs) -> Result<ExitCode, Bad> {
     let advance = |n| progress.advance(n);
     let mut cells = Vec::new();
     for (simulation, flags, label) in &plan {
-        let report = Sweep::new(simulation, seeds.clone())
-            .jobs(jobs)
-            .progress(&advance)
-            .run();
-        if let Err(bad) = panicked(simulation, &report) {
+        // Each first failure is shown as small as it can be made.
+        let cell = stockrace::CompareCell::run(
+            label,
+            simulation,
+            Sweep::new(simulation, seeds.clone())
+                .jobs(jobs)
+                .progress(&advance),
+        );
+        if let Err(bad) = panicked(simulation, &cell.report) {
             progress.finish();
             return Err(bad);
         }
-        // Each first failure is shown as small as it can be made.
-        let shrunk = shrink_first_failure(simulation, &report);
-        let document =
-            SweepDocument::new(&report, simulation.scenario(), flags, None, shrunk.as_ref());
+        let document = SweepDocument::new(
+            &cell.report,
+            simulation.scenario(),
+            flags,
+            None,
+            cell.shrunk.as_ref(),
+        );
         cells.push(Cell {
             strategy: label.clone(),
-            concurrency: simulation.scenario().orders.len(),
+            concurrency: cell.concurrency,
             safe: document.tally.violations == 0,
             tally: document.tally,
             figures: document.figures,

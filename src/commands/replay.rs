@@ -2,14 +2,14 @@
 
 use super::json::{execution_json, pretty};
 use super::out::{out, outln};
-use super::scenario_args::{simulation, ScenarioArgs};
+use super::scenario_args::ScenarioArgs;
 use super::{exit_for, Bad};
 use clap::Args;
 use serde_json::json;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use stockrace::regression::Regression;
-use stockrace::{Scenario, Simulation};
+use stockrace::{Scenario, Simulation, Strategies};
 
 #[derive(Args)]
 pub struct ReplayArgs {
@@ -69,18 +69,7 @@ pub fn replay(args: ReplayArgs) -> Result<ExitCode, Bad> {
         }
         outln!("{}", pretty(&output));
     } else {
-        let scenario = simulation.scenario();
-        outln!(
-            "replay: {} | {} orders | seed {} | schedule {:?}",
-            scenario.strategy_label(),
-            scenario.orders.len(),
-            execution.seed.map_or("none".to_string(), |s| s.to_string()),
-            execution.schedule
-        );
-        if let Some(nodes) = nodes(scenario) {
-            outln!("{nodes}");
-        }
-        out!("{}", execution.render());
+        out!("{}", execution.timeline(simulation.scenario()));
         if let (Some(divergence), true) = (&execution.divergence, args.continue_past_end) {
             outln!("continued past the schedule: {divergence}");
         }
@@ -106,27 +95,8 @@ pub fn replay(args: ReplayArgs) -> Result<ExitCode, Bad> {
     })
 }
 
-/// Which orders run on which app node, when there is more than one.
-fn nodes(scenario: &stockrace::Scenario) -> Option<String> {
-    let mut by_node: std::collections::BTreeMap<u32, Vec<String>> = Default::default();
-    for order in scenario.orders() {
-        by_node
-            .entry(order.node)
-            .or_default()
-            .push(format!("T{}", order.index + 1));
-    }
-    if by_node.len() < 2 {
-        return None;
-    }
-    let nodes: Vec<String> = by_node
-        .iter()
-        .map(|(node, orders)| format!("node {node} runs {}", orders.join(", ")))
-        .collect();
-    Some(format!("nodes: {}", nodes.join("; ")))
-}
-
 pub fn load_regression(path: &Path) -> Result<(Simulation, Regression), Bad> {
-    let regression = Regression::load(path).map_err(|e| {
+    let (regression, simulation) = Regression::open(path, &Strategies::builtin()).map_err(|e| {
         // A scenario file given where a regression file goes: say so.
         if Scenario::load(path, |_| true).is_ok() {
             let shown = path.display().to_string();
@@ -138,7 +108,8 @@ pub fn load_regression(path: &Path) -> Result<(Simulation, Regression), Bad> {
             Bad(e.to_string())
         }
     })?;
-    let simulation = simulation(regression.scenario.clone())
-        .map_err(|Bad(e)| Bad(format!("{}: scenario.{e}", path.display())))?;
+    regression
+        .require_judged(path, &simulation)
+        .map_err(|e| Bad(e.to_string()))?;
     Ok((simulation, regression))
 }

@@ -4,7 +4,7 @@
 use super::Bad;
 use clap::Args;
 use std::path::PathBuf;
-use stockrace::scenario::{LockOrder, Shape, MAX_ORDERS};
+use stockrace::scenario::{LockOrder, Overrides, Shape, MAX_ORDERS};
 use stockrace::{Isolation, Latency, Scenario, Simulation, Strategies};
 
 /// One scenario: `--strategy` and `--orders`, then the rest of its shape.
@@ -164,20 +164,16 @@ impl ShapeArgs {
                 })
             })
             .transpose()?;
-        let mut scenario = match &self.scenario {
+        let base = match &self.scenario {
             Some(path) => {
-                let scenario = Scenario::load(path, |name| {
+                let mut file = Scenario::load(path, |name| {
                     registry.get(name).is_some() || strategy.is_some()
                 })
                 .map_err(|e| Bad(e.to_string()))?;
-                let mut scenario = match orders {
-                    Some(n) => scenario.with_order_count(n),
-                    None => scenario.expanded(),
-                };
-                if scenario.latency.statement_ms == 0 {
-                    scenario.latency.statement_ms = latency.statement_ms;
+                if file.latency.statement_ms == 0 {
+                    file.latency.statement_ms = latency.statement_ms;
                 }
-                scenario
+                file
             }
             None => {
                 let strategy = strategy.ok_or_else(|| {
@@ -191,45 +187,26 @@ impl ShapeArgs {
                 scenario
             }
         };
-        for order in &mut scenario.orders {
-            if let Some(name) = strategy {
-                order.strategy = name.to_string();
-            }
-            if let Some(isolation) = isolation {
-                order.isolation = isolation;
-            }
+        let scenario = Overrides {
+            strategy: strategy.map(str::to_string),
+            orders: orders.filter(|_| self.scenario.is_some()),
+            isolation: isolation.into_iter().collect(),
+            statement_ms: self.latency_ms,
+            think_ms: self.think_ms,
+            max_steps: self.max_steps,
+            max_virtual_ms: self.max_virtual_ms,
+            deadlock_timeout_ms: self.deadlock_timeout_ms,
+            arrival_window_ms: self.arrival_window_ms,
         }
-        if let Some(ms) = self.latency_ms {
-            scenario.latency.statement_ms = ms;
-        }
-        if let Some(ms) = self.think_ms {
-            scenario.latency.think_ms = ms;
-        }
-        if let Some(steps) = self.max_steps {
-            scenario.budget.max_steps = Some(steps);
-        }
-        if let Some(ms) = self.max_virtual_ms {
-            scenario.budget.max_virtual_ms = Some(ms);
-        }
-        if let Some(ms) = self.deadlock_timeout_ms {
-            scenario.deadlock_timeout_ms = ms;
-        }
-        if let Some(ms) = self.arrival_window_ms {
-            scenario.arrivals.window_ms = Some(ms);
-        }
+        .apply(&base);
         // Overrides are checked like the file: one message, naming the flag.
         let from_file = self.scenario.is_some();
         scenario
             .validate(|name| registry.get(name).is_some())
             .map_err(|e| {
                 let field = e.field.as_str();
-                let flag = match field {
-                    "latency.statement_ms" => "--latency-ms",
-                    "latency.think_ms" => "--think-ms",
-                    "budget.max_steps" => "--max-steps",
-                    "budget.max_virtual_ms" => "--max-virtual-ms",
-                    "deadlock_timeout_ms" => "--deadlock-timeout-ms",
-                    "arrivals.window_ms" => "--arrival-window-ms",
+                let flag = match Overrides::setting_of(field) {
+                    Some(setting) => setting.flag(),
                     _ if from_file => "the scenario",
                     _ if field.starts_with("levels[") => "--stock",
                     _ if field.ends_with(".quantity") => "--qty",

@@ -1,8 +1,9 @@
 //! The scheduler for application runs: the same rule as in simulation,
-//! applied to real processes. Choose only at a quiet point, when every live
-//! order is held at the proxy, blocked in the server, or finished; then
-//! release one held step, chosen by the chooser from the held steps sorted by
-//! order and connection, and wait for it to answer or to block.
+//! applied to real orders (processes, or Rust closures). Choose only at a
+//! quiet point, when every live order is held at the proxy, blocked in the
+//! server, or finished; then release one held step, chosen by the chooser
+//! from the held steps sorted by order and connection, and wait for it to
+//! answer or to block.
 //!
 //! "Blocked in the server" is asked of the server: `pg_blocking_pids` of the
 //! step's backend. "Running its own code" is what an order does between an
@@ -31,13 +32,58 @@ pub struct Control<'a> {
     pub settle: Duration,
     pub settle_ms: u64,
     pub deadline: Instant,
-    /// Each order's command, for messages.
-    pub command: String,
+    /// What the orders are, for when one is done and for messages.
+    pub entry: Entry,
     pub schedule: Vec<u32>,
-    /// Orders serve many runs: one is done when it reports its outcome.
-    pub reuse: bool,
     /// When every order was ready (for the timing figures only).
     pub ready_at: Option<Instant>,
+}
+
+/// What runs the orders.
+#[derive(Clone, Debug)]
+pub enum Entry {
+    /// Order processes started with `command`; with `reuse`, a process
+    /// serves many runs and is done with one when it reports its outcome.
+    Process { command: String, reuse: bool },
+    /// Async closures in the caller's task (see the `closure` module); one
+    /// is done when it returns.
+    Closure,
+}
+
+impl Entry {
+    /// Says that order `i` ended (`exit`) before it was ready.
+    fn gone_before_ready(&self, i: usize, o: &Order) -> String {
+        match self {
+            Entry::Process { command, .. } => format!(
+                "order T{} (`{command}`) exited ({}) before printing `stockrace: ready`{}",
+                i + 1,
+                o.exit.as_deref().unwrap_or("?"),
+                stderr_suffix(&o.stderr_tail)
+            ),
+            Entry::Closure => format!(
+                "order T{} returned ({}) before calling `order.ready()`",
+                i + 1,
+                o.outcome
+                    .as_ref()
+                    .map_or("?".to_string(), |o| o.to_string())
+            ),
+        }
+    }
+
+    /// Says that order `i` was not ready in time.
+    fn not_ready(&self, i: usize, o: &Order) -> String {
+        match self {
+            Entry::Process { command, .. } => format!(
+                "order T{} (`{command}`) did not print `stockrace: ready` within ready_timeout_ms{}",
+                i + 1,
+                stderr_suffix(&o.stderr_tail)
+            ),
+            Entry::Closure => format!(
+                "order T{} did not call `order.ready()` within ready_timeout_ms",
+                i + 1
+            ),
+        }
+    }
 }
 
 /// How the scheduling ended.
@@ -100,13 +146,7 @@ impl Control<'_> {
                     .enumerate()
                     .find(|(_, o)| !o.ready && o.exit.is_some())
                 {
-                    return Err(AppError::Setup(format!(
-                        "order T{} (`{}`) exited ({}) before printing `stockrace: ready`{}",
-                        i + 1,
-                        self.command,
-                        o.exit.as_deref().unwrap_or("?"),
-                        stderr_suffix(&o.stderr_tail)
-                    )));
+                    return Err(AppError::Setup(self.entry.gone_before_ready(i, o)));
                 }
                 if state.orders.iter().all(|o| o.ready) {
                     drop(state);
@@ -133,12 +173,7 @@ impl Control<'_> {
                         .enumerate()
                         .find(|(_, o)| !o.ready)
                         .expect("one is not ready");
-                    return Err(AppError::Setup(format!(
-                        "order T{} (`{}`) did not print `stockrace: ready` within ready_timeout_ms{}",
-                        i + 1,
-                        self.command,
-                        stderr_suffix(&o.stderr_tail)
-                    )));
+                    return Err(AppError::Setup(self.entry.not_ready(i, o)));
                 }
             }
             self.wait_for_change(Duration::from_millis(20)).await;
@@ -148,7 +183,11 @@ impl Control<'_> {
     /// Whether `order` has no more to do in this run: it exited, or, when
     /// it serves many runs, it reported its outcome.
     fn done(&self, order: &Order) -> bool {
-        order.exit.is_some() || (self.reuse && order.outcome.is_some())
+        order.exit.is_some() || (self.reused() && order.outcome.is_some())
+    }
+
+    fn reused(&self) -> bool {
+        matches!(self.entry, Entry::Process { reuse: true, .. })
     }
 
     /// The held steps as the chooser sees them: each order's statement text.
@@ -198,9 +237,10 @@ impl Control<'_> {
             self.poll_running().await?;
             let mut quiet = true;
             let mut wake = self.deadline;
+            let reused = self.reused();
             self.shared.quietly(|state| {
                 for (i, order) in state.orders.iter_mut().enumerate() {
-                    if order.exit.is_some() || (self.reuse && order.outcome.is_some()) {
+                    if order.exit.is_some() || (reused && order.outcome.is_some()) {
                         continue;
                     }
                     let in_flight = state

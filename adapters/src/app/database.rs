@@ -103,16 +103,36 @@ impl Server {
         if let Some(path) = &app.setup {
             let sql = std::fs::read_to_string(path)
                 .map_err(|e| AppError::Setup(format!("{}: cannot read: {e}", path.display())))?;
-            let client = self.open_on(&name).await?;
-            client.batch_execute(&sql).await.map_err(|e| {
-                AppError::Setup(format!(
-                    "{}: the server refused it: {}",
-                    path.display(),
-                    explain(&e)
-                ))
-            })?;
+            self.run_setup(&name, &path.display().to_string(), &sql)
+                .await?;
         }
         Ok(name)
+    }
+
+    /// Makes a template with only `setup` SQL (named `label` in messages).
+    pub async fn make_template_from_sql(
+        &mut self,
+        label: &str,
+        setup: Option<&str>,
+    ) -> Result<String, AppError> {
+        let name = Server::name("template");
+        self.create(&name, None).await?;
+        if let Some(sql) = setup {
+            self.run_setup(&name, label, sql).await?;
+        }
+        Ok(name)
+    }
+
+    async fn run_setup(&self, database: &str, label: &str, sql: &str) -> Result<(), AppError> {
+        let client = self.open_on(database).await?;
+        client.batch_execute(sql).await.map_err(|e| {
+            AppError::Setup(format!("{label}: the server refused it: {}", explain(&e)))
+        })
+    }
+
+    /// The databases made here and not dropped yet.
+    pub fn live(&self) -> &[String] {
+        &self.live
     }
 
     /// A fresh copy of the template.
@@ -268,6 +288,31 @@ impl Server {
         }
         Ok(None)
     }
+}
+
+/// Drops `names` from a thread of its own with a runtime of its own: for a
+/// session dropped before it could clean up (its future dropped mid-run),
+/// where the caller's runtime may be shutting down and cannot be blocked on.
+pub fn drop_from_new_thread(config: &Config, names: Vec<String>) {
+    let config = config.clone();
+    let cleanup = std::thread::spawn(move || {
+        let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+        else {
+            return;
+        };
+        runtime.block_on(async move {
+            if let Ok(client) = open(&config).await {
+                for name in names {
+                    let _ = client
+                        .batch_execute(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
+                        .await;
+                }
+            }
+        });
+    });
+    let _ = cleanup.join();
 }
 
 async fn open(config: &Config) -> Result<Client, tokio_postgres::Error> {

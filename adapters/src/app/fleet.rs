@@ -9,6 +9,9 @@
 //! every connection the orders have open, and sends new ones to the new
 //! run's database (it rewrites the database named in the startup packet),
 //! so a pool reconnects to a fresh copy for each run.
+//!
+//! [`Endpoints`] are the proxy's half alone: the closure entry
+//! ([`App`](super::App)) uses them with no processes.
 
 use super::database::Server;
 use super::error::AppError;
@@ -20,39 +23,60 @@ use std::sync::Arc;
 use tokio::io::AsyncWriteExt;
 use tokio::task::JoinSet;
 
-pub struct Fleet {
+/// The proxy's endpoints, one per order, and the state they share with the
+/// scheduler: what every kind of order (a process, or a Rust closure) talks
+/// to. They serve until dropped.
+pub struct Endpoints {
     pub shared: Shared,
     pub proxy: Arc<Proxy>,
-    ports: Vec<u16>,
+    pub ports: Vec<u16>,
     /// The listening endpoints' tasks.
-    _endpoints: JoinSet<()>,
-    processes: Vec<Option<OrderProcess>>,
-    reuse: bool,
+    _tasks: JoinSet<()>,
 }
 
-impl Fleet {
-    pub fn open(app: &AppFile, server: &Server) -> Result<Fleet, AppError> {
-        let shared = Shared::new(app.orders);
-        let listeners = proxy::bind(app.orders)
+impl Endpoints {
+    /// Binds one endpoint per order on 127.0.0.1 and serves them (in the
+    /// current tokio runtime).
+    pub fn open(orders: usize, server: &Server) -> Result<Endpoints, AppError> {
+        let shared = Shared::new(orders);
+        let listeners = proxy::bind(orders)
             .map_err(|e| AppError::Setup(format!("cannot open the proxy's endpoints: {e}")))?;
         let ports = listeners
             .iter()
             .map(|l| l.local_addr().map(|a| a.port()))
             .collect::<Result<Vec<u16>, _>>()
             .map_err(|e| AppError::Setup(e.to_string()))?;
-        let proxy = Arc::new(Proxy::new(
-            shared.clone(),
-            server.upstream.clone(),
-            app.orders,
-        ));
-        let mut endpoints = JoinSet::new();
-        proxy::serve_all(proxy.clone(), listeners, &mut endpoints)
+        let proxy = Arc::new(Proxy::new(shared.clone(), server.upstream.clone(), orders));
+        let mut tasks = JoinSet::new();
+        proxy::serve_all(proxy.clone(), listeners, &mut tasks)
             .map_err(|e| AppError::Setup(format!("cannot serve the proxy's endpoints: {e}")))?;
-        Ok(Fleet {
+        Ok(Endpoints {
             shared,
             proxy,
             ports,
-            _endpoints: endpoints,
+            _tasks: tasks,
+        })
+    }
+
+    /// Points the endpoints at a new run's `database`: the last run's
+    /// connections are closed, new ones go there, the run state is fresh.
+    pub async fn start_run(&self, database: &str) {
+        self.proxy.set_database(database);
+        self.proxy.close_connections().await;
+        self.shared.reset_run();
+    }
+}
+
+pub struct Fleet {
+    pub endpoints: Endpoints,
+    processes: Vec<Option<OrderProcess>>,
+    reuse: bool,
+}
+
+impl Fleet {
+    pub fn open(app: &AppFile, server: &Server) -> Result<Fleet, AppError> {
+        Ok(Fleet {
+            endpoints: Endpoints::open(app.orders, server)?,
             processes: (0..app.orders).map(|_| None).collect(),
             reuse: app.reuse,
         })
@@ -66,12 +90,16 @@ impl Fleet {
         server: &Server,
         database: &str,
     ) -> Result<(), AppError> {
-        self.proxy.set_database(database);
-        self.proxy.close_connections().await;
-        self.shared.reset_run();
-        for order in 0..app.orders {
+        self.endpoints.start_run(database).await;
+        let Endpoints {
+            shared,
+            proxy,
+            ports,
+            ..
+        } = &self.endpoints;
+        for (order, &port) in ports.iter().enumerate() {
             let alive =
-                self.processes[order].is_some() && self.shared.lock().orders[order].exit.is_none();
+                self.processes[order].is_some() && shared.lock().orders[order].exit.is_none();
             if alive {
                 let next = self.processes[order]
                     .as_mut()
@@ -86,13 +114,13 @@ impl Fleet {
             if let Some(mut old) = self.processes[order].take() {
                 old.stop().await;
             }
-            self.shared.lock().orders[order].new_process();
+            shared.lock().orders[order].new_process();
             let mut command = process::command(&app.dir, &app.command);
             command
-                .envs(server.environment(database, Some(self.ports[order])))
+                .envs(server.environment(database, Some(port)))
                 .env("STOCKRACE_ORDER", order.to_string());
-            let started = process::spawn(command, order, &self.shared, self.reuse)?;
-            self.proxy.set_stdout(order, started.stdout_fd);
+            let started = process::spawn(command, order, shared, self.reuse)?;
+            proxy.set_stdout(order, started.stdout_fd);
             self.processes[order] = Some(started);
         }
         Ok(())
@@ -101,10 +129,10 @@ impl Fleet {
     /// Ends a run: closes the orders' connections, and stops every process
     /// that cannot serve another run (all of them, without `reuse`).
     pub async fn end_run(&mut self) {
-        self.proxy.close_connections().await;
+        self.endpoints.proxy.close_connections().await;
         for order in 0..self.processes.len() {
             let keep = {
-                let state = self.shared.lock();
+                let state = self.endpoints.shared.lock();
                 let o = &state.orders[order];
                 self.reuse && o.exit.is_none() && o.outcome.is_some()
             };
@@ -128,6 +156,6 @@ impl Fleet {
         {
             process.stop().await;
         }
-        self.proxy.close_connections().await;
+        self.endpoints.proxy.close_connections().await;
     }
 }

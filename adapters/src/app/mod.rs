@@ -10,7 +10,9 @@
 //! - [`proxy`]: endpoints and the relay; [`state`]: what it shares with
 //!   [`control`], the scheduler; [`process`]: the order processes.
 //! - [`database`]: template, per-run copies, checks.
-//! - [`runner`]: a session of runs; [`sweep`]: many seeds;
+//! - [`runner`]: a session of runs of an app file; [`sweep`]: many seeds;
+//! - [`App`] (module `closure`): the same runs with Rust async closures
+//!   as the orders, from a `#[tokio::test]`;
 //!   [`regression`]: kept runs; [`trace`], [`execution`]: what a run shows.
 //!
 //! ```no_run
@@ -21,6 +23,7 @@
 //! println!("{}", run.render());
 //! ```
 
+mod closure;
 mod control;
 pub mod database;
 mod error;
@@ -37,6 +40,8 @@ pub mod sweep;
 pub mod trace;
 pub mod wire;
 
+pub use closure::{App, AppReport, IntoOutcome, KeptRun, Order};
+pub use closure::{DEFAULT_SEEDS, REPLAY_ENV, SEEDS_ENV, SEED_ENV};
 pub use error::AppError;
 pub use execution::Outcome;
 pub use execution::{AppExecution, CheckViolation, OrderRecord, Timing};

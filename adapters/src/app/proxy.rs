@@ -1,6 +1,6 @@
-//! The relay between order processes and the real server: one listening
-//! endpoint per order, so that every connection an order opens (its whole
-//! pool) is known to be that order's.
+//! The relay between orders (processes, or Rust closures) and the real
+//! server: one listening endpoint per order, so that every connection an
+//! order opens (its whole pool) is known to be that order's.
 //!
 //! Bytes pass through unchanged. The proxy answers `N` to SSL and GSSAPI
 //! encryption requests (the relay must read the protocol), forwards cancel
@@ -8,7 +8,9 @@
 //! the first ReadyForQuery, a message that starts a step (a Query, or the
 //! first message of an extended-protocol batch) is held until the scheduler
 //! releases it; messages that follow before the release join the step, and
-//! so do those sent while it runs, until its ReadyForQuery.
+//! so do those sent while it runs, until its ReadyForQuery. A Sync alone
+//! (no statement before it: a pool's ping, as sqlx sends before lending an
+//! idle connection) asks nothing of the data and passes unheld.
 
 use super::process::unread_bytes;
 use super::state::{Connection, Phase, Shared};
@@ -204,12 +206,15 @@ where
             }
             continue;
         }
-        let step_running = matches!(
-            shared.lock().connections[&id].phase,
-            Phase::InFlight | Phase::Blocked
-        );
-        if step_running {
-            // Part of the running step (more of its batch).
+        let (step_running, idle) = match shared.lock().connections[&id].phase {
+            Phase::InFlight | Phase::Blocked => (true, false),
+            Phase::Idle => (false, true),
+            _ => (false, false),
+        };
+        // Part of the running step (more of its batch), or a Sync with no
+        // statement before it (a pool's ping, as sqlx sends before lending
+        // an idle connection): nothing to schedule.
+        if step_running || (idle && message.tag == b'S') {
             server.write_all(&message.frame).await?;
             continue;
         }

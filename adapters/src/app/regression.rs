@@ -4,7 +4,9 @@
 //!
 //! Written like the simulator's regression files (atomically, never over
 //! another file), into their own folder (`seeds/app/` by default): they
-//! need a server and the application to replay.
+//! need a server and the application to replay. A file kept by a Rust
+//! [`App`](super::App) (orders that are closures in a test) names that
+//! `App` (`rust_app`) instead of an app file, and replays from its test.
 
 use super::execution::AppExecution;
 use serde::{Deserialize, Serialize};
@@ -22,8 +24,13 @@ pub struct AppRegression {
     /// The schedule format (see the simulator's regression files).
     #[serde(default = "format_one")]
     pub format: u32,
-    /// The app file, relative to this file's folder.
+    /// The app file, relative to this file's folder (empty for a Rust app).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub app: String,
+    /// The name of the Rust [`App`](super::App) that kept it: its orders
+    /// are closures in a test, so only that test can replay it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rust_app: Option<String>,
     pub expect: Expect,
     /// The check the run violated when it was kept.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -46,8 +53,25 @@ impl AppRegression {
     /// The regression for `execution` of the app file at `app`, to be kept in `dir`.
     pub fn new(app: &Path, dir: &Path, execution: &AppExecution) -> AppRegression {
         AppRegression {
-            format: FORMAT,
             app: relative(dir, app).display().to_string(),
+            ..AppRegression::recording(execution)
+        }
+    }
+
+    /// The regression for `execution` of the Rust [`App`](super::App) named `name`.
+    pub fn of_rust_app(name: &str, execution: &AppExecution) -> AppRegression {
+        AppRegression {
+            rust_app: Some(name.to_string()),
+            ..AppRegression::recording(execution)
+        }
+    }
+
+    /// What every kept run records, whatever ran it.
+    fn recording(execution: &AppExecution) -> AppRegression {
+        AppRegression {
+            format: FORMAT,
+            app: String::new(),
+            rust_app: None,
             expect: if execution.holds() {
                 Expect::Holds
             } else {
@@ -69,14 +93,29 @@ impl AppRegression {
 
     pub fn to_toml(&self) -> String {
         let body = toml::to_string(self).expect("a regression always serializes");
-        format!("# stockrace app regression file. Replay it with `stockrace app replay <this file>`.\n{body}")
+        match &self.rust_app {
+            Some(name) => format!("# stockrace app regression file, kept by the Rust App {name:?}. Replay it with `STOCKRACE_REPLAY=<this file> cargo test <the test that runs it>`.\n{body}"),
+            None => format!("# stockrace app regression file. Replay it with `stockrace app replay <this file>`.\n{body}"),
+        }
     }
 
-    /// `app-<app file name>-<hash>.toml`
+    /// `app-<app file name>-<hash>.toml`, or `app-<Rust app name>-<hash>.toml`
     pub fn file_name(&self) -> String {
-        let stem = Path::new(&self.app)
-            .file_stem()
-            .map_or("app".into(), |s| s.to_string_lossy().into_owned());
+        let stem = match &self.rust_app {
+            Some(name) => name
+                .chars()
+                .map(|c| {
+                    if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                        c
+                    } else {
+                        '-'
+                    }
+                })
+                .collect(),
+            None => Path::new(&self.app)
+                .file_stem()
+                .map_or("app".into(), |s| s.to_string_lossy().into_owned()),
+        };
         format!(
             "app-{stem}-{:08x}.toml",
             fnv1a(self.to_toml().as_bytes()) as u32
@@ -92,6 +131,13 @@ impl AppRegression {
             .map_err(|e| FileError::new(path, None, format!("cannot read: {e}")))?;
         let regression: AppRegression = FileError::parse_toml(path, &text)?;
         check_format(path, regression.format)?;
+        if regression.app.is_empty() == regression.rust_app.is_none() {
+            return Err(FileError::new(
+                path,
+                None,
+                "an app regression names either the app file it ran (`app`) or the Rust App that kept it (`rust_app`), not both or neither".into(),
+            ));
+        }
         Ok(regression)
     }
 

@@ -3,14 +3,18 @@
 //! scheduler in between. Everything a run starts ends with it: processes
 //! (their whole group), proxy endpoints and connections, and its database,
 //! also when it is interrupted.
+//!
+//! `RunPlan` is one run's scheduling and judging whoever the orders are:
+//! the closure entry ([`App`](super::App)) uses it too.
 
-use super::control::{Control, Ended};
+use super::control::{Control, Ended, Entry};
 use super::database::Server;
 use super::error::AppError;
 use super::execution::Outcome;
 use super::execution::{AppExecution, CheckViolation, OrderRecord, Timing, TERMINATION};
-use super::file::AppFile;
+use super::file::{AppFile, Check};
 use super::fleet::Fleet;
+use super::state::Shared;
 use std::time::Duration;
 use stockrace_sim::{Chooser, RandomChooser, ReplayChooser};
 use tokio::signal::unix::{signal, Signal, SignalKind};
@@ -183,7 +187,7 @@ async fn interrupted(signals: &mut Option<[Signal; 2]>) {
     }
 }
 
-fn ms(duration: Duration) -> f64 {
+pub(crate) fn ms(duration: Duration) -> f64 {
     duration.as_secs_f64() * 1000.0
 }
 
@@ -197,91 +201,172 @@ async fn one_run(
 ) -> Result<AppExecution, AppError> {
     let boot = Instant::now();
     fleet.start_run(app, server, database).await?;
-    let shared = fleet.shared.clone();
-    let mut control = Control {
-        shared: shared.clone(),
-        monitor: &server.admin,
-        chooser,
-        settle: Duration::from_millis(app.settle_ms),
+    let plan = RunPlan {
+        server,
+        shared: fleet.endpoints.shared.clone(),
+        database,
+        checks: &app.checks,
         settle_ms: app.settle_ms,
-        deadline: boot + Duration::from_millis(app.run_timeout_ms),
-        command: app.command.join(" "),
-        schedule: Vec::new(),
-        reuse: app.reuse,
-        ready_at: None,
+        ready_timeout_ms: app.ready_timeout_ms,
+        run_timeout_ms: app.run_timeout_ms,
+        entry: Entry::Process {
+            command: app.command.join(" "),
+            reuse: app.reuse,
+        },
     };
-    let ended = control
-        .run(boot + Duration::from_millis(app.ready_timeout_ms))
+    let steps = plan
+        .schedule(chooser, boot, std::future::pending::<()>())
         .await;
-    let schedule = std::mem::take(&mut control.schedule);
-    let ready_at = control.ready_at;
-    drop(control);
-    let steps_done = Instant::now();
     fleet.end_run().await;
-    let ended = ended?;
+    plan.finish(seed, boot, steps).await
+}
 
-    let (orders, trace, steps, stalls) = {
-        let state = shared.lock();
-        let orders: Vec<OrderRecord> = state
-            .orders
-            .iter()
-            .map(|o| OrderRecord {
-                outcome: o.outcome.clone().unwrap_or(Outcome::Unfinished),
-                statements: o.statements.clone(),
-                unscheduled: o.unscheduled,
-                stalls: o.stalls,
-                exit: o.exit.clone(),
-            })
-            .collect();
-        (
-            orders,
-            state.trace.lines(),
-            state.trace.steps(),
-            state.trace.stalls(),
-        )
-    };
-    let mut execution = AppExecution {
-        seed,
-        schedule,
-        steps,
-        trace,
-        orders,
-        violation: None,
-        stalls,
-        timing: Timing::default(),
-    };
-    let checks = Instant::now();
-    execution.violation = match ended {
-        Ended::Hung => {
-            let running: Vec<String> = execution
+/// What one run needs, whoever its orders are (processes or closures):
+/// the server and the run's database, the state the proxy shares, the
+/// checks and the time limits.
+pub(crate) struct RunPlan<'a> {
+    pub server: &'a Server,
+    pub shared: Shared,
+    pub database: &'a str,
+    pub checks: &'a [Check],
+    pub settle_ms: u64,
+    pub ready_timeout_ms: u64,
+    pub run_timeout_ms: u64,
+    pub entry: Entry,
+}
+
+/// How the scheduling of a run went: the scheduler's result, the choices
+/// it made, and the times for the timing figures.
+pub(crate) struct Steps {
+    ended: Result<Ended, AppError>,
+    schedule: Vec<u32>,
+    ready_at: Option<Instant>,
+    done_at: Instant,
+}
+
+impl RunPlan<'_> {
+    /// Schedules the run until every order is done or the run's time runs
+    /// out, polling `orders` (the orders' own futures, for closures; never
+    /// ready, for processes) alongside the scheduler in this task. `orders`
+    /// is dropped when the scheduler ends: an order still running then is
+    /// cut off (it is `unfinished`).
+    pub async fn schedule(
+        &self,
+        chooser: &mut dyn Chooser,
+        boot: Instant,
+        orders: impl std::future::Future<Output = ()>,
+    ) -> Steps {
+        let mut control = Control {
+            shared: self.shared.clone(),
+            monitor: &self.server.admin,
+            chooser,
+            settle: Duration::from_millis(self.settle_ms),
+            settle_ms: self.settle_ms,
+            deadline: boot + Duration::from_millis(self.run_timeout_ms),
+            entry: self.entry.clone(),
+            schedule: Vec::new(),
+            ready_at: None,
+        };
+        let ended = {
+            let run = control.run(boot + Duration::from_millis(self.ready_timeout_ms));
+            tokio::pin!(run);
+            tokio::pin!(orders);
+            let mut orders_done = false;
+            loop {
+                tokio::select! {
+                    ended = &mut run => break ended,
+                    () = &mut orders, if !orders_done => orders_done = true,
+                }
+            }
+        };
+        Steps {
+            ended,
+            schedule: std::mem::take(&mut control.schedule),
+            ready_at: control.ready_at,
+            done_at: Instant::now(),
+        }
+    }
+
+    /// The run as it ended: each order's outcome and statements, the trace,
+    /// and the checks' verdict (run on the run's database), once the orders
+    /// are stopped.
+    pub async fn finish(
+        &self,
+        seed: Option<u64>,
+        boot: Instant,
+        steps: Steps,
+    ) -> Result<AppExecution, AppError> {
+        let Steps {
+            ended,
+            schedule,
+            ready_at,
+            done_at,
+        } = steps;
+        let ended = ended?;
+        let (orders, trace, steps, stalls) = {
+            let state = self.shared.lock();
+            let orders: Vec<OrderRecord> = state
                 .orders
                 .iter()
-                .enumerate()
-                .filter(|(_, o)| o.outcome == Outcome::Unfinished)
-                .map(|(i, _)| format!("T{}", i + 1))
+                .map(|o| OrderRecord {
+                    outcome: o.outcome.clone().unwrap_or(Outcome::Unfinished),
+                    statements: o.statements.clone(),
+                    unscheduled: o.unscheduled,
+                    stalls: o.stalls,
+                    exit: o.exit.clone(),
+                })
                 .collect();
-            Some(CheckViolation {
-                check: TERMINATION.into(),
-                detail: format!(
-                    "{} still running after run_timeout_ms ({} ms)",
-                    running.join(", "),
-                    app.run_timeout_ms
-                ),
-            })
-        }
-        Ended::Finished => server
-            .first_violation(
-                database,
-                &app.checks,
-                execution.sold(),
-                execution.sold_orders(),
+            (
+                orders,
+                state.trace.lines(),
+                state.trace.steps(),
+                state.trace.stalls(),
             )
-            .await?
-            .map(|(check, detail)| CheckViolation { check, detail }),
-    };
-    let ready_at = ready_at.unwrap_or(steps_done);
-    execution.timing.boot_ms = ms(ready_at.duration_since(boot));
-    execution.timing.steps_ms = ms(steps_done.duration_since(ready_at));
-    execution.timing.checks_ms = ms(checks.elapsed());
-    Ok(execution)
+        };
+        let mut execution = AppExecution {
+            seed,
+            schedule,
+            steps,
+            trace,
+            orders,
+            violation: None,
+            stalls,
+            timing: Timing::default(),
+        };
+        let checks = Instant::now();
+        execution.violation = match ended {
+            Ended::Hung => {
+                let running: Vec<String> = execution
+                    .orders
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, o)| o.outcome == Outcome::Unfinished)
+                    .map(|(i, _)| format!("T{}", i + 1))
+                    .collect();
+                Some(CheckViolation {
+                    check: TERMINATION.into(),
+                    detail: format!(
+                        "{} still running after run_timeout_ms ({} ms)",
+                        running.join(", "),
+                        self.run_timeout_ms
+                    ),
+                })
+            }
+            Ended::Finished => self
+                .server
+                .first_violation(
+                    self.database,
+                    self.checks,
+                    execution.sold(),
+                    execution.sold_orders(),
+                )
+                .await?
+                .map(|(check, detail)| CheckViolation { check, detail }),
+        };
+        let ready_at = ready_at.unwrap_or(done_at);
+        execution.timing.boot_ms = ms(ready_at.duration_since(boot));
+        execution.timing.steps_ms = ms(done_at.duration_since(ready_at));
+        execution.timing.checks_ms = ms(checks.elapsed());
+        Ok(execution)
+    }
 }

@@ -60,30 +60,7 @@ impl AppRunner {
         runs_per_seed: u32,
         progress: &dyn Fn(u64),
     ) -> Result<AppSweep, AppError> {
-        let mut sweep = AppSweep {
-            first_seed: seeds.start,
-            seeds: seeds.end - seeds.start,
-            runs: 0,
-            violations: 0,
-            by_check: BTreeMap::new(),
-            failing_seeds: Vec::new(),
-            orders: 0,
-            sold: 0,
-            out_of_stock: 0,
-            failed: 0,
-            unfinished: 0,
-            runs_with_stalls: 0,
-            mean_timing: Timing::default(),
-            repeat: (runs_per_seed > 1).then(|| Repeatability {
-                runs_per_seed,
-                seeds: 0,
-                reproduced: 0,
-                differing: Vec::new(),
-            }),
-            interrupted: false,
-            first_failure: None,
-            failures: Vec::new(),
-        };
+        let mut sweep = AppSweep::empty(seeds.clone(), runs_per_seed);
         let mut total = Timing::default();
         'seeds: for seed in seeds {
             let mut first: Option<AppExecution> = None;
@@ -126,21 +103,55 @@ impl AppRunner {
             }
             progress(seed);
         }
-        if sweep.runs > 0 {
-            let n = sweep.runs as f64;
-            sweep.mean_timing = Timing {
+        sweep.set_mean_timing(&total);
+        Ok(sweep)
+    }
+}
+
+impl AppSweep {
+    /// A sweep of `seeds` that has run nothing yet.
+    pub(crate) fn empty(seeds: Range<u64>, runs_per_seed: u32) -> AppSweep {
+        AppSweep {
+            first_seed: seeds.start,
+            seeds: seeds.end - seeds.start,
+            runs: 0,
+            violations: 0,
+            by_check: BTreeMap::new(),
+            failing_seeds: Vec::new(),
+            orders: 0,
+            sold: 0,
+            out_of_stock: 0,
+            failed: 0,
+            unfinished: 0,
+            runs_with_stalls: 0,
+            mean_timing: Timing::default(),
+            repeat: (runs_per_seed > 1).then(|| Repeatability {
+                runs_per_seed,
+                seeds: 0,
+                reproduced: 0,
+                differing: Vec::new(),
+            }),
+            interrupted: false,
+            first_failure: None,
+            failures: Vec::new(),
+        }
+    }
+
+    /// The mean of `total` (summed over the runs) per run.
+    pub(crate) fn set_mean_timing(&mut self, total: &Timing) {
+        if self.runs > 0 {
+            let n = self.runs as f64;
+            self.mean_timing = Timing {
                 copy_ms: total.copy_ms / n,
                 boot_ms: total.boot_ms / n,
                 steps_ms: total.steps_ms / n,
                 checks_ms: total.checks_ms / n,
             };
         }
-        Ok(sweep)
     }
-}
 
-impl AppSweep {
-    fn count(&mut self, execution: &AppExecution) {
+    /// Counts one run (the first of its seed).
+    pub(crate) fn count(&mut self, execution: &AppExecution) {
         self.runs += 1;
         for order in &execution.orders {
             self.orders += 1;

@@ -23,6 +23,8 @@ pub enum Event {
     Stalled { order: usize, settle_ms: u64 },
     /// A reused order printed its outcome (it stays for the next run).
     Reported { order: usize, outcome: Outcome },
+    /// A closure order returned (or panicked): its outcome.
+    Returned { order: usize, outcome: Outcome },
     /// The process exited.
     Exited {
         order: usize,
@@ -39,6 +41,7 @@ impl Event {
             Event::Waits { conn, .. } | Event::Answered { conn, .. } => (1, conn.0, conn.1),
             Event::Stalled { order, .. }
             | Event::Reported { order, .. }
+            | Event::Returned { order, .. }
             | Event::Exited { order, .. } => (1, *order, usize::MAX),
         }
     }
@@ -120,6 +123,9 @@ impl Trace {
                 )),
                 Event::Reported { order, outcome } => {
                     lines.push(format!("      T{:<5} reported: {outcome}", order + 1))
+                }
+                Event::Returned { order, outcome } => {
+                    lines.push(format!("      T{:<5} returned: {outcome}", order + 1))
                 }
                 Event::Exited { order, outcome, status } => {
                     lines.push(format!("      T{:<5} exited ({status}): {outcome}", order + 1))

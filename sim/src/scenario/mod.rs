@@ -2,12 +2,14 @@
 //! the budgets that bound a run. Validated before anything runs.
 
 mod limits;
+mod overrides;
 mod validate;
 
 use serde::{Deserialize, Serialize};
 use crate::file_error::FileError;
 pub use limits::{ARRIVAL_WINDOW_LATENCIES, DEFAULT_MAX_STEPS, DEFAULT_MAX_VIRTUAL_MS, MAX_MS};
-use validate::locate;
+pub(crate) use validate::locate;
+pub use overrides::{Overrides, Setting};
 use std::fmt;
 use std::path::Path;
 use stockrace_model::{Isolation, LevelId, Row};

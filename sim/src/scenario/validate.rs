@@ -223,7 +223,7 @@ impl Scenario {
 /// The line of a field path such as `orders[2].lines[0].quantity` in a
 /// scenario file's text: the n-th `[[orders]]` table (or `orders` key), then
 /// within it the next segment, and so on. Best effort: `None` if not found.
-pub(super) fn locate(text: &str, field: &str) -> Option<usize> {
+pub(crate) fn locate(text: &str, field: &str) -> Option<usize> {
     let lines: Vec<&str> = text.lines().collect();
     let mut from = 0;
     let mut found = None;

@@ -7,15 +7,17 @@
 //! sequential sweep would have stopped. Every run is a pure function of its
 //! seed, so the report does not depend on jobs, chunks or timing.
 
+mod compare;
 mod tally;
 
+pub use compare::{CompareCell, Comparison, COMPARE_LATENCY, COMPARE_ORDERS};
 pub use tally::{Figures, Histogram, Tally, FAILING_SEEDS_KEPT};
 
 use crate::chooser::SeedChooser;
 use crate::execution::Execution;
 use crate::simulation::Simulation;
-use std::ops::Range;
 use std::collections::BTreeMap;
+use std::ops::Range;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Mutex;
 
@@ -38,8 +40,14 @@ pub struct SweepReport {
 /// Runs every seed in `seeds` (or up to the first violation when
 /// `stop_at_first_violation`) on this thread, stopping at once if a strategy
 /// panics. See [`Sweep`] for jobs and progress.
-pub fn sweep(simulation: &Simulation, seeds: Range<u64>, stop_at_first_violation: bool) -> SweepReport {
-    Sweep::new(simulation, seeds).stop_at_first_violation(stop_at_first_violation).run()
+pub fn sweep(
+    simulation: &Simulation,
+    seeds: Range<u64>,
+    stop_at_first_violation: bool,
+) -> SweepReport {
+    Sweep::new(simulation, seeds)
+        .stop_at_first_violation(stop_at_first_violation)
+        .run()
 }
 
 /// A sweep's configuration.
@@ -134,10 +142,11 @@ impl<'a> Sweep<'a> {
             if let Some(progress) = self.progress {
                 progress(end - start);
             }
-            merged
-                .lock()
-                .expect("no job panics holding it")
-                .arrive(k, part, self.stop_at_first_violation);
+            merged.lock().expect("no job panics holding it").arrive(
+                k,
+                part,
+                self.stop_at_first_violation,
+            );
         };
         if self.jobs == 1 || chunks <= 1 {
             work();
@@ -175,22 +184,23 @@ impl<'a> Sweep<'a> {
     fn run_chunk(&self, seeds: Range<u64>) -> SweepReport {
         let mut report = self.empty_report();
         let total = seeds.end - seeds.start;
-        self.simulation.run_seeds_with(self.chooser, seeds, |execution| {
-            report.tally.add(&execution);
-            if self.cancelled() && report.tally.runs < total && report.panic.is_none() {
-                report.interrupted = true;
-            }
-            if let Some((order, message)) = execution.panic() {
-                let seed = execution.seed.expect("seeded");
-                report.panic = Some((seed, order, message.to_string()));
-                return false;
-            }
-            if !execution.verdict.holds() && report.first_failure.is_none() {
-                report.first_failure = Some(execution);
-                return !self.stop_at_first_violation && !report.interrupted;
-            }
-            !report.interrupted
-        });
+        self.simulation
+            .run_seeds_with(self.chooser, seeds, |execution| {
+                report.tally.add(&execution);
+                if self.cancelled() && report.tally.runs < total && report.panic.is_none() {
+                    report.interrupted = true;
+                }
+                if let Some((order, message)) = execution.panic() {
+                    let seed = execution.seed.expect("seeded");
+                    report.panic = Some((seed, order, message.to_string()));
+                    return false;
+                }
+                if !execution.verdict.holds() && report.first_failure.is_none() {
+                    report.first_failure = Some(execution);
+                    return !self.stop_at_first_violation && !report.interrupted;
+                }
+                !report.interrupted
+            });
         report
     }
 }

@@ -1,0 +1,115 @@
+//! Settings laid over a scenario, whether it came from a file or a
+//! [`Shape`](super::Shape): what the command line's `--strategy`,
+//! `--orders`, `--isolation`, `--latency-ms` ... flags do to `--scenario`,
+//! and what a [`crate::Builder`]'s settings do to its scenario.
+
+use super::Scenario;
+use stockrace_model::Isolation;
+
+/// Each `Some` replaces what the scenario says; `None` leaves it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Overrides {
+    /// Every order's strategy.
+    pub strategy: Option<String>,
+    /// This many orders, taken in turn from the scenario's (expanded) orders.
+    pub orders: Option<usize>,
+    /// Order i runs at `isolation[i % len]` (empty: as the scenario says).
+    pub isolation: Vec<Isolation>,
+    pub statement_ms: Option<u64>,
+    pub think_ms: Option<u64>,
+    pub max_steps: Option<u32>,
+    pub max_virtual_ms: Option<u64>,
+    pub deadlock_timeout_ms: Option<u64>,
+    pub arrival_window_ms: Option<u64>,
+}
+
+impl Overrides {
+    /// `scenario` expanded (every `count` and generator spelled out) with
+    /// these settings laid over it. Not validated: the caller validates, and
+    /// names the setting at fault its own way.
+    pub fn apply(&self, scenario: &Scenario) -> Scenario {
+        let mut scenario = match self.orders {
+            Some(n) => scenario.with_order_count(n),
+            None => scenario.expanded(),
+        };
+        for (i, order) in scenario.orders.iter_mut().enumerate() {
+            if let Some(name) = &self.strategy {
+                order.strategy = name.clone();
+            }
+            if !self.isolation.is_empty() {
+                order.isolation = self.isolation[i % self.isolation.len()];
+            }
+        }
+        if let Some(ms) = self.statement_ms {
+            scenario.latency.statement_ms = ms;
+        }
+        if let Some(ms) = self.think_ms {
+            scenario.latency.think_ms = ms;
+        }
+        if let Some(steps) = self.max_steps {
+            scenario.budget.max_steps = Some(steps);
+        }
+        if let Some(ms) = self.max_virtual_ms {
+            scenario.budget.max_virtual_ms = Some(ms);
+        }
+        if let Some(ms) = self.deadlock_timeout_ms {
+            scenario.deadlock_timeout_ms = ms;
+        }
+        if let Some(ms) = self.arrival_window_ms {
+            scenario.arrivals.window_ms = Some(ms);
+        }
+        scenario
+    }
+
+    /// The override that names `field` of a scenario (as
+    /// [`Scenario::validate`] names it), for a message: `"latency.think_ms"`
+    /// is the think time's.
+    pub fn setting_of(field: &str) -> Option<Setting> {
+        Some(match field {
+            "latency.statement_ms" => Setting::StatementMs,
+            "latency.think_ms" => Setting::ThinkMs,
+            "budget.max_steps" => Setting::MaxSteps,
+            "budget.max_virtual_ms" => Setting::MaxVirtualMs,
+            "deadlock_timeout_ms" => Setting::DeadlockTimeoutMs,
+            "arrivals.window_ms" => Setting::ArrivalWindowMs,
+            _ => return None,
+        })
+    }
+}
+
+/// An override that a scenario's validation can fault.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Setting {
+    StatementMs,
+    ThinkMs,
+    MaxSteps,
+    MaxVirtualMs,
+    DeadlockTimeoutMs,
+    ArrivalWindowMs,
+}
+
+impl Setting {
+    /// The command line's flag.
+    pub fn flag(self) -> &'static str {
+        match self {
+            Setting::StatementMs => "--latency-ms",
+            Setting::ThinkMs => "--think-ms",
+            Setting::MaxSteps => "--max-steps",
+            Setting::MaxVirtualMs => "--max-virtual-ms",
+            Setting::DeadlockTimeoutMs => "--deadlock-timeout-ms",
+            Setting::ArrivalWindowMs => "--arrival-window-ms",
+        }
+    }
+
+    /// The [`crate::Builder`]'s method.
+    pub fn method(self) -> &'static str {
+        match self {
+            Setting::StatementMs => ".latency_ms()",
+            Setting::ThinkMs => ".think_ms()",
+            Setting::MaxSteps => ".max_steps()",
+            Setting::MaxVirtualMs => ".max_virtual_ms()",
+            Setting::DeadlockTimeoutMs => ".deadlock_timeout_ms()",
+            Setting::ArrivalWindowMs => ".arrival_window_ms()",
+        }
+    }
+}
