@@ -1,30 +1,15 @@
 //! A user's own decrement path, written in a test file against the public API
 //! with no change to stockrace: exactly what a shop's test suite does.
 
+mod own_strategies;
+
+// Checks with a plain read, then decrements relatively. It never loses an
+// update, but the check can be stale: two buyers of the last unit both pass
+// it, and stock goes to -1.
+use own_strategies::check_then_decrement;
 use stockrace::{
     Assign, Builder, DbError, Guard, Invariant, Order, Sale, Session, Strategy, Update,
 };
-
-/// Checks with a plain read, then decrements relatively. It never loses an
-/// update, but the check can be stale: two buyers of the last unit both pass
-/// it, and stock goes to -1.
-async fn check_then_decrement(mut db: Session, order: Order) -> Result<Sale, DbError> {
-    db.begin(order.isolation).await?;
-    for line in &order.lines {
-        let row = db.select(line.level).await?;
-        if row.stocked < line.quantity {
-            db.rollback().await?;
-            return Ok(Sale::OutOfStock);
-        }
-        db.update(Update {
-            stocked: Assign::Add(-line.quantity),
-            ..Update::new(line.level)
-        })
-        .await?;
-    }
-    db.commit().await?;
-    Ok(Sale::Sold)
-}
 
 /// The fix: let the database check in the same statement.
 async fn decrement_if_enough(mut db: Session, order: Order) -> Result<Sale, DbError> {
