@@ -27,6 +27,9 @@ impl Backend for Turn {
     fn cancel_wait(&mut self, session: SessionId, error: DbError, out: &mut Vec<Event>) {
         self.backend.cancel_wait(session, error, out)
     }
+    fn time_passed(&mut self, now_ms: u64) {
+        self.backend.time_passed(now_ms)
+    }
     fn in_transaction(&self, session: SessionId) -> bool {
         self.backend.in_transaction(session)
     }

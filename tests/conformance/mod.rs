@@ -12,6 +12,7 @@
 
 #![allow(dead_code)]
 
+pub mod locks;
 pub mod ssi;
 
 use stockrace::model::{
@@ -1036,6 +1037,26 @@ pub fn epq_failure_keeps_the_row_locked(new: NewBackend) {
 #[macro_export]
 macro_rules! conformance_tests {
     ($new:expr) => {
+        #[test]
+        fn three_waiters_queue_behind_the_first() {
+            conformance::locks::three_waiters_queue_behind_the_first(&$new)
+        }
+        #[test]
+        fn three_waiters_follow_each_update() {
+            conformance::locks::three_waiters_follow_each_update(&$new)
+        }
+        #[test]
+        fn a_queued_waiter_closes_a_three_session_cycle() {
+            conformance::locks::a_queued_waiter_closes_a_three_session_cycle(&$new)
+        }
+        #[test]
+        fn a_cycle_closed_by_a_queue_edge_fails_the_checker() {
+            conformance::locks::a_cycle_closed_by_a_queue_edge_fails_the_checker(&$new)
+        }
+        #[test]
+        fn a_check_without_a_cycle_changes_nothing() {
+            conformance::locks::a_check_without_a_cycle_changes_nothing(&$new)
+        }
         #[test]
         fn ssi_read_only_reader_is_no_danger() {
             conformance::ssi::ssi_read_only_reader_is_no_danger(&$new)

@@ -17,7 +17,7 @@ use super::sql;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 use stockrace_model::{
-    DbError, Event, Isolation, LevelId, Lock, Progress, Row, RowView, SessionId, Statement,
+    DbError, Event, Isolation, LevelId, Progress, Row, RowView, SessionId, Statement,
 };
 use stockrace_sim::{Backend, Simulation};
 use tokio::task::JoinHandle;
@@ -39,14 +39,9 @@ type QueryResult = Result<Vec<SimpleQueryMessage>, tokio_postgres::Error>;
 
 struct Pending {
     statement: Statement,
-    /// The query on the server, or `None` while the driver holds the
-    /// statement back behind another waiter for the same row (see `execute`).
-    task: Option<JoinHandle<QueryResult>>,
-    /// Order in which held-back statements are sent.
-    held: u64,
-    /// A held-back statement just sent: if it waits for the holder already
-    /// reported, its wait continues rather than starts again.
-    continues_wait: bool,
+    /// The query on the server.
+    task: JoinHandle<QueryResult>,
+    /// Whom the server last said it waits for (`pg_blocking_pids`' first).
     blocked_on: Option<SessionId>,
     /// When the current lock wait began: here, and on the server (which
     /// tells a new wait after a wake-up from a continued one).
@@ -78,8 +73,6 @@ struct PgSession {
 
 /// The run's state, owned by the server's runtime.
 struct RunState {
-    /// Statements held back so far (orders them).
-    holds: u64,
     schema: String,
     monitor: Arc<Client>,
     sessions: Vec<PgSession>,
@@ -186,7 +179,6 @@ impl PgServer {
         Ok(PgBackend {
             server: self,
             state: Arc::new(tokio::sync::Mutex::new(RunState {
-                holds: 0,
                 schema: schema.clone(),
                 monitor: self.monitor.clone(),
                 sessions,
@@ -230,115 +222,32 @@ impl RunState {
         if let (Statement::Begin(isolation), false) = (statement, s.in_transaction) {
             s.isolation = isolation;
         }
-        let read_committed = s.isolation == Isolation::ReadCommitted;
         let mut events = Vec::new();
-        // Two statements waiting for one row race for it on the server when
-        // its holder updated it (each follows the update chain on its own),
-        // where the model serves them in turn. A SELECT ... FOR UPDATE or an
-        // unconditional UPDATE that would queue behind another waiter is
-        // therefore held back here, and
-        // sent once the waiter ahead has the row: the order of the model,
-        // which is also the server's usual order. Only at READ COMMITTED: at
-        // the other levels the statement may be the one that takes the
-        // transaction's snapshot, which must not move, and their waiters
-        // fail with 40001 rather than race when the row was updated.
-        // Nor when another session waits for this one: the server must see
-        // this wait to find a deadlock through it.
-        let queues_for = match statement {
-            Statement::Select {
-                level,
-                lock: Lock::ForUpdate,
-            } => Some(level),
-            // An UPDATE queues if its WHERE holds on the committed version
-            // (otherwise it answers UPDATE 0 at once, here and in the model).
-            // Sent later, it first locks the row (see `send`), as the model's
-            // re-check does, so an UPDATE 0 then still holds the row.
-            Statement::Update(u) if read_committed && self.waiter_for(u.level).is_some() => {
-                let committed = self.committed_row(u.level).await;
-                u.guard.matches(&committed).then_some(u.level)
-            }
-            _ => None,
-        };
-        if let (Some(level), true) = (queues_for, read_committed) {
-            if let Some(holder) = self.waiter_for(level).filter(|_| !self.waited_on(session)) {
-                self.holds += 1;
-                self.sessions[session.index()].pending = Some(Pending {
-                    statement,
-                    task: None,
-                    held: self.holds,
-                    continues_wait: false,
-                    blocked_on: Some(holder),
-                    waiting_since: Some(Instant::now()),
-                    server_wait_start: None,
-                });
-                events.push(Event {
-                    session,
-                    statement,
-                    progress: Progress::Waiting { on: holder },
-                    resumed: false,
-                    row: None,
-                });
-                self.settle(&mut events).await;
-                return events;
-            }
-        }
-        self.send(session, statement, 0);
+        // Every statement goes to the server at once, whatever waits ahead
+        // of it: the model queues waiters as PostgreSQL does (the first
+        // waiter holds the tuple lock, later ones wait for it), so the
+        // server's own queue is what is compared. (Earlier versions held a
+        // statement back behind another waiter for the same row, which hid
+        // the tuple lock queue from the diff.)
+        self.send(session, statement);
         self.resolve(session, false, &mut events).await;
         self.settle(&mut events).await;
         events
     }
 
     /// Sends `statement` on `session`'s connection without waiting for it.
-    fn send(&mut self, session: SessionId, statement: Statement, held: u64) {
+    fn send(&mut self, session: SessionId, statement: Statement) {
         let s = &mut self.sessions[session.index()];
-        let sql = match (statement, held) {
-            // A held-back UPDATE: lock the newest version, then re-check the
-            // WHERE on it (EvalPlanQual, as it would have run had it waited).
-            (Statement::Update(u), 1..) => format!(
-                "SELECT 1 FROM inventory_level WHERE id={} FOR UPDATE; {}",
-                u.level.sql_id(),
-                sql::sql(&statement)
-            ),
-            _ => sql::sql(&statement),
-        };
+        let sql = sql::sql(&statement);
         let connection = s.connection.clone();
         let task = tokio::spawn(async move { connection.client.simple_query(&sql).await });
-        let previous = s.pending.take();
         s.pending = Some(Pending {
             statement,
-            task: Some(task),
-            held,
-            continues_wait: previous.is_some(),
-            blocked_on: previous.as_ref().and_then(|p| p.blocked_on),
-            waiting_since: previous.and_then(|p| p.waiting_since),
+            task,
+            blocked_on: None,
+            waiting_since: None,
             server_wait_start: None,
         });
-    }
-
-    /// Whether another session's statement waits for `session`.
-    fn waited_on(&self, session: SessionId) -> bool {
-        self.sessions.iter().any(|s| {
-            s.pending
-                .as_ref()
-                .is_some_and(|p| p.blocked_on == Some(session))
-        })
-    }
-
-    /// The holder a statement sent on the server waits for on row `level`,
-    /// if one does.
-    fn waiter_for(&self, level: LevelId) -> Option<SessionId> {
-        self.sessions.iter().find_map(|s| {
-            let p = s.pending.as_ref()?;
-            let takes_row_lock = matches!(
-                p.statement,
-                Statement::Select {
-                    lock: Lock::ForUpdate,
-                    ..
-                } | Statement::Update(_)
-            );
-            (p.task.is_some() && takes_row_lock && p.statement.level() == Some(level))
-                .then_some(p.blocked_on?)
-        })
     }
 
     /// Waits until `session`'s pending statement completes or is confirmed
@@ -354,10 +263,7 @@ impl RunState {
                 .pending
                 .as_mut()
                 .expect("a pending statement");
-            let Some(task) = pending.task.as_mut() else {
-                return; // held back: still waiting
-            };
-            if let Ok(result) = tokio::time::timeout(wait, task).await {
+            if let Ok(result) = tokio::time::timeout(wait, &mut pending.task).await {
                 self.complete(
                     session,
                     result.expect("the query task ran"),
@@ -372,16 +278,13 @@ impl RunState {
                     .pending
                     .as_mut()
                     .expect("pending");
-                let reported = pending.blocked_on.replace(on);
-                // A wait that began after the one we knew (a waiter woke and
-                // now waits again, as in the model) restarts the scheduler's timers.
-                if std::mem::take(&mut pending.continues_wait) && reported == Some(on) {
-                    // Still waiting for the holder already reported (the
-                    // waiter ahead left): no new wait, as in the model; the
-                    // server's timers for it start now.
-                    pending.server_wait_start = Some(since);
-                    pending.waiting_since = Some(Instant::now());
-                } else if pending.server_wait_start != Some(since) {
+                // The same lock request may now wait for someone else (a
+                // tuple lock passed to the next waiter): its wait goes on,
+                // as in the model. A wait that began after the one we knew
+                // (a waiter woke and now waits again) is a new wait and
+                // restarts the scheduler's timers.
+                pending.blocked_on = Some(on);
+                if pending.server_wait_start != Some(since) {
                     pending.server_wait_start = Some(since);
                     pending.waiting_since = Some(Instant::now());
                     events.push(Event {
@@ -414,29 +317,6 @@ impl RunState {
     async fn settle(&mut self, events: &mut Vec<Event>) {
         loop {
             let before = events.len();
-            // Held-back statements whose row has no waiter ahead any more go
-            // to the server, in the order they were held.
-            let mut held: Vec<(u64, usize)> = self
-                .sessions
-                .iter()
-                .enumerate()
-                .filter_map(|(i, s)| {
-                    s.pending
-                        .as_ref()
-                        .filter(|p| p.task.is_none())
-                        .map(|p| (p.held, i))
-                })
-                .collect();
-            held.sort_unstable();
-            for (order, i) in held {
-                let pending = self.sessions[i].pending.as_ref().expect("held");
-                let level = pending.statement.level().expect("a row statement");
-                if self.waiter_for(level).is_none() || self.waited_on(SessionId(i as u32)) {
-                    let statement = pending.statement;
-                    self.send(SessionId(i as u32), statement, order);
-                    self.resolve(SessionId(i as u32), true, events).await;
-                }
-            }
             for i in 0..self.sessions.len() {
                 if self.sessions[i].pending.is_some() {
                     self.resolve(SessionId(i as u32), true, events).await;
@@ -579,6 +459,11 @@ impl RunState {
             tokio::time::sleep_until(since + timeout + MARGIN).await;
         }
         let mut events = Vec::new();
+        // The session whose timer fired reports first (its 40P01 or 55P03),
+        // then whatever its abort let go, as the model reports them.
+        if self.sessions[session.index()].pending.is_some() {
+            self.resolve(session, true, &mut events).await;
+        }
         self.settle(&mut events).await;
         events
     }
@@ -586,7 +471,7 @@ impl RunState {
     /// Ends the run: cancels what still waits, rolls back, drops the schema.
     async fn close(&mut self) {
         for s in &mut self.sessions {
-            if let Some(task) = s.pending.take().and_then(|p| p.task) {
+            if let Some(task) = s.pending.take().map(|p| p.task) {
                 let _ = s.connection.client.cancel_token().cancel_query(NoTls).await;
                 let _ = task.await;
             }

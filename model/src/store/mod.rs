@@ -1,18 +1,22 @@
 //! The store: rows with version history, sessions with transactions, tuple
 //! locks and the queue of statements waiting for them.
 //!
-//! A statement either completes at once or waits for the session holding the
-//! row's tuple lock. When that session's transaction ends, the waiters are
-//! re-run in the order they began waiting; that re-run is PostgreSQL's
-//! EvalPlanQual re-check (READ COMMITTED) or its 40001 check (REPEATABLE READ
-//! and SERIALIZABLE). As in PostgreSQL, an error aborts the transaction at
+//! A statement either completes at once or waits: for the transaction that
+//! locked the row, or queued behind the first waiter (PostgreSQL's two-level
+//! row locks, see `locks`). When a lock is released the waiters it lets go
+//! re-run in queue order; that re-run is PostgreSQL's EvalPlanQual re-check
+//! (READ COMMITTED) or its 40001 check (REPEATABLE READ and SERIALIZABLE).
+//! The deadlock check is PostgreSQL's decision (see `deadlock`). As in PostgreSQL, an error aborts the transaction at
 //! once (its writes are discarded and its locks released) though the client
 //! must still end it: until then it gets 25P02.
 
+mod deadlock;
+mod locks;
 mod ssi;
 
 use crate::error::DbError;
 use crate::statement::{Isolation, LevelId, Lock, Reply, Row, Statement};
+use locks::{Released, Wait};
 use ssi::{Ssi, SxactId, Target};
 use std::collections::BTreeMap;
 use std::fmt;
@@ -66,7 +70,9 @@ impl fmt::Display for RowView {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Progress {
     Done(Result<Reply, DbError>),
-    /// Parked until `on`'s transaction ends.
+    /// Parked. `on` holds the lock it waits for: the row's locker, the
+    /// first waiter when it queues behind one (as `pg_blocking_pids` says),
+    /// or the advisory lock's holder.
     Waiting {
         on: SessionId,
     },
@@ -92,6 +98,9 @@ struct RowState {
     holder: Option<SessionId>,
     /// The holder's uncommitted version, if it wrote one.
     pending: Option<Row>,
+    /// The heavyweight tuple lock: held by the first statement waiting for
+    /// `holder`'s transaction; later ones queue on it (see `locks`).
+    tuple_lock: Option<SessionId>,
 }
 
 impl RowState {
@@ -151,7 +160,9 @@ struct Txn {
 #[derive(Clone, Debug)]
 struct Parked {
     statement: Statement,
+    /// Whom it waits for: the holder of the lock it waits on (its hard edge).
     on: SessionId,
+    kind: Wait,
     /// Queue position: waiters wake in the order they began waiting.
     since: u64,
 }
@@ -174,8 +185,8 @@ pub struct Store {
     commit_seq: u64,
     wait_seq: u64,
     open_transactions: usize,
-    /// Sessions whose locks were released and whose waiters must be re-run.
-    released: Vec<SessionId>,
+    /// Locks released whose waiters must be looked at.
+    released: Vec<Released>,
     ssi: Ssi,
 }
 
@@ -195,6 +206,7 @@ impl Store {
                     },
                     holder: None,
                     pending: None,
+                    tuple_lock: None,
                 })
                 .collect(),
             reservations: Vec::new(),
@@ -229,36 +241,18 @@ impl Store {
         self.sessions[session.index()].parked.as_ref().map(|p| p.on)
     }
 
-    /// Whether `session` waits in a cycle of waiters (a deadlock).
-    pub fn in_deadlock(&self, session: SessionId) -> bool {
-        let mut current = session;
-        for _ in 0..self.sessions.len() {
-            match self.waits_for(current) {
-                Some(next) if next == session => return true,
-                Some(next) => current = next,
-                None => return false,
-            }
-        }
-        false
-    }
-
-    /// PostgreSQL's check when a waiter's deadlock_timeout runs out: if it
-    /// waits in a cycle, its statement fails with 40P01 (and its transaction
-    /// aborts, releasing its locks). Returns whether it did.
-    pub fn deadlock_check(&mut self, session: SessionId, out: &mut Vec<Event>) -> bool {
-        let deadlocked = self.in_deadlock(session);
-        if deadlocked {
-            self.cancel_wait(session, DbError::DEADLOCK, out);
-        }
-        deadlocked
-    }
-
     /// Fails `session`'s waiting statement with `error` (lock_timeout gives
     /// 55P03). Does nothing if it does not wait.
     pub fn cancel_wait(&mut self, session: SessionId, error: DbError, out: &mut Vec<Event>) {
         let Some(parked) = self.sessions[session.index()].parked.take() else {
             return;
         };
+        if parked.kind == Wait::Xact {
+            // It held the tuple lock: the next queued waiter gets it.
+            let level = parked.statement.level().expect("a row statement");
+            self.rows[level.index()].tuple_lock = None;
+            self.released.push(Released::TupleLock(level));
+        }
         self.abort_statement(session);
         out.push(Event {
             session,
@@ -348,11 +342,13 @@ impl Store {
                 Some(Parked {
                     statement,
                     on,
+                    kind,
                     since,
                 }) => {
                     state.write_u8(1);
                     statement.hash(state);
                     on.hash(state);
+                    kind.hash(state);
                     let rank = sessions
                         .iter()
                         .filter_map(|s| s.parked.as_ref())
@@ -379,9 +375,16 @@ impl Store {
             .and_then(|t| t.last_level);
         let progress = self.step(session, statement);
         if let Progress::Waiting { on } = progress {
+            let kind = match statement.level() {
+                None => Wait::Advisory,
+                Some(level) if self.rows[level.index()].tuple_lock == Some(session) => Wait::Xact,
+                Some(level) if self.rows[level.index()].holder == Some(on) => Wait::Chain,
+                Some(_) => Wait::Tuple,
+            };
             self.sessions[session.index()].parked = Some(Parked {
                 statement,
                 on,
+                kind,
                 since,
             });
         }
@@ -397,43 +400,6 @@ impl Store {
             resumed,
             row: level.map(|l| self.row(l)),
         });
-    }
-
-    /// Re-runs, in queue order, the statements waiting on sessions that
-    /// released their locks. A re-run may release more (an autocommit
-    /// statement ends its transaction), so this loops until nothing is left.
-    fn wake_waiters(&mut self, out: &mut Vec<Event>) {
-        while let Some(ended) = self.released.pop() {
-            let mut waiters: Vec<(u64, SessionId)> = self
-                .sessions
-                .iter()
-                .enumerate()
-                .filter_map(|(i, s)| {
-                    s.parked
-                        .as_ref()
-                        .filter(|p| p.on == ended)
-                        .map(|p| (p.since, SessionId(i as u32)))
-                })
-                .collect();
-            waiters.sort_unstable();
-            for (since, waiter) in waiters {
-                let parked = self.sessions[waiter.index()]
-                    .parked
-                    .as_mut()
-                    .expect("parked");
-                // An advisory lock is a plain lock queue: the first waiter gets
-                // it, the others go on waiting (for the new holder) without
-                // starting a new wait, as in PostgreSQL's lock manager.
-                if let Statement::AdvisoryLock { key } = parked.statement {
-                    if let Some(&holder) = self.advisory.get(&key) {
-                        parked.on = holder;
-                        continue;
-                    }
-                }
-                let parked = self.sessions[waiter.index()].parked.take().expect("parked");
-                self.run(waiter, parked.statement, since, true, out);
-            }
-        }
     }
 
     fn step(&mut self, session: SessionId, statement: Statement) -> Progress {
@@ -604,111 +570,6 @@ impl Store {
         }
     }
 
-    /// SELECT ... FOR UPDATE [NOWAIT] and UPDATE: take the row's tuple lock,
-    /// waiting for its holder if there is one.
-    fn lock_row(
-        &mut self,
-        session: SessionId,
-        statement: Statement,
-        isolation: Isolation,
-        snapshot: u64,
-        sxact: Option<SxactId>,
-    ) -> Progress {
-        let level = statement.level().expect("row statement");
-        let visible = self.visible(session, level, snapshot);
-        self.ssi_read(sxact, Target::Row(level));
-        let update = match statement {
-            Statement::Update(u) => {
-                // The WHERE clause is evaluated on the version the snapshot
-                // sees; a row that does not match is skipped without waiting.
-                if !u.guard.matches(&visible) {
-                    return Progress::Done(Ok(Reply::Update {
-                        count: 0,
-                        row: None,
-                    }));
-                }
-                Some(u)
-            }
-            _ => None,
-        };
-        let row = &self.rows[level.index()];
-        let own = row.holder == Some(session);
-        // REPEATABLE READ / SERIALIZABLE: if the version this snapshot sees
-        // was already replaced by a committed transaction, fail at once, even
-        // if a newer uncommitted version would otherwise make us wait.
-        if !own && isolation != Isolation::ReadCommitted && row.newest_committed().0 > snapshot {
-            return Progress::Done(Err(DbError::CONCURRENT_UPDATE));
-        }
-        if let Some(holder) = row.holder.filter(|h| *h != session) {
-            if statement
-                == (Statement::Select {
-                    level,
-                    lock: Lock::ForUpdateNowait,
-                })
-            {
-                return Progress::Done(Err(DbError::NOWAIT));
-            }
-            return Progress::Waiting { on: holder };
-        }
-
-        // The lock is free or ours. Work on the newest version.
-        let current = if own {
-            visible
-        } else {
-            let (seq, newest) = row.newest_committed();
-            if seq > snapshot {
-                // READ COMMITTED (the other levels failed above).
-                // EvalPlanQual: lock the newest version, then re-check the
-                // WHERE clause on it. A row that no longer matches stays
-                // locked until the transaction ends, as in PostgreSQL.
-                if let Some(u) = update {
-                    if !u.guard.matches(&newest) {
-                        self.rows[level.index()].holder = Some(session);
-                        self.held_by(session).push(Held::Row(level));
-                        return Progress::Done(Ok(Reply::Update {
-                            count: 0,
-                            row: None,
-                        }));
-                    }
-                }
-            }
-            newest
-        };
-
-        let reply = match update {
-            None => Reply::Select(Some(current)),
-            Some(u) => {
-                let new = u.apply(&current);
-                if self.config.check_nonnegative && new.stocked < 0 {
-                    return Progress::Done(Err(DbError::CHECK_VIOLATION));
-                }
-                self.rows[level.index()].pending = Some(new);
-                self.ssi_write(sxact, Target::Row(level));
-                Reply::Update {
-                    count: 1,
-                    row: Some(new),
-                }
-            }
-        };
-        if !own {
-            self.rows[level.index()].holder = Some(session);
-            self.held_by(session).push(Held::Row(level));
-        }
-        Progress::Done(Ok(reply))
-    }
-
-    fn advisory_lock(&mut self, session: SessionId, key: u32) -> Progress {
-        match self.advisory.get(&key) {
-            Some(&holder) if holder != session => Progress::Waiting { on: holder },
-            Some(_) => Progress::Done(Ok(Reply::Locked)),
-            None => {
-                self.advisory.insert(key, session);
-                self.held_by(session).push(Held::Advisory(key));
-                Progress::Done(Ok(Reply::Locked))
-            }
-        }
-    }
-
     fn held_by(&mut self, session: SessionId) -> &mut Vec<Held> {
         &mut self.sessions[session.index()]
             .txn
@@ -769,17 +630,25 @@ impl Store {
     /// Releases `held`, installing the session's writes at `commit` (or
     /// discarding them), and queues its waiters to be re-run.
     fn release(&mut self, session: SessionId, held: &[Held], commit: Option<u64>) {
+        let mut rows = Vec::new();
+        let mut keys = Vec::new();
         for lock in held {
             match *lock {
                 Held::Row(level) => {
                     let row = &mut self.rows[level.index()];
-                    if let (Some(new), Some(seq)) = (row.pending.take(), commit) {
-                        row.history.push((seq, new));
-                    }
+                    let updated = match (row.pending.take(), commit) {
+                        (Some(new), Some(seq)) => {
+                            row.history.push((seq, new));
+                            true
+                        }
+                        _ => false,
+                    };
                     row.holder = None;
+                    rows.push((level, updated));
                 }
                 Held::Advisory(key) => {
                     self.advisory.remove(&key);
+                    keys.push(key);
                 }
             }
         }
@@ -794,7 +663,7 @@ impl Store {
                 .retain(|r| r.creator != session || r.committed.is_some()),
         }
         if !held.is_empty() {
-            self.released.push(session);
+            self.released.push(Released::Locks { rows, keys });
         }
     }
 }
