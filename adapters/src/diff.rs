@@ -6,13 +6,14 @@
 //!
 //! Some orderings are races inside PostgreSQL itself: when several statements
 //! wait for a row that its holder updated, they race for the new version
-//! once it commits (the model gives it to the first waiter, which is what the
-//! server does nearly always), and a slow moment of the driver can let a
-//! paced timeout fire early. A real disagreement of the model reproduces, a
-//! race does not: a run that disagrees is replayed on the server again, up to
-//! [`ATTEMPTS`] times in all, and counts as agreeing (and as retried) if any
-//! replay agrees. The driver also avoids most such races (see
-//! `postgres::run`).
+//! once it commits, and a waiter's deadlock_timeout is a real-time timer.
+//! Where the server runs on this machine the driver takes both out of the
+//! server's hands: it pauses waiting backends and lets them go one at a
+//! time, in the model's order (`postgres::pause`). Elsewhere a real
+//! disagreement of the model reproduces and a race does not: a run that
+//! disagrees is replayed on the server again, up to [`ATTEMPTS`] times in
+//! all, and counts as agreeing (and as retried) if any replay agrees. The
+//! report says how many runs went unpaused.
 //!
 //! Within one session the sequence must match exactly. Whom a waiting
 //! statement waits for is not compared (PostgreSQL's lock queue can name a
@@ -44,6 +45,9 @@ pub struct DiffReport {
     pub agreeing: u64,
     /// Runs that agreed only on a second or later replay on the server.
     pub retried: u64,
+    /// Runs with a replay on the server whose waiting backends ran free
+    /// rather than paused and woken one at a time (see `postgres::pause`).
+    pub unpaused: u64,
     pub first: Option<Disagreement>,
 }
 
@@ -70,6 +74,7 @@ pub fn diff_with<B: Backend>(
     let mut report = DiffReport::default();
     for seed in seeds {
         let model = simulation.run_on(&mut RandomChooser::new(seed), Some(seed), model());
+        let unpaused_before = server.unpaused_runs();
         let mut attempt = 0;
         let (verdict, database) = loop {
             attempt += 1;
@@ -85,6 +90,7 @@ pub fn diff_with<B: Backend>(
             }
         };
         report.compared += 1;
+        report.unpaused += u64::from(server.unpaused_runs() > unpaused_before);
         on_run(seed, verdict.is_ok());
         match verdict {
             Ok(()) => {

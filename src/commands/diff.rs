@@ -63,6 +63,7 @@ pub fn diff(args: DiffArgs) -> Result<ExitCode, Bad> {
             "compared": report.compared,
             "agreeing": report.agreeing,
             "agreed_on_retry": report.retried,
+            "runs_unpaused": report.unpaused,
             "first_disagreement": first,
         });
         outln!("{}", pretty(&output));
@@ -78,6 +79,14 @@ pub fn diff(args: DiffArgs) -> Result<ExitCode, Bad> {
             report.compared,
             report.retried
         );
+        if report.unpaused > 0 {
+            outln!(
+                "note: in {} of these runs the server's waiting backends could not be paused and woken one at a time \
+                 (the server is not on this machine, or stockrace may not signal its processes): \
+                 who of several woken waiters gets a row was the server's own race",
+                report.unpaused
+            );
+        }
         if let Some(d) = &report.first {
             outln!("first disagreement: seed {}: {}", d.seed, d.what);
             outln!("schedule: {:?}\n", d.model.schedule);

@@ -7,13 +7,14 @@
 //! (`pg_stat_activity.wait_event_type = 'Lock'` with a non-empty
 //! `pg_blocking_pids`, asked on a separate monitoring connection). A waiting
 //! statement that completes later is reported as resumed at the step that
-//! released it. After every step the driver lets the server settle: each
-//! waiting statement is again either completed or confirmed still blocked by
-//! a session that really holds a transaction (an aborting one may still be
-//! listed for a moment after its error reached the client).
+//! released it. After every step the driver lets the server settle, and
+//! lets woken waiters go one at a time where it can (`waits`).
 
 use super::server::{PgError, PgServer, SessionConnection};
 use super::sql;
+
+mod waits;
+
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 use stockrace_model::{
@@ -24,21 +25,12 @@ use tokio::task::JoinHandle;
 use tokio::time::Instant;
 use tokio_postgres::{Client, NoTls, SimpleQueryMessage};
 
-/// How long a statement may go neither completing nor waiting for a lock.
-const STUCK: Duration = Duration::from_secs(10);
-/// Slack after a paced timeout before the driver looks at its effect.
-const MARGIN: Duration = Duration::from_millis(30);
-const POLL: Duration = Duration::from_millis(1);
-/// How long after answering a blocking session still counts as busy.
-const SETTLE: Duration = Duration::from_millis(5);
-/// How long a new statement is given to answer before the driver asks the
-/// server whether it waits for a lock.
-const FIRST_WAIT: Duration = Duration::from_millis(3);
-
 type QueryResult = Result<Vec<SimpleQueryMessage>, tokio_postgres::Error>;
 
 struct Pending {
     statement: Statement,
+    /// Its place among the statements the run sent.
+    sent: u64,
     /// The query on the server.
     task: JoinHandle<QueryResult>,
     /// Whom the server last said it waits for (`pg_blocking_pids`' first).
@@ -47,12 +39,6 @@ struct Pending {
     /// tells a new wait after a wake-up from a continued one).
     waiting_since: Option<Instant>,
     server_wait_start: Option<SystemTime>,
-}
-
-/// A statement the server says waits for a lock.
-struct Blocked {
-    on: SessionId,
-    since: SystemTime,
 }
 
 struct PgSession {
@@ -69,6 +55,8 @@ struct PgSession {
     /// When its last statement answered: a session that just answered may
     /// still be releasing locks (a tuple lock after UPDATE 0, say).
     answered: Option<Instant>,
+    /// Its backend is stopped while it waits for a lock (see `pause`).
+    stopped: bool,
 }
 
 /// The run's state, owned by the server's runtime.
@@ -77,6 +65,11 @@ struct RunState {
     monitor: Arc<Client>,
     sessions: Vec<PgSession>,
     deadlock_timeout: Duration,
+    /// Statements sent so far.
+    sent: u64,
+    /// Whether waiting backends are stopped and woken one at a time (every
+    /// session's backend can be: see `pause`).
+    pausing: bool,
 }
 
 /// What the scheduler may read between calls without asking the server.
@@ -172,6 +165,7 @@ impl PgServer {
                 failed: false,
                 lock_timeout,
                 answered: None,
+                stopped: false,
                 isolation: Isolation::ReadCommitted,
             });
         }
@@ -181,6 +175,8 @@ impl PgServer {
             state: Arc::new(tokio::sync::Mutex::new(RunState {
                 schema: schema.clone(),
                 monitor: self.monitor.clone(),
+                sent: 0,
+                pausing: sessions.iter().all(|s| s.connection.pausable.is_some()),
                 sessions,
                 deadlock_timeout,
             })),
@@ -241,130 +237,15 @@ impl RunState {
         let sql = sql::sql(&statement);
         let connection = s.connection.clone();
         let task = tokio::spawn(async move { connection.client.simple_query(&sql).await });
+        self.sent += 1;
         s.pending = Some(Pending {
             statement,
+            sent: self.sent,
             task,
             blocked_on: None,
             waiting_since: None,
             server_wait_start: None,
         });
-    }
-
-    /// Waits until `session`'s pending statement completes or is confirmed
-    /// waiting for a lock; reports the completion, or the start of a wait
-    /// (not a continued one).
-    async fn resolve(&mut self, session: SessionId, resumed: bool, events: &mut Vec<Event>) {
-        let stuck_at = Instant::now() + STUCK;
-        // Most statements answer within a moment; a statement already known
-        // to wait is only looked at.
-        let mut wait = if resumed { Duration::ZERO } else { FIRST_WAIT };
-        loop {
-            let pending = self.sessions[session.index()]
-                .pending
-                .as_mut()
-                .expect("a pending statement");
-            if let Ok(result) = tokio::time::timeout(wait, &mut pending.task).await {
-                self.complete(
-                    session,
-                    result.expect("the query task ran"),
-                    resumed,
-                    events,
-                );
-                return;
-            }
-            wait = POLL;
-            if let Some(Blocked { on, since }) = self.blocked_on(session).await {
-                let pending = self.sessions[session.index()]
-                    .pending
-                    .as_mut()
-                    .expect("pending");
-                // The same lock request may now wait for someone else (a
-                // tuple lock passed to the next waiter): its wait goes on,
-                // as in the model. A wait that began after the one we knew
-                // (a waiter woke and now waits again) is a new wait and
-                // restarts the scheduler's timers.
-                pending.blocked_on = Some(on);
-                if pending.server_wait_start != Some(since) {
-                    pending.server_wait_start = Some(since);
-                    pending.waiting_since = Some(Instant::now());
-                    events.push(Event {
-                        session,
-                        statement: pending.statement,
-                        progress: Progress::Waiting { on },
-                        resumed,
-                        // Rows as they stand are the model's detail; the
-                        // server's uncommitted versions are not visible.
-                        row: None,
-                    });
-                }
-                return;
-            }
-            let pending = self.sessions[session.index()]
-                .pending
-                .as_ref()
-                .expect("pending");
-            assert!(
-                Instant::now() < stuck_at,
-                "PostgreSQL: {session}'s `{}` neither completed nor waited for a lock in {STUCK:?}",
-                pending.statement
-            );
-            tokio::time::sleep(POLL).await;
-        }
-    }
-
-    /// Lets every waiting statement either complete or show it still waits;
-    /// repeats while completions keep releasing others.
-    async fn settle(&mut self, events: &mut Vec<Event>) {
-        loop {
-            let before = events.len();
-            for i in 0..self.sessions.len() {
-                if self.sessions[i].pending.is_some() {
-                    self.resolve(SessionId(i as u32), true, events).await;
-                }
-            }
-            if events.len() == before {
-                return;
-            }
-        }
-    }
-
-    /// Whom `session` waits for and since when, if the server says it waits
-    /// for a lock held by a session with a live transaction.
-    async fn blocked_on(&self, session: SessionId) -> Option<Blocked> {
-        let pid = self.sessions[session.index()].connection.pid;
-        let row = self
-            .monitor
-            .query_opt(
-                "SELECT a.wait_event_type = 'Lock', pg_blocking_pids(a.pid),
-                        (SELECT min(l.waitstart) FROM pg_locks l WHERE l.pid = a.pid AND NOT l.granted)
-                 FROM pg_stat_activity a WHERE a.pid = $1",
-                &[&pid],
-            )
-            .await
-            .expect("monitoring query")?;
-        let waiting: Option<bool> = row.get(0);
-        let blockers: Vec<i32> = row.get(1);
-        // waitstart can be null for a moment after the wait began.
-        let since: Option<SystemTime> = row.get(2);
-        let since = since.filter(|_| waiting == Some(true) && !blockers.is_empty())?;
-        let holders: Vec<SessionId> = blockers
-            .iter()
-            .filter_map(|pid| self.sessions.iter().position(|s| s.connection.pid == *pid))
-            .map(|i| SessionId(i as u32))
-            .collect();
-        // A blocker whose transaction already failed is releasing its locks,
-        // and one that answered a moment ago may be too: look again shortly.
-        let live = |s: &SessionId| {
-            let s = &self.sessions[s.index()];
-            s.in_transaction && !s.failed && s.answered.is_none_or(|t| t.elapsed() >= SETTLE)
-        };
-        if holders.is_empty() || !holders.iter().all(live) {
-            return None;
-        }
-        Some(Blocked {
-            on: holders[0],
-            since,
-        })
     }
 
     fn complete(
@@ -448,28 +329,10 @@ impl RunState {
         row.get(0)
     }
 
-    /// Waits until `session` has waited `timeout` (plus a margin) for its
-    /// lock, so the server's own timer has fired; then lets things settle.
-    async fn after_timeout(&mut self, session: SessionId, timeout: Duration) -> Vec<Event> {
-        if let Some(since) = self.sessions[session.index()]
-            .pending
-            .as_ref()
-            .and_then(|p| p.waiting_since)
-        {
-            tokio::time::sleep_until(since + timeout + MARGIN).await;
-        }
-        let mut events = Vec::new();
-        // The session whose timer fired reports first (its 40P01 or 55P03),
-        // then whatever its abort let go, as the model reports them.
-        if self.sessions[session.index()].pending.is_some() {
-            self.resolve(session, true, &mut events).await;
-        }
-        self.settle(&mut events).await;
-        events
-    }
-
     /// Ends the run: cancels what still waits, rolls back, drops the schema.
     async fn close(&mut self) {
+        // A stopped backend would not hear the cancel.
+        self.resume_all();
         for s in &mut self.sessions {
             if let Some(task) = s.pending.take().map(|p| p.task) {
                 let _ = s.connection.client.cancel_token().cancel_query(NoTls).await;
@@ -584,7 +447,15 @@ impl Backend for PgBackend<'_> {
 impl Drop for PgBackend<'_> {
     fn drop(&mut self) {
         let state = self.state.clone();
-        self.server
-            .call(async move { state.lock().await.close().await });
+        let paused = self.server.call(async move {
+            let mut state = state.lock().await;
+            state.close().await;
+            state.pausing
+        });
+        if !paused {
+            self.server
+                .unpaused_runs
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        }
     }
 }

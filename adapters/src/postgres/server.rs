@@ -1,5 +1,6 @@
 //! A PostgreSQL server to run on: settings, runtime, connections.
 
+use super::pause::Pausable;
 use std::fmt;
 use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -50,6 +51,8 @@ impl std::error::Error for PgError {}
 pub(crate) struct SessionConnection {
     pub client: Client,
     pub pid: i32,
+    /// Its backend, when this process can stop and continue it.
+    pub pausable: Option<Pausable>,
 }
 
 /// A PostgreSQL server and the connections stockrace keeps to it.
@@ -59,6 +62,8 @@ pub struct PgServer {
     pub(crate) monitor: Arc<Client>,
     pool: Mutex<Vec<Arc<SessionConnection>>>,
     next_run: AtomicU64,
+    /// Runs whose waiting backends could not be paused (see `pause`).
+    pub(crate) unpaused_runs: AtomicU64,
     pub pacing: Pacing,
     /// `host:port/database`, for messages.
     pub description: String,
@@ -93,6 +98,7 @@ impl PgServer {
             monitor: Arc::new(monitor.client),
             pool: Mutex::new(Vec::new()),
             next_run: AtomicU64::new(0),
+            unpaused_runs: AtomicU64::new(0),
             pacing: Pacing::default(),
             description,
         })
@@ -129,6 +135,13 @@ impl PgServer {
         Ok(pool[..n].to_vec())
     }
 
+    /// How many runs so far went with the server's waiting backends
+    /// running free: their wake-ups raced as the operating system decided
+    /// (the server is not on this machine, or a backend would not pause).
+    pub fn unpaused_runs(&self) -> u64 {
+        self.unpaused_runs.load(Ordering::Relaxed)
+    }
+
     pub(crate) fn next_schema(&self) -> String {
         format!(
             "stockrace_{}_{}",
@@ -144,11 +157,19 @@ async fn open(config: &Config) -> Result<SessionConnection, tokio_postgres::Erro
     tokio::spawn(async move {
         let _ = connection.await;
     });
-    let pid: i32 = client
-        .query_one("SELECT pg_backend_pid()", &[])
-        .await?
-        .get(0);
-    Ok(SessionConnection { client, pid })
+    let row = client
+        .query_one(
+            "SELECT pid, client_port FROM pg_stat_activity WHERE pid = pg_backend_pid()",
+            &[],
+        )
+        .await?;
+    let pid: i32 = row.get(0);
+    let client_port: Option<i32> = row.get::<_, Option<i32>>(1).filter(|p| *p > 0);
+    Ok(SessionConnection {
+        client,
+        pid,
+        pausable: Pausable::find(pid, client_port),
+    })
 }
 
 /// The settings `url` names, or the PG* variables when it is `None`.

@@ -73,6 +73,16 @@ pub(super) enum Released {
     TupleLock(LevelId),
 }
 
+/// A waiter whose lock was granted, to re-run in its turn.
+#[derive(Clone, Copy)]
+struct Grant {
+    since: u64,
+    session: SessionId,
+    /// The row whose tuple lock it held (or was handed), and whether the
+    /// ended locker updated it: the queue behind it moves on after it re-runs.
+    then: Option<(LevelId, bool)>,
+}
+
 impl Store {
     /// SELECT ... FOR UPDATE [NOWAIT] and UPDATE: lock the row, or wait (as
     /// the first waiter, holding the tuple lock; queued on the tuple lock;
@@ -215,88 +225,130 @@ impl Store {
     /// Re-runs the waiters that released locks let go on, until nothing is
     /// left (a re-run may release more: an autocommit statement ends its
     /// transaction).
+    ///
+    /// Every waiter a release lets go is granted its lock first; then the
+    /// granted waiter that began waiting first re-runs, what its re-run
+    /// releases is granted, and again. On the server the granted waiters
+    /// run at once and race; the PostgreSQL driver lets them go one at a
+    /// time in this same order (`postgres::pause` in the adapters), which
+    /// is also the usual winner of the race.
     pub(super) fn wake_waiters(&mut self, out: &mut Vec<Event>) {
-        while let Some(released) = self.released.pop() {
-            let (rows, keys) = match released {
-                Released::TupleLock(level) => {
-                    self.hand_over_tuple_lock(level, false, out);
-                    continue;
+        let mut granted: Vec<Grant> = Vec::new();
+        loop {
+            while let Some(released) = self.released.pop() {
+                match released {
+                    Released::TupleLock(level) => {
+                        self.hand_over_tuple_lock(level, false, &mut granted)
+                    }
+                    Released::Locks { rows, keys } => self.grant(&rows, &keys, &mut granted),
                 }
-                Released::Locks { rows, keys } => (rows, keys),
+            }
+            let Some(next) = (0..granted.len()).min_by_key(|&i| (granted[i].since, granted[i].session))
+            else {
+                return;
             };
-            // Everyone woken directly, in the order they began waiting:
-            // each row's waiters on the locker's transaction id (the tuple
-            // lock's holder and the chain followers), and the advisory waiters.
-            let mut woken: Vec<(u64, SessionId, bool)> = Vec::new();
-            for (i, s) in self.sessions.iter().enumerate() {
-                let Some(p) = s.parked.as_ref() else {
-                    continue;
-                };
-                let direct = match (p.kind, p.statement) {
-                    (Wait::Xact | Wait::Chain, statement) => rows
-                        .iter()
-                        .any(|(level, _)| statement.level() == Some(*level)),
-                    (Wait::Advisory, Statement::AdvisoryLock { key }) => keys.contains(&key),
-                    _ => false,
-                };
-                if direct {
-                    woken.push((p.since, SessionId(i as u32), p.kind == Wait::Advisory));
-                }
-            }
-            woken.sort_unstable();
-            // The tuple lock's holder lets it go whatever its re-run does.
-            for (level, _) in &rows {
-                self.rows[level.index()].tuple_lock = None;
-            }
-            for (since, waiter, advisory) in woken {
-                match advisory {
-                    false => {
-                        let parked = self.sessions[waiter.index()].parked.take().expect("parked");
-                        self.run(waiter, parked.statement, since, true, out);
-                    }
-                    true => {
-                        let parked = self.sessions[waiter.index()]
-                            .parked
-                            .as_mut()
-                            .expect("parked");
-                        // The first waiter gets the lock; the others go on
-                        // waiting (for the new holder) without starting a
-                        // new wait, as in PostgreSQL's lock manager.
-                        let Statement::AdvisoryLock { key } = parked.statement else {
-                            unreachable!("an advisory waiter");
-                        };
-                        if let Some(&holder) = self.advisory.get(&key) {
-                            parked.on = holder;
-                            continue;
-                        }
-                        let parked = self.sessions[waiter.index()].parked.take().expect("parked");
-                        self.run(waiter, parked.statement, since, true, out);
-                    }
-                }
-            }
-            for (level, updated) in rows {
-                self.hand_over_tuple_lock(level, updated, out);
+            let grant = granted.swap_remove(next);
+            self.rerun(grant, out);
+            if let Some((level, updated)) = grant.then {
+                self.hand_over_tuple_lock(level, updated, &mut granted);
             }
         }
     }
 
-    /// `level`'s tuple lock is free: the queued waiters get it in turn (see
-    /// the module comment). `updated`: the locker that ended committed a new
-    /// version, so every queued waiter re-runs against it.
-    fn hand_over_tuple_lock(&mut self, level: LevelId, updated: bool, out: &mut Vec<Event>) {
-        for (since, waiter) in self.queued(level, Wait::Tuple) {
-            match self.rows[level.index()].tuple_lock {
-                Some(holder) if !updated => {
-                    // Still queued on the tuple lock, now held by `holder`.
+    /// A transaction holding `rows` and advisory `keys` ended: everyone
+    /// waiting for it directly is granted (each row's waiters on its
+    /// transaction id: the tuple lock's holder and the chain followers; and
+    /// the advisory waiters). A row's tuple lock is handed on once its holder
+    /// has re-run.
+    fn grant(&mut self, rows: &[(LevelId, bool)], keys: &[u32], granted: &mut Vec<Grant>) {
+        for (i, s) in self.sessions.iter().enumerate() {
+            let Some(p) = s.parked.as_ref() else {
+                continue;
+            };
+            let direct = match (p.kind, p.statement) {
+                (Wait::Xact | Wait::Chain, statement) => {
+                    rows.iter().any(|(level, _)| statement.level() == Some(*level))
+                }
+                (Wait::Advisory, Statement::AdvisoryLock { key }) => keys.contains(&key),
+                _ => false,
+            };
+            if direct {
+                let then = match (p.kind, p.statement.level()) {
+                    (Wait::Xact, Some(level)) => rows.iter().copied().find(|(l, _)| *l == level),
+                    _ => None,
+                };
+                granted.push(Grant {
+                    since: p.since,
+                    session: SessionId(i as u32),
+                    then,
+                });
+            }
+        }
+        for &(level, updated) in rows {
+            // The tuple lock's holder lets it go whatever its re-run does.
+            self.rows[level.index()].tuple_lock = None;
+            if !granted.iter().any(|g| g.then.is_some_and(|(l, _)| l == level)) {
+                self.hand_over_tuple_lock(level, updated, granted);
+            }
+        }
+    }
+
+    /// Re-runs a granted waiter's statement (an advisory waiter whose key
+    /// another waiter took first goes on waiting, for it, without starting
+    /// a new wait, as in PostgreSQL's lock manager).
+    fn rerun(&mut self, grant: Grant, out: &mut Vec<Event>) {
+        let parked = self.sessions[grant.session.index()]
+            .parked
+            .as_mut()
+            .expect("parked");
+        if let Statement::AdvisoryLock { key } = parked.statement {
+            if let Some(&holder) = self.advisory.get(&key) {
+                parked.on = holder;
+                return;
+            }
+        }
+        let parked = self.sessions[grant.session.index()]
+            .parked
+            .take()
+            .expect("parked");
+        self.run(grant.session, parked.statement, grant.since, true, out);
+    }
+
+    /// `level`'s tuple lock is free (see the module comment). `updated`: the
+    /// locker that ended committed a new version, so every queued waiter is
+    /// granted the old version's tuple lock in turn and re-runs against the
+    /// new one (their queue order is their turn). Otherwise the first queued
+    /// waiter is granted it, and the next one when that one has re-run; a
+    /// waiter that finds the tuple lock taken again goes on waiting, now for
+    /// its holder, without a new wait.
+    fn hand_over_tuple_lock(&mut self, level: LevelId, updated: bool, granted: &mut Vec<Grant>) {
+        if granted.iter().any(|g| g.then.is_some_and(|(l, _)| l == level)) {
+            // Its holder has yet to re-run; the hand-over follows it.
+            return;
+        }
+        let queue = self.queued(level, Wait::Tuple);
+        match self.rows[level.index()].tuple_lock {
+            _ if updated => granted.extend(queue.into_iter().map(|(since, session)| Grant {
+                since,
+                session,
+                then: None,
+            })),
+            Some(holder) => {
+                for (_, waiter) in queue {
                     self.sessions[waiter.index()]
                         .parked
                         .as_mut()
                         .expect("parked")
                         .on = holder;
                 }
-                _ => {
-                    let parked = self.sessions[waiter.index()].parked.take().expect("parked");
-                    self.run(waiter, parked.statement, since, true, out);
+            }
+            None => {
+                if let Some(&(since, first)) = queue.first() {
+                    granted.push(Grant {
+                        since,
+                        session: first,
+                        then: Some((level, false)),
+                    });
                 }
             }
         }
