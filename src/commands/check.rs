@@ -4,6 +4,7 @@
 
 use super::json::{execution_json, pretty};
 use super::out::outln;
+use super::pictures::{PictureArgs, Shown};
 use super::scenario_args::ScenarioArgs;
 use super::sweep::describe;
 use super::Bad;
@@ -48,6 +49,8 @@ pub struct CheckArgs {
     /// Print one JSON object instead of text.
     #[arg(long)]
     pub json: bool,
+    #[command(flatten)]
+    pub pictures: PictureArgs,
 }
 
 /// Exit status of a clean search that was cut short: not a proof.
@@ -55,6 +58,8 @@ const BOUNDED: u8 = 3;
 
 pub fn check(args: CheckArgs) -> Result<ExitCode, Bad> {
     let simulation = args.scenario.simulation()?;
+    let scenario_file = args.scenario.shape.scenario.as_deref();
+    let pictures = args.pictures.outputs(args.json, &[scenario_file])?;
     if args.max_runs == Some(0) {
         return Err(Bad("--max-runs 0: nothing to run".into()));
     }
@@ -221,6 +226,28 @@ pub fn check(args: CheckArgs) -> Result<ExitCode, Bad> {
                 .join(", ")
             ),
         }
+    }
+    match violation {
+        Some(execution) => {
+            let scenario = simulation.scenario();
+            let written = pictures.write(&Shown {
+                execution,
+                scenario,
+                title: format!("stockrace check: {}", scenario.strategy_label()),
+                source: args.scenario.source(),
+                command: saved
+                    .as_ref()
+                    .map(|s| format!("stockrace replay {}", s.path.display())),
+                text: execution.timeline(scenario),
+            })?;
+            if !args.json {
+                super::out::out!("{written}");
+            }
+        }
+        None if pictures.any() => {
+            eprintln!("stockrace: every run held: there is no failing run to draw (no --svg or --html file written)")
+        }
+        None => {}
     }
     Ok(match report.result {
         CheckResult::Complete => ExitCode::SUCCESS,

@@ -17,6 +17,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use stockrace::{Figures, Simulation, Strategies, Sweep, Tally, COMPARE_LATENCY, COMPARE_ORDERS};
 
+mod html;
+
 /// In `--strategies`: run a scenario file's orders with their own strategies.
 const AS_WRITTEN: &str = "as-written";
 
@@ -47,6 +49,11 @@ pub struct CompareArgs {
     /// strategy.
     #[arg(long, value_name = "FILE")]
     pub svg: Option<PathBuf>,
+    /// Write a self-contained HTML report to FILE (`-`: stdout, and the
+    /// table goes to stderr): the chart, the table, and the timeline of
+    /// each unsafe strategy's minimal failing run.
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
 }
 
 /// The JSON `--json` writes.
@@ -69,6 +76,9 @@ struct Cell {
     tally: Tally,
     figures: Figures,
     first_failure: Option<FailureDocument>,
+    /// The first failure shrunk, and its scenario, for the HTML report.
+    #[serde(skip)]
+    minimal_run: Option<(stockrace::Execution, stockrace::Scenario)>,
 }
 
 /// Where compare's outputs go: the JSON and the chart (files or stdout),
@@ -77,6 +87,7 @@ struct Cell {
 struct Outputs {
     json: Option<(&'static str, Output)>,
     svg: Option<Output>,
+    html: Option<Output>,
     /// `--json`: the JSON on stdout instead of the table.
     json_only: bool,
 }
@@ -103,22 +114,33 @@ impl Outputs {
             .as_deref()
             .map(|p| Output::new("--svg", p))
             .transpose()?;
-        let json_only = matches!(args.json, Some(None));
-        if let (Some((flag, json)), Some(svg)) = (&json, &svg) {
-            files::distinct((flag, json), ("--svg", svg))?;
+        let html = args
+            .html
+            .as_deref()
+            .map(|p| Output::new("--html", p))
+            .transpose()?;
+        if let (Some(html), Some(input)) = (&html, &args.shape.scenario) {
+            files::not_input("--html", html, input)?;
         }
-        if json_only {
-            for (flag, output) in json
-                .iter()
-                .map(|(f, o)| (*f, o))
-                .chain(svg.iter().map(|o| ("--svg", o)))
-            {
-                files::distinct(("--json", &Output::Stdout), (flag, output))?;
+        let json_only = matches!(args.json, Some(None));
+        let named: Vec<(&str, &Output)> = json
+            .iter()
+            .map(|(f, o)| (*f, o))
+            .chain(svg.iter().map(|o| ("--svg", o)))
+            .chain(html.iter().map(|o| ("--html", o)))
+            .collect();
+        for (i, a) in named.iter().enumerate() {
+            for b in &named[i + 1..] {
+                files::distinct(*a, *b)?;
+            }
+            if json_only {
+                files::distinct(("--json", &Output::Stdout), *a)?;
             }
         }
         Ok(Outputs {
             json,
             svg,
+            html,
             json_only,
         })
     }
@@ -127,6 +149,7 @@ impl Outputs {
     fn table_to_stderr(&self) -> bool {
         self.json.as_ref().is_some_and(|(_, o)| o.is_stdout())
             || self.svg.as_ref().is_some_and(Output::is_stdout)
+            || self.html.as_ref().is_some_and(Output::is_stdout)
     }
 }
 
@@ -200,6 +223,9 @@ pub fn compare(args: CompareArgs) -> Result<ExitCode, Bad> {
             tally: document.tally,
             figures: document.figures,
             first_failure: document.first_failure,
+            minimal_run: cell
+                .shrunk
+                .map(|s| (s.execution, simulation.scenario().clone())),
         });
     }
     progress.finish();
@@ -215,12 +241,25 @@ pub fn compare(args: CompareArgs) -> Result<ExitCode, Bad> {
         })
         .unwrap_or_default();
     // Everything is rendered before anything is printed or written.
-    let svg = match &outputs.svg {
-        Some(_) => Some(
+    let svg = match (&outputs.svg, &outputs.html) {
+        (None, None) => None,
+        _ => Some(
             chart::render_svg(&format!("stockrace compare: {base}"), &series(&cells))
                 .map_err(|e| Bad(format!("cannot draw the chart: {e}")))?,
         ),
-        None => None,
+    };
+    let html = match (&outputs.html, &svg) {
+        (Some(_), Some(chart)) => Some(html::page(
+            &cells,
+            &base,
+            &seeds,
+            chart,
+            args.shape
+                .scenario
+                .as_ref()
+                .map(|p| p.display().to_string()),
+        )),
+        _ => None,
     };
     let mut table = table(&cells, &base, &seeds);
     let document = CompareDocument {
@@ -237,6 +276,12 @@ pub fn compare(args: CompareArgs) -> Result<ExitCode, Bad> {
         output.write(&svg)?;
         if !output.is_stdout() {
             table += &format!("chart: {}\n", output.name());
+        }
+    }
+    if let (Some(output), Some(html)) = (&outputs.html, html) {
+        output.write(&html)?;
+        if !output.is_stdout() {
+            table += &format!("report: {}\n", output.name());
         }
     }
     if let Some((_, output)) = &outputs.json {
@@ -310,18 +355,7 @@ fn table(cells: &[Cell], base: &str, seeds: &std::ops::Range<u64>) -> String {
             f.orders_per_virtual_s.map_or("-".into(), |v| format!("{v:.0}")),
         );
     }
-    let mut unsafe_strategies = Vec::new();
-    let mut safe = Vec::new();
-    for strategy in cells.iter().map(|c| &c.strategy) {
-        if safe.contains(&strategy) || unsafe_strategies.contains(&strategy) {
-            continue;
-        }
-        let mine = cells.iter().filter(|c| &c.strategy == strategy);
-        match mine.clone().find(|c| !c.safe) {
-            Some(_) => unsafe_strategies.push(strategy),
-            None => safe.push(strategy),
-        }
-    }
+    let (safe, unsafe_strategies) = safe_and_unsafe(cells);
     w!();
     let names = |v: &[&String]| v.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ");
     w!(
@@ -359,6 +393,23 @@ fn table(cells: &[Cell], base: &str, seeds: &std::ops::Range<u64>) -> String {
         }
     }
     text
+}
+
+/// The strategies safe at every level, and the others, in table order.
+fn safe_and_unsafe(cells: &[Cell]) -> (Vec<&String>, Vec<&String>) {
+    let mut unsafe_strategies = Vec::new();
+    let mut safe = Vec::new();
+    for strategy in cells.iter().map(|c| &c.strategy) {
+        if safe.contains(&strategy) || unsafe_strategies.contains(&strategy) {
+            continue;
+        }
+        let mine = cells.iter().filter(|c| &c.strategy == strategy);
+        match mine.clone().find(|c| !c.safe) {
+            Some(_) => unsafe_strategies.push(strategy),
+            None => safe.push(strategy),
+        }
+    }
+    (safe, unsafe_strategies)
 }
 
 fn series(cells: &[Cell]) -> Vec<Series> {

@@ -4,7 +4,6 @@
 //! renamed over it; anything else that is not a directory (a device, a
 //! FIFO) is written into directly, and never replaced.
 
-use super::out::out;
 use super::Bad;
 use std::fs;
 use std::io::Write;
@@ -85,10 +84,7 @@ impl Output {
     /// Writes `text` (see the module).
     pub fn write(&self, text: &str) -> Result<(), Bad> {
         let (given, target) = match self {
-            Output::Stdout => {
-                out!("{text}");
-                return Ok(());
-            }
+            Output::Stdout => return super::out::content(text),
             Output::File { given, target } => (given, target),
         };
         let error = |e: std::io::Error| Bad(format!("cannot write {}: {e}", given.display()));
@@ -159,4 +155,20 @@ pub fn distinct(a: (&str, &Output), b: (&str, &Output)) -> Result<(), Bad> {
         )),
         _ => Ok(()),
     }
+}
+
+/// An output must not overwrite a file the command reads (`replay FILE
+/// --svg FILE`).
+pub fn not_input(flag: &str, output: &Output, input: &Path) -> Result<(), Bad> {
+    if let Output::File { given, target } = output {
+        if let (Ok(a), Ok(b)) = (fs::canonicalize(target), fs::canonicalize(input)) {
+            if a == b {
+                return Err(Bad(format!(
+                    "{flag} {}: is the file this command reads; give the output another name",
+                    given.display()
+                )));
+            }
+        }
+    }
+    Ok(())
 }

@@ -1,5 +1,5 @@
 //! One module per subcommand, plus what they share: the scenario flags,
-//! JSON shapes, the progress bar and the chart.
+//! JSON shapes, the progress bar, the chart and the pictures of runs.
 
 pub mod app;
 pub mod chart;
@@ -12,6 +12,8 @@ pub mod json;
 pub mod listing;
 pub mod merge;
 pub mod out;
+pub mod picture;
+pub mod pictures;
 pub mod progress;
 pub mod replay;
 pub mod scenario_args;

@@ -15,8 +15,33 @@ use std::sync::atomic::{AtomicBool, Ordering};
 /// Whoever reads stdout has gone: nothing more is written.
 static CLOSED: AtomicBool = AtomicBool::new(false);
 
-/// Writes `args` to stdout (see the module).
+/// stdout carries a file's content (`--svg -`): the text goes to stderr.
+static TEXT_TO_STDERR: AtomicBool = AtomicBool::new(false);
+
+/// From now on `out!` and `outln!` write to stderr: stdout is for the
+/// content [`content`] writes (a picture or page asked for with `-`).
+pub fn text_to_stderr() {
+    TEXT_TO_STDERR.store(true, Ordering::Relaxed);
+}
+
+/// Writes `args` to stdout (see the module), or to stderr after
+/// [`text_to_stderr`].
 pub fn write(args: fmt::Arguments) -> Result<(), Bad> {
+    if TEXT_TO_STDERR.load(Ordering::Relaxed) {
+        // As eprint!, without its panic when stderr cannot be written.
+        let _ = io::stderr().lock().write_fmt(args);
+        return Ok(());
+    }
+    stdout(args)
+}
+
+/// Writes `text`, an output file's content, to stdout (whatever
+/// [`text_to_stderr`] said).
+pub fn content(text: &str) -> Result<(), Bad> {
+    stdout(format_args!("{text}"))
+}
+
+fn stdout(args: fmt::Arguments) -> Result<(), Bad> {
     if CLOSED.load(Ordering::Relaxed) {
         return Ok(());
     }

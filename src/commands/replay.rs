@@ -2,6 +2,7 @@
 
 use super::json::{execution_json, pretty};
 use super::out::{out, outln};
+use super::pictures::{PictureArgs, Shown};
 use super::scenario_args::ScenarioArgs;
 use super::{exit_for, Bad};
 use clap::Args;
@@ -30,9 +31,16 @@ pub struct ReplayArgs {
     /// Print one JSON object instead of text.
     #[arg(long)]
     pub json: bool,
+    #[command(flatten)]
+    pub pictures: PictureArgs,
 }
 
 pub fn replay(args: ReplayArgs) -> Result<ExitCode, Bad> {
+    let inputs = [
+        args.file.as_deref(),
+        args.scenario.shape.scenario.as_deref(),
+    ];
+    let pictures = args.pictures.outputs(args.json, &inputs)?;
     let (simulation, execution, expectation) = match &args.file {
         Some(path) => {
             if args.seed.is_some() || args.scenario.any() {
@@ -61,6 +69,41 @@ pub fn replay(args: ReplayArgs) -> Result<ExitCode, Bad> {
             order + 1
         )));
     }
+    let mut text = execution.timeline(simulation.scenario());
+    if let (Some(divergence), true) = (&execution.divergence, args.continue_past_end) {
+        text += &format!("continued past the schedule: {divergence}\n");
+    }
+    match &expectation {
+        Some(Ok(())) => text += "expectation: met\n",
+        Some(Err(why)) => text += &format!("expectation: NOT met: {why}\n"),
+        None => {}
+    }
+    let (source, command) = match &args.file {
+        Some(path) => (
+            Some(format!("regression file: {}", path.display())),
+            format!("stockrace replay {}", quote(&path.display().to_string())),
+        ),
+        None => (
+            args.scenario.source(),
+            format!(
+                "stockrace replay {} --seed {}{}",
+                args.scenario.flags(simulation.scenario())?,
+                execution.seed.unwrap_or(0),
+                args.chooser.seed_chooser(&simulation)?.flags()
+            ),
+        ),
+    };
+    let written = pictures.write(&Shown {
+        execution: &execution,
+        scenario: simulation.scenario(),
+        title: format!(
+            "stockrace replay: {}",
+            simulation.scenario().strategy_label()
+        ),
+        source,
+        command: Some(command),
+        text: text.clone(),
+    })?;
     if args.json {
         let mut output = execution_json(&execution);
         output["strategy"] = json!(simulation.scenario().strategy_label());
@@ -69,15 +112,7 @@ pub fn replay(args: ReplayArgs) -> Result<ExitCode, Bad> {
         }
         outln!("{}", pretty(&output));
     } else {
-        out!("{}", execution.timeline(simulation.scenario()));
-        if let (Some(divergence), true) = (&execution.divergence, args.continue_past_end) {
-            outln!("continued past the schedule: {divergence}");
-        }
-        match &expectation {
-            Some(Ok(())) => outln!("expectation: met"),
-            Some(Err(why)) => outln!("expectation: NOT met: {why}"),
-            None => {}
-        }
+        out!("{text}{written}");
     }
     // A regression file: exit on its expectation, unless its schedule no
     // longer fits the code (then what the run shows is not what was kept).
@@ -93,6 +128,11 @@ pub fn replay(args: ReplayArgs) -> Result<ExitCode, Bad> {
         Some(expectation) => exit_for(expectation.is_err()),
         None => exit_for(!execution.verdict.holds()),
     })
+}
+
+/// `text` quoted for a shell where needed.
+fn quote(text: &str) -> String {
+    shlex::try_quote(text).map_or(text.to_string(), |q| q.into_owned())
 }
 
 pub fn load_regression(path: &Path) -> Result<(Simulation, Regression), Bad> {

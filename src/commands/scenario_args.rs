@@ -111,6 +111,12 @@ impl ScenarioArgs {
             || s.arrival_window_ms.is_some()
     }
 
+    /// `scenario file: PATH`, when the scenario came from a file.
+    pub fn source(&self) -> Option<String> {
+        let path = self.shape.scenario.as_ref()?;
+        Some(format!("scenario file: {}", path.display()))
+    }
+
     /// The flags that reproduce `scenario` (this one's) on the command line.
     pub fn flags(&self, scenario: &Scenario) -> Result<String, Bad> {
         self.shape

@@ -2,6 +2,7 @@
 //! a scenario) made as small as it can be, kept as a new regression file.
 
 use super::out::outln;
+use super::pictures::{PictureArgs, Shown};
 use super::replay::load_regression;
 use super::scenario_args::ScenarioArgs;
 use super::Bad;
@@ -27,9 +28,16 @@ pub struct ShrinkArgs {
     /// Print one JSON object instead of text.
     #[arg(long)]
     pub json: bool,
+    #[command(flatten)]
+    pub pictures: PictureArgs,
 }
 
 pub fn shrink(args: ShrinkArgs) -> Result<ExitCode, Bad> {
+    let inputs = [
+        args.file.as_deref(),
+        args.scenario.shape.scenario.as_deref(),
+    ];
+    let pictures = args.pictures.outputs(args.json, &inputs)?;
     let (simulation, schedule): (Simulation, Vec<u32>) = match &args.file {
         Some(path) => {
             if args.seed.is_some() || args.scenario.any() {
@@ -101,6 +109,21 @@ pub fn shrink(args: ShrinkArgs) -> Result<ExitCode, Bad> {
             saved.path.display(),
             saved.path.display()
         );
+    }
+    let scenario = simulation.scenario();
+    let written = pictures.write(&Shown {
+        execution: &shrunk.execution,
+        scenario,
+        title: format!("stockrace shrink: {}", scenario.strategy_label()),
+        source: match &args.file {
+            Some(path) => Some(format!("regression file: {}", path.display())),
+            None => args.scenario.source(),
+        },
+        command: Some(format!("stockrace replay {}", saved.path.display())),
+        text: shrunk.execution.timeline(scenario),
+    })?;
+    if !args.json {
+        super::out::out!("{written}");
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -19,6 +19,8 @@ use stockrace::{
     Figures, Invariant, Scenario, SeedChooser, Shrunk, Simulation, Size, Sweep, SweepReport, Tally,
 };
 
+mod html;
+
 #[derive(Args)]
 pub struct SweepArgs {
     #[command(flatten)]
@@ -41,6 +43,11 @@ pub struct SweepArgs {
     /// Also write the JSON to FILE (`-`: stdout), the text still on stdout.
     #[arg(long, value_name = "FILE")]
     pub json_out: Option<PathBuf>,
+    /// Write a self-contained HTML report to FILE (`-`: stdout, and the
+    /// text goes to stderr): the figures, and the timeline of the first
+    /// failure shrunk.
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
 }
 
 /// A sweep's result as JSON: every count, the figures derived from them,
@@ -407,6 +414,25 @@ pub fn sweep(args: SweepArgs) -> Result<ExitCode, Bad> {
     if let (true, Some(output)) = (args.json, &json_out) {
         files::distinct(("--json", &Output::Stdout), ("--json-out", output))?;
     }
+    let html_out = args
+        .html
+        .as_deref()
+        .map(|p| Output::new("--html", p))
+        .transpose()?;
+    if let Some(html) = &html_out {
+        if html.is_stdout() {
+            super::out::text_to_stderr();
+        }
+        if let Some(json) = &json_out {
+            files::distinct(("--json-out", json), ("--html", html))?;
+        }
+        if args.json {
+            files::distinct(("--json", &Output::Stdout), ("--html", html))?;
+        }
+        if let Some(input) = &args.scenario.shape.scenario {
+            files::not_input("--html", html, input)?;
+        }
+    }
     let report = run(&simulation, seeds, jobs, chooser)?;
     // The first failure is shown, and kept, as small as it can be made.
     let shrunk = shrink_first_failure(&simulation, &report);
@@ -448,6 +474,16 @@ pub fn sweep(args: SweepArgs) -> Result<ExitCode, Bad> {
     }
     if let Some(output) = &json_out {
         output.write(&json)?;
+    }
+    if let Some(output) = &html_out {
+        output.write(&html::page(
+            &document,
+            shrunk.as_ref(),
+            args.scenario.source(),
+        ))?;
+        if !output.is_stdout() && !args.json {
+            outln!("report: {}", output.name());
+        }
     }
     if let Some(error) = save_error {
         return Err(error);
