@@ -17,7 +17,7 @@ seeds=${1:-1000}
 shift || true
 strategies=("$@")
 cargo build --release --quiet --bin stockrace
-export bin=target/release/stockrace seeds
+export bin=${CARGO_TARGET_DIR:-target}/release/stockrace seeds
 if [ ${#strategies[@]} -eq 0 ]; then
   mapfile -t strategies < <("$bin" strategies | awk '{print $1}')
 fi
