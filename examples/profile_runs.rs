@@ -1,16 +1,20 @@
-//! Sweeps many seeds of the plain-update race, as `stockrace sweep` runs
-//! them (one madsim runtime per batch); for profilers:
-//! `perf record -g target/release/examples/profile_runs ORDERS RUNS`, or
-//! with `bare` first, the benchmark's baseline: a bare madsim runtime per run
-//! spawning ORDERS empty tasks.
+//! Sweeps many seeds of a race (plain-update, or the strategy named third),
+//! as `stockrace sweep` runs them (one madsim runtime per batch); for
+//! profilers: `perf record -g target/release/examples/profile_runs ORDERS
+//! RUNS [STRATEGY]`, or `valgrind --tool=callgrind` for instruction counts;
+//! with `bare` first, the benchmark's baseline: a bare madsim runtime per
+//! run spawning ORDERS empty tasks.
 use stockrace::{Isolation, Scenario, Simulation, Strategies};
 fn main() {
     let bare = std::env::args().nth(1).is_some_and(|a| a == "bare");
-    let mut args = std::env::args()
-        .skip(1 + usize::from(bare))
-        .map(|v| v.parse::<u64>().expect("a number"));
-    let orders = args.next().unwrap_or(8) as usize;
-    let n = args.next().unwrap_or(200_000);
+    let args: Vec<String> = std::env::args().skip(1 + usize::from(bare)).collect();
+    let number = |i: usize, default: u64| {
+        args.get(i)
+            .map_or(default, |v| v.parse::<u64>().expect("a number"))
+    };
+    let orders = number(0, 8) as usize;
+    let n = number(1, 200_000);
+    let strategy = args.get(2).map_or("plain-update", String::as_str);
     if bare {
         for seed in 0..n {
             let runtime =
@@ -27,7 +31,7 @@ fn main() {
         return;
     }
     let simulation = Simulation::new(
-        Scenario::single("plain-update", orders, 1, 1, Isolation::ReadCommitted),
+        Scenario::single(strategy, orders, 1, 1, Isolation::ReadCommitted),
         &Strategies::builtin(),
     )
     .unwrap();

@@ -5,6 +5,9 @@
 //! with its SQLSTATE comes out. [`Session`] wraps one with the typed helpers a
 //! strategy calls (`begin`, `select_for_update`, `update`, `commit`, ...).
 
+use crate::runtime::SimConnection;
+use std::future::Future;
+use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Duration;
 use stockrace_model::{DbError, Isolation, LevelId, Lock, Reply, Row, Statement, Update};
@@ -48,101 +51,200 @@ pub enum CommitTag {
 
 /// A connection with typed helpers, handed to a strategy for one order.
 pub struct Session {
-    connection: Box<dyn Connection>,
+    connection: Held,
+}
+
+/// The simulator's connection is held in place (every order of every run
+/// has one, and boxing it was an allocation each); any other is boxed.
+enum Held {
+    Simulated(SimConnection),
+    Boxed(Box<dyn Connection>),
 }
 
 impl Session {
     pub fn new(connection: Box<dyn Connection>) -> Session {
-        Session { connection }
-    }
-
-    pub async fn execute(&mut self, statement: Statement) -> Result<Reply, DbError> {
-        let mut statement = Some(statement);
-        std::future::poll_fn(|cx| self.connection.poll_execute(cx, &mut statement)).await
-    }
-
-    pub async fn begin(&mut self, isolation: Isolation) -> Result<(), DbError> {
-        self.execute(Statement::Begin(isolation)).await.map(drop)
-    }
-
-    pub async fn commit(&mut self) -> Result<CommitTag, DbError> {
-        match self.execute(Statement::Commit).await? {
-            Reply::Rollback => Ok(CommitTag::RolledBack),
-            _ => Ok(CommitTag::Committed),
+        Session {
+            connection: Held::Boxed(connection),
         }
     }
 
-    pub async fn rollback(&mut self) -> Result<(), DbError> {
-        self.execute(Statement::Rollback).await.map(drop)
+    pub(crate) fn simulated(connection: SimConnection) -> Session {
+        Session {
+            connection: Held::Simulated(connection),
+        }
+    }
+
+    fn connection(&mut self) -> &mut dyn Connection {
+        match &mut self.connection {
+            Held::Simulated(connection) => connection,
+            Held::Boxed(connection) => connection.as_mut(),
+        }
+    }
+
+    /// Sends `statement`; resolves to its reply.
+    pub fn execute(&mut self, statement: Statement) -> Execute<'_> {
+        Execute {
+            connection: self.connection(),
+            statement: Some(statement),
+        }
+    }
+
+    // The helpers below return a statement's future with its reply read,
+    // not `async fn`s: each `async` layer cost every poll of every
+    // statement a few dozen instructions.
+
+    pub fn begin(
+        &mut self,
+        isolation: Isolation,
+    ) -> impl Future<Output = Result<(), DbError>> + Send + '_ {
+        self.execute(Statement::Begin(isolation)).then_read(drop)
+    }
+
+    pub fn commit(&mut self) -> impl Future<Output = Result<CommitTag, DbError>> + Send + '_ {
+        self.execute(Statement::Commit)
+            .then_read(|reply| match reply {
+                Reply::Rollback => CommitTag::RolledBack,
+                _ => CommitTag::Committed,
+            })
+    }
+
+    pub fn rollback(&mut self) -> impl Future<Output = Result<(), DbError>> + Send + '_ {
+        self.execute(Statement::Rollback).then_read(drop)
     }
 
     /// `SELECT ... WHERE id = level`: never waits.
-    pub async fn select(&mut self, level: LevelId) -> Result<Row, DbError> {
-        self.select_with(level, Lock::None).await
+    pub fn select(
+        &mut self,
+        level: LevelId,
+    ) -> impl Future<Output = Result<Row, DbError>> + Send + '_ {
+        self.select_with(level, Lock::None)
     }
 
     /// `SELECT ... WHERE id = level FOR UPDATE`: waits for the row's lock.
-    pub async fn select_for_update(&mut self, level: LevelId) -> Result<Row, DbError> {
-        self.select_with(level, Lock::ForUpdate).await
+    pub fn select_for_update(
+        &mut self,
+        level: LevelId,
+    ) -> impl Future<Output = Result<Row, DbError>> + Send + '_ {
+        self.select_with(level, Lock::ForUpdate)
     }
 
     /// `SELECT ... WHERE id = level`, with the given row lock.
-    pub async fn select_with(&mut self, level: LevelId, lock: Lock) -> Result<Row, DbError> {
-        match self.execute(Statement::Select { level, lock }).await? {
-            Reply::Select(Some(row)) => Ok(row),
-            other => panic!(
-                "SELECT of inventory_level id={} answered {other}: the row must exist",
-                level.sql_id()
-            ),
-        }
+    pub fn select_with(
+        &mut self,
+        level: LevelId,
+        lock: Lock,
+    ) -> impl Future<Output = Result<Row, DbError>> + Send + '_ {
+        self.execute(Statement::Select { level, lock })
+            .then_read(move |reply| match reply {
+                Reply::Select(Some(row)) => row,
+                other => panic!(
+                    "SELECT of inventory_level id={} answered {other}: the row must exist",
+                    level.sql_id()
+                ),
+            })
     }
 
     /// Runs an UPDATE; `Some(row)` is the updated row, `None` means it matched
     /// no row (UPDATE 0).
-    pub async fn update(&mut self, update: Update) -> Result<Option<Row>, DbError> {
-        match self.execute(Statement::Update(update)).await? {
-            Reply::Update { count: 0, .. } => Ok(None),
-            Reply::Update { row, .. } => Ok(row),
-            other => panic!("UPDATE answered {other}"),
-        }
+    pub fn update(
+        &mut self,
+        update: Update,
+    ) -> impl Future<Output = Result<Option<Row>, DbError>> + Send + '_ {
+        self.execute(Statement::Update(update))
+            .then_read(|reply| match reply {
+                Reply::Update { count: 0, .. } => None,
+                Reply::Update { row, .. } => row,
+                other => panic!("UPDATE answered {other}"),
+            })
     }
 
     pub async fn sleep(&mut self, duration: Duration) {
-        self.connection.sleep(duration).await
+        self.connection().sleep(duration).await
     }
 
     /// `SELECT stocked_quantity - SUM(reservation.quantity)` for `level`.
-    pub async fn available(&mut self, level: LevelId) -> Result<i64, DbError> {
-        match self.execute(Statement::Available { level }).await? {
-            Reply::Value(v) => Ok(v),
-            other => panic!("the available-quantity query answered {other}"),
-        }
+    pub fn available(
+        &mut self,
+        level: LevelId,
+    ) -> impl Future<Output = Result<i64, DbError>> + Send + '_ {
+        self.execute(Statement::Available { level })
+            .then_read(|reply| match reply {
+                Reply::Value(v) => v,
+                other => panic!("the available-quantity query answered {other}"),
+            })
     }
 
     /// `INSERT INTO reservation (inventory_level_id, quantity)`.
-    pub async fn insert_reservation(
+    pub fn insert_reservation(
         &mut self,
         level: LevelId,
         quantity: i64,
-    ) -> Result<(), DbError> {
+    ) -> impl Future<Output = Result<(), DbError>> + Send + '_ {
         self.execute(Statement::InsertReservation { level, quantity })
-            .await
-            .map(drop)
+            .then_read(drop)
     }
 
     /// `SELECT pg_advisory_xact_lock(key)`: held until the transaction ends.
-    pub async fn advisory_lock(&mut self, key: u32) -> Result<(), DbError> {
+    pub fn advisory_lock(
+        &mut self,
+        key: u32,
+    ) -> impl Future<Output = Result<(), DbError>> + Send + '_ {
         self.execute(Statement::AdvisoryLock { key })
-            .await
-            .map(drop)
+            .then_read(drop)
     }
 
     /// Takes an in-process lock (see [`Connection::process_lock`]).
     pub async fn process_lock(&mut self, key: u64) {
-        self.connection.process_lock(key).await
+        self.connection().process_lock(key).await
     }
 
     pub fn process_unlock(&mut self, key: u64) {
-        self.connection.process_unlock(key)
+        self.connection().process_unlock(key)
+    }
+}
+
+/// A statement on its way: the future [`Session::execute`] returns, a
+/// named type rather than an `async` block so that a statement costs one
+/// poll of the connection and no layer of its own.
+pub struct Execute<'a> {
+    connection: &'a mut dyn Connection,
+    /// Until the first poll sends it.
+    statement: Option<Statement>,
+}
+
+impl Future for Execute<'_> {
+    type Output = Result<Reply, DbError>;
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.get_mut();
+        this.connection.poll_execute(cx, &mut this.statement)
+    }
+}
+
+impl<'a> Execute<'a> {
+    /// This statement, its reply turned into what a helper returns.
+    fn then_read<T, F: FnOnce(Reply) -> T + Unpin>(self, read: F) -> ThenRead<'a, F> {
+        ThenRead {
+            execute: self,
+            read: Some(read),
+        }
+    }
+}
+
+/// A statement whose reply a typed helper of [`Session`] reads.
+struct ThenRead<'a, F> {
+    execute: Execute<'a>,
+    read: Option<F>,
+}
+
+impl<T, F: FnOnce(Reply) -> T + Unpin> Future for ThenRead<'_, F> {
+    type Output = Result<T, DbError>;
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.get_mut();
+        let reply = std::task::ready!(Pin::new(&mut this.execute).poll(cx));
+        let read = this
+            .read
+            .take()
+            .expect("a statement's future polled after it ended");
+        Poll::Ready(reply.map(read))
     }
 }

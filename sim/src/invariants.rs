@@ -217,6 +217,16 @@ impl<'a> Monitor<'a> {
         }
     }
 
+    /// Back to the start of a run, keeping the memory (the runs of a sweep
+    /// share one monitor).
+    pub fn reset(&mut self) {
+        self.decremented.fill(0);
+        self.reserved.fill(0);
+        self.unreported.fill(false);
+        self.unreported_count = 0;
+        self.first = None;
+    }
+
     fn violate(&mut self, invariant: Invariant, step: usize, detail: impl FnOnce() -> String) {
         if self.first.is_none() {
             self.first = Some(Violation {
@@ -350,11 +360,11 @@ impl<'a> Monitor<'a> {
     }
 
     /// The verdict; `stopped` says why the run ended before every order did.
-    pub fn finish(mut self, steps: usize, stopped: Option<String>) -> Verdict {
+    pub fn finish(&mut self, steps: usize, stopped: Option<String>) -> Verdict {
         if let Some(reason) = stopped {
             self.violate(Invariant::Termination, steps, || reason);
         }
-        match self.first {
+        match self.first.take() {
             None => Verdict::Holds,
             Some(v) => Verdict::Violated(v),
         }

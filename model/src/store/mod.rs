@@ -11,84 +11,18 @@
 //! must still end it: until then it gets 25P02.
 
 mod deadlock;
+mod event;
 mod locks;
 mod ssi;
+mod state_key;
+
+pub use event::{Event, Progress, RowView, SessionId, StoreConfig};
 
 use crate::error::DbError;
 use crate::statement::{Isolation, LevelId, Lock, Reply, Row, Statement};
 use locks::{Released, Wait};
 use ssi::{Ssi, SxactId, Target};
 use std::collections::BTreeMap;
-use std::fmt;
-use std::hash::{Hash, Hasher};
-
-/// One client connection (in the simulator: one order).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct SessionId(pub u32);
-
-impl SessionId {
-    pub fn index(self) -> usize {
-        self.0 as usize
-    }
-}
-
-impl fmt::Display for SessionId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "T{}", self.0 + 1)
-    }
-}
-
-/// Schema options.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
-pub struct StoreConfig {
-    /// `CHECK (stocked_quantity >= 0)`: a write below zero fails with 23514.
-    pub check_nonnegative: bool,
-}
-
-/// A row as it stands: the newest committed version and, if a transaction has
-/// written it and not yet ended, that uncommitted version.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct RowView {
-    pub level: LevelId,
-    pub committed: Row,
-    /// The tuple lock holder, with its uncommitted version if it wrote one.
-    pub locked_by: Option<(SessionId, Option<Row>)>,
-}
-
-impl fmt::Display for RowView {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "id={} {}", self.level.sql_id(), self.committed)?;
-        match self.locked_by {
-            None => Ok(()),
-            Some((holder, None)) => write!(f, " [locked by {holder}]"),
-            Some((holder, Some(new))) => write!(f, " [{holder} uncommitted: {new}]"),
-        }
-    }
-}
-
-/// Where a statement stands after the store has processed it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Progress {
-    Done(Result<Reply, DbError>),
-    /// Parked. `on` holds the lock it waits for: the row's locker, the
-    /// first waiter when it queues behind one (as `pg_blocking_pids` says),
-    /// or the advisory lock's holder.
-    Waiting {
-        on: SessionId,
-    },
-}
-
-/// Something the store did: a statement completed, or began (or went on) waiting.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Event {
-    pub session: SessionId,
-    pub statement: Statement,
-    pub progress: Progress,
-    /// The statement had been waiting and was re-run because a lock holder ended.
-    pub resumed: bool,
-    /// The row the statement touched, as it stands right after the event.
-    pub row: Option<RowView>,
-}
 
 #[derive(Clone, Debug, Hash)]
 struct RowState {
@@ -188,36 +122,69 @@ pub struct Store {
     /// Locks released whose waiters must be looked at.
     released: Vec<Released>,
     ssi: Ssi,
+    /// Emptied lists of held locks of ended transactions, for the next ones
+    /// to fill: a list per transaction was an allocation each. Not state.
+    spare_held: Vec<Vec<Held>>,
 }
 
 impl Store {
     /// A store holding `rows` (row `i` is `LevelId(i)`) for `sessions` clients.
     pub fn new(rows: &[Row], sessions: usize, config: StoreConfig) -> Store {
-        Store {
+        let mut store = Store {
             config,
-            rows: rows
-                .iter()
-                .map(|row| RowState {
-                    // Room for a commit by each session without regrowing.
-                    history: {
-                        let mut history = Vec::with_capacity(sessions + 1);
-                        history.push((0, *row));
-                        history
-                    },
-                    holder: None,
-                    pending: None,
-                    tuple_lock: None,
-                })
-                .collect(),
+            rows: Vec::with_capacity(rows.len()),
             reservations: Vec::new(),
             advisory: BTreeMap::new(),
-            sessions: vec![SessionState::default(); sessions],
+            sessions: Vec::with_capacity(sessions),
             commit_seq: 0,
             wait_seq: 0,
             open_transactions: 0,
             released: Vec::with_capacity(sessions),
             ssi: Ssi::with_capacity(sessions),
+            spare_held: Vec::new(),
+        };
+        store.reset(rows, sessions);
+        store
+    }
+
+    /// Makes this store what `Store::new(rows, sessions, config)` (with its
+    /// own config) would be, keeping the memory it has: a sweep runs many
+    /// short runs, and allocating a store for each was a good part of one.
+    pub fn reset(&mut self, rows: &[Row], sessions: usize) {
+        self.rows.truncate(rows.len());
+        for (state, row) in self.rows.iter_mut().zip(rows) {
+            state.history.clear();
+            state.history.push((0, *row));
+            state.holder = None;
+            state.pending = None;
+            state.tuple_lock = None;
         }
+        let have = self.rows.len();
+        self.rows.extend(rows[have..].iter().map(|row| RowState {
+            // Room for a commit by each session without regrowing.
+            history: {
+                let mut history = Vec::with_capacity(sessions + 1);
+                history.push((0, *row));
+                history
+            },
+            holder: None,
+            pending: None,
+            tuple_lock: None,
+        }));
+        self.reservations.clear();
+        self.advisory.clear();
+        for session in self.sessions.drain(..) {
+            if let Some(mut txn) = session.txn {
+                txn.held.clear();
+                self.spare_held.push(txn.held);
+            }
+        }
+        self.sessions.resize_with(sessions, SessionState::default);
+        self.commit_seq = 0;
+        self.wait_seq = 0;
+        self.open_transactions = 0;
+        self.released.clear();
+        self.ssi.clear();
     }
 
     /// Runs `statement` for `session` and appends to `out` what happened:
@@ -304,60 +271,6 @@ impl Store {
 
     pub fn levels(&self) -> impl Iterator<Item = LevelId> {
         (0..self.rows.len() as u32).map(LevelId)
-    }
-
-    /// Feeds everything the store's future behaviour depends on to `state`,
-    /// for a search's visited-state cache: two stores that hash alike (up to
-    /// hash collisions) answer every future statement alike. Exact, except
-    /// that waiters' queue positions are hashed as their rank among the
-    /// waiters: only their relative order matters, and every later wait
-    /// queues behind them.
-    pub fn hash_state<H: Hasher>(&self, state: &mut H) {
-        // Destructured so that a new field cannot be forgotten here.
-        let Store {
-            config,
-            rows,
-            reservations,
-            advisory,
-            sessions,
-            commit_seq,
-            wait_seq,
-            open_transactions,
-            released,
-            ssi,
-        } = self;
-        config.hash(state);
-        rows.hash(state);
-        reservations.hash(state);
-        advisory.hash(state);
-        commit_seq.hash(state);
-        wait_seq.hash(state);
-        open_transactions.hash(state);
-        released.hash(state);
-        ssi.hash(state);
-        for SessionState { txn, parked } in sessions {
-            txn.hash(state);
-            match parked {
-                None => state.write_u8(0),
-                Some(Parked {
-                    statement,
-                    on,
-                    kind,
-                    since,
-                }) => {
-                    state.write_u8(1);
-                    statement.hash(state);
-                    on.hash(state);
-                    kind.hash(state);
-                    let rank = sessions
-                        .iter()
-                        .filter_map(|s| s.parked.as_ref())
-                        .filter(|p| p.since < *since)
-                        .count();
-                    rank.hash(state);
-                }
-            }
-        }
     }
 
     fn run(
@@ -471,6 +384,7 @@ impl Store {
         let held = std::mem::take(&mut txn.held);
         let sxact = txn.sxact;
         self.release(session, &held, None);
+        self.recycle_held(held);
         if let Some(id) = sxact {
             self.ssi.abort(id);
         }
@@ -597,7 +511,7 @@ impl Store {
             snapshot: None,
             sxact: None,
             failed: false,
-            held: Vec::new(),
+            held: self.spare_held.pop().unwrap_or_default(),
             inserted: false,
             last_level: None,
             statement_snapshot: None,
@@ -625,6 +539,13 @@ impl Store {
                 None => self.ssi.abort(id),
             }
         }
+        self.recycle_held(txn.held);
+    }
+
+    /// Keeps an ended transaction's list of held locks for the next one.
+    fn recycle_held(&mut self, mut held: Vec<Held>) {
+        held.clear();
+        self.spare_held.push(held);
     }
 
     /// Releases `held`, installing the session's writes at `commit` (or

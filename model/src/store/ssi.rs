@@ -54,6 +54,14 @@ impl Ssi {
         }
     }
 
+    /// Forgets every transaction, keeping the memory.
+    pub fn clear(&mut self) {
+        self.sxacts.clear();
+        self.reads.clear();
+        self.writes.clear();
+        self.edges.clear();
+    }
+
     pub fn begin(&mut self, snapshot: u64) -> SxactId {
         self.sxacts.push(Sxact {
             snapshot,

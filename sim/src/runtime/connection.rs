@@ -1,7 +1,8 @@
 //! The simulator's [`Connection`]: every statement, sleep and in-process lock
 //! goes through the scheduler, and the order waits until it answers.
 
-use super::shared::{lock, poll_ask, Ask, Request, SharedRef};
+use super::ask::{poll_ask, Ask, Request};
+use super::shared::{lock, SharedRef};
 use crate::connection::{BoxFuture, Connection};
 use crate::scenario::Latency;
 use std::task::{Context, Poll};
@@ -52,7 +53,9 @@ impl Connection for SimConnection {
         _cx: &mut Context<'_>,
         statement: &mut Option<Statement>,
     ) -> Poll<Result<Reply, DbError>> {
-        match std::mem::replace(&mut self.sending, Sending::Idle) {
+        // Matched in place: moving `sending` out and back on every poll
+        // copied a statement and a reply each time.
+        match &self.sending {
             Sending::Idle => {
                 let statement = statement.take().expect("a statement to send");
                 let think_ms = if self.sent { self.latency.think_ms } else { 0 };
@@ -64,38 +67,37 @@ impl Connection for SimConnection {
                 }
                 let _ = self.poll_request(Some(Request::Statement(statement)));
                 self.sending = Sending::Sent;
-                return Poll::Pending;
+                Poll::Pending
             }
-            Sending::Thinking(statement) => {
+            &Sending::Thinking(statement) => {
                 if self.poll_request(None).is_pending() {
-                    self.sending = Sending::Thinking(statement);
                     return Poll::Pending;
                 }
                 let _ = self.poll_request(Some(Request::Statement(statement)));
                 self.sending = Sending::Sent;
-                return Poll::Pending;
+                Poll::Pending
             }
             Sending::Sent => {
                 let Poll::Ready(reply) = self.poll_request(None) else {
-                    self.sending = Sending::Sent;
                     return Poll::Pending;
                 };
                 let reply = reply.expect("a statement is answered with its result");
                 if self.latency.statement_ms == 0 {
+                    self.sending = Sending::Idle;
                     return Poll::Ready(reply);
                 }
                 let _ = self.poll_request(Some(Request::Sleep {
                     ms: self.latency.statement_ms,
                 }));
                 self.sending = Sending::Arriving(reply);
-                return Poll::Pending;
+                Poll::Pending
             }
-            Sending::Arriving(reply) => {
+            &Sending::Arriving(reply) => {
                 if self.poll_request(None).is_pending() {
-                    self.sending = Sending::Arriving(reply);
                     return Poll::Pending;
                 }
-                return Poll::Ready(reply);
+                self.sending = Sending::Idle;
+                Poll::Ready(reply)
             }
         }
     }

@@ -17,30 +17,112 @@
 //! such wake-ups are rare, and polling an order that was not woken is
 //! harmless, while a waker per order cost an allocation each per run.)
 
+use super::ask::{poll_ask, Request};
+use super::connection::{Sending, SimConnection};
 use super::shared::{lock, Shared, SharedRef};
+use super::Prepared;
+use crate::connection::{BoxFuture, Session};
+use crate::outcome::Outcome;
+use crate::strategies::{Sale, StrategyResult};
 use std::future::Future;
+use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, Wake, Waker};
 
-/// One order's application code, with how it ends reported to [`Shared`].
-pub(crate) type OrderFuture = Pin<Box<dyn Future<Output = ()> + Send>>;
+/// One order's application code: its arrival (a sleep the scheduler sees,
+/// as think time is), then its strategy, with how it ended reported to
+/// [`Shared`]. A plain struct rather than a boxed `async` block, which cost
+/// an allocation per order per run.
+pub(crate) struct OrderTask {
+    order: usize,
+    /// Arriving late: the sleep until its arrival, until it is asked for.
+    arrival: Option<Request>,
+    /// Still waiting to arrive.
+    arriving: bool,
+    strategy: BoxFuture<'static, StrategyResult>,
+}
 
-/// Every order's future (`None` once it ended) and the waker they are
-/// polled with.
+impl OrderTask {
+    /// Polls the order once; ready when it ended.
+    fn poll(&mut self, shared: &Mutex<Shared>, cx: &mut Context<'_>) -> Poll<()> {
+        if self.arriving {
+            if poll_ask(shared, self.order, &mut self.arrival).is_pending() {
+                return Poll::Pending;
+            }
+            self.arriving = false;
+        }
+        let strategy = &mut self.strategy;
+        let outcome =
+            match std::panic::catch_unwind(AssertUnwindSafe(|| strategy.as_mut().poll(cx))) {
+                Ok(Poll::Pending) => return Poll::Pending,
+                Ok(Poll::Ready(Ok(Sale::Sold))) => Outcome::Sold,
+                Ok(Poll::Ready(Ok(Sale::OutOfStock))) => Outcome::OutOfStock,
+                Ok(Poll::Ready(Ok(Sale::GaveUp))) => Outcome::GaveUp,
+                Ok(Poll::Ready(Err(error))) => Outcome::Failed(error),
+                Err(panic) => Outcome::Panicked(panic_message(&panic)),
+            };
+        lock(shared).finish(self.order, outcome);
+        Poll::Ready(())
+    }
+}
+
+/// Every order's task (`None` once it ended) and the waker they are
+/// polled with; kept by a sweep from one run to the next.
 pub(crate) struct Orders {
-    futures: Vec<Option<OrderFuture>>,
+    tasks: Vec<Option<OrderTask>>,
+    waker_state: Arc<OrdersWaker>,
     waker: Waker,
 }
 
 impl Orders {
-    pub fn new(shared: &SharedRef, futures: Vec<OrderFuture>) -> Orders {
+    pub fn new(shared: &SharedRef) -> Orders {
+        let waker_state = Arc::new(OrdersWaker {
+            shared: shared.clone(),
+        });
         Orders {
-            futures: futures.into_iter().map(Some).collect(),
-            waker: Waker::from(Arc::new(OrdersWaker {
-                shared: shared.clone(),
-            })),
+            tasks: Vec::new(),
+            waker: Waker::from(waker_state.clone()),
+            waker_state,
         }
+    }
+
+    /// Whether nothing but these orders holds their waker: no timer or
+    /// task of an earlier run could wake them.
+    pub fn waker_unshared(&self) -> bool {
+        Arc::strong_count(&self.waker_state) == 2
+    }
+
+    /// Starts every order of `prepared` (see [`OrderTask`]), arriving at
+    /// `arrivals`. App nodes are the orders' `node`: in-process locks are
+    /// per node.
+    pub fn start(&mut self, prepared: &Prepared, shared: &SharedRef, arrivals: &[u64]) {
+        self.tasks.clear();
+        self.tasks.extend((0..prepared.orders.len()).map(|order| {
+            let connection = SimConnection {
+                shared: shared.clone(),
+                order,
+                latency: prepared.scenario.latency,
+                sent: false,
+                sending: Sending::Idle,
+            };
+            let strategy = prepared.strategies[order].start(
+                Session::simulated(connection),
+                prepared.orders[order].clone(),
+            );
+            let arrive_ms = arrivals[order];
+            Some(OrderTask {
+                order,
+                arrival: (arrive_ms > 0).then_some(Request::Sleep { ms: arrive_ms }),
+                arriving: arrive_ms > 0,
+                strategy,
+            })
+        }));
+    }
+
+    /// Drops the orders still running (the run gave up on them).
+    pub fn stop(&mut self) {
+        self.tasks.clear();
     }
 
     /// Runs every order that can run until none can: resolves when no order
@@ -63,26 +145,24 @@ impl Future for RunUntilQuiet<'_> {
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         let this = self.get_mut();
         loop {
-            let next = lock(this.shared).take_runnable();
-            match next {
-                Some(order) => {
-                    let Some(future) = this.orders.futures[order].as_mut() else {
-                        continue;
-                    };
-                    let mut order_cx = Context::from_waker(&this.orders.waker);
-                    if future.as_mut().poll(&mut order_cx).is_ready() {
-                        this.orders.futures[order] = None;
+            let order = {
+                let mut shared = lock(this.shared);
+                match shared.take_runnable() {
+                    Some(order) => order,
+                    None if shared.is_quiescent() => return Poll::Ready(()),
+                    None => {
+                        // An order waits for something outside the scheduler.
+                        shared.scheduler = Some(cx.waker().clone());
+                        return Poll::Pending;
                     }
                 }
-                None => {
-                    let mut shared = lock(this.shared);
-                    if shared.is_quiescent() {
-                        return Poll::Ready(());
-                    }
-                    // An order waits for something outside the scheduler.
-                    shared.scheduler = Some(cx.waker().clone());
-                    return Poll::Pending;
-                }
+            };
+            let Some(task) = this.orders.tasks[order].as_mut() else {
+                continue;
+            };
+            let mut order_cx = Context::from_waker(&this.orders.waker);
+            if task.poll(this.shared, &mut order_cx).is_ready() {
+                this.orders.tasks[order] = None;
             }
         }
     }
@@ -104,5 +184,15 @@ impl Wake for OrdersWaker {
         if let Some(scheduler) = shared.scheduler.take() {
             scheduler.wake();
         }
+    }
+}
+
+fn panic_message(panic: &Box<dyn std::any::Any + Send>) -> String {
+    if let Some(s) = panic.downcast_ref::<&str>() {
+        s.to_string()
+    } else if let Some(s) = panic.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "(a panic with a non-string payload)".to_string()
     }
 }

@@ -3,11 +3,9 @@
 //! still running application code, and the in-process locks of each app node.
 
 use std::collections::{BTreeMap, VecDeque};
-use std::future::Future;
 use std::hash::{Hash, Hasher};
-use std::pin::Pin;
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::task::{Context, Poll, Waker};
+use std::task::Waker;
 use stockrace_model::{DbError, Reply, Statement};
 
 use crate::chooser::{key_of, StateKey};
@@ -62,11 +60,8 @@ impl WaitTimers {
 pub(crate) struct Slot {
     pub phase: Phase,
     pub node: u32,
-    reply: Option<Result<Reply, DbError>>,
-    woken: bool,
-    /// The scheduler should poll this order's future: it was handed a
-    /// result, woken, granted a lock, or has not started yet.
-    runnable: bool,
+    pub(super) reply: Option<Result<Reply, DbError>>,
+    pub(super) woken: bool,
     pub outcome: Option<Outcome>,
     pub timers: WaitTimers,
     /// Virtual time at which it last stopped running application code.
@@ -112,8 +107,23 @@ pub(crate) struct Shared {
     pub now_ms: u64,
     /// What orders did since the scheduler last looked, in the order it happened.
     pub news: Vec<News>,
+    /// Orders that parked with a request (a statement, an in-process lock)
+    /// since the scheduler last looked: the new options (see `options`).
+    pub offers: Vec<usize>,
     /// In-process locks by (node, key).
     process_locks: BTreeMap<(u32, u64), ProcessLock>,
+    /// Bit `i` set: the scheduler should poll order `i`'s future (it was
+    /// handed a result, woken, granted a lock, or has not started yet).
+    /// Bits rather than a flag per slot, so the lowest is found at once.
+    runnable: Vec<u64>,
+    /// Each order's next timer (the end of its sleep, or its lock wait's
+    /// next deadline; `u64::MAX`: none), kept as its phase and timers
+    /// change so that the next timer of all is found without looking at
+    /// every slot.
+    alarms: Vec<u64>,
+    /// The earliest of `alarms`, or `None` when one changed since it was
+    /// found (most steps change none).
+    next_alarm: Option<u64>,
     /// Whether to keep each order's `history` (for a chooser that wants
     /// state keys).
     keyed: bool,
@@ -129,28 +139,108 @@ pub(crate) fn lock(shared: &Mutex<Shared>) -> MutexGuard<'_, Shared> {
 
 impl Shared {
     pub fn new(nodes: impl Iterator<Item = u32>, keyed: bool) -> Shared {
-        let slots: Vec<Slot> = nodes
-            .map(|node| Slot {
-                phase: Phase::Running,
-                node,
-                reply: None,
-                woken: false,
-                runnable: true,
-                outcome: None,
-                timers: WaitTimers::default(),
-                parked_ms: 0,
-                history: 0,
-            })
-            .collect();
-        Shared {
-            running: slots.len(),
-            news: Vec::with_capacity(2 * slots.len()),
-            slots,
+        let mut shared = Shared {
+            slots: Vec::new(),
+            running: 0,
+            news: Vec::new(),
+            offers: Vec::new(),
             scheduler: None,
             now_ms: 0,
             process_locks: BTreeMap::new(),
+            runnable: Vec::new(),
+            alarms: Vec::new(),
+            next_alarm: None,
             keyed,
+        };
+        shared.reset(nodes, keyed);
+        shared
+    }
+
+    /// Makes this what `Shared::new(nodes, keyed)` would be, keeping the
+    /// memory it has (the runs of a sweep share one).
+    pub fn reset(&mut self, nodes: impl Iterator<Item = u32>, keyed: bool) {
+        self.slots.clear();
+        self.slots.extend(nodes.map(|node| Slot {
+            phase: Phase::Running,
+            node,
+            reply: None,
+            woken: false,
+            outcome: None,
+            timers: WaitTimers::default(),
+            parked_ms: 0,
+            history: 0,
+        }));
+        let n = self.slots.len();
+        self.running = n;
+        self.news.clear();
+        self.news.reserve(2 * n);
+        self.offers.clear();
+        self.offers.reserve(n);
+        self.scheduler = None;
+        self.now_ms = 0;
+        self.process_locks.clear();
+        // Every order starts runnable.
+        self.runnable.clear();
+        self.runnable.resize(n.div_ceil(64), 0);
+        for order in 0..n {
+            self.runnable[order / 64] |= 1 << (order % 64);
         }
+        self.alarms.clear();
+        self.alarms.resize(n, u64::MAX);
+        self.next_alarm = Some(u64::MAX);
+        self.keyed = keyed;
+    }
+
+    /// The earliest timer of an order: the end of a sleep, or a lock
+    /// wait's deadline.
+    pub fn next_timer(&mut self) -> Option<u64> {
+        let alarms = &self.alarms;
+        let next = *self
+            .next_alarm
+            .get_or_insert_with(|| alarms.iter().fold(u64::MAX, |a, &b| a.min(b)));
+        let next = Some(next).filter(|t| *t != u64::MAX);
+        debug_assert_eq!(
+            next,
+            self.timer_of_slots(),
+            "kept alarms differ from the slots' timers"
+        );
+        next
+    }
+
+    /// [`Shared::next_timer`], found by looking at every slot.
+    pub fn timer_of_slots(&self) -> Option<u64> {
+        (0..self.slots.len()).filter_map(|o| self.alarm_of(o)).min()
+    }
+
+    /// `order`'s next timer, read from its slot.
+    fn alarm_of(&self, order: usize) -> Option<u64> {
+        let slot = &self.slots[order];
+        match slot.phase {
+            Phase::Sleeping { until_ms } => Some(until_ms),
+            Phase::Waiting => slot.timers.next(),
+            _ => None,
+        }
+    }
+
+    /// `order`'s phase or timers changed: so may its next timer.
+    fn refresh_alarm(&mut self, order: usize) {
+        let alarm = self.alarm_of(order).unwrap_or(u64::MAX);
+        if self.alarms[order] != alarm {
+            self.alarms[order] = alarm;
+            self.next_alarm = None;
+        }
+    }
+
+    /// The timers of `order`'s lock wait.
+    pub fn set_timers(&mut self, order: usize, timers: WaitTimers) {
+        self.slots[order].timers = timers;
+        self.refresh_alarm(order);
+    }
+
+    /// `order`'s deadlock check ran (PostgreSQL checks once per wait).
+    pub fn deadlock_checked(&mut self, order: usize) {
+        self.slots[order].timers.deadlock_check_ms = None;
+        self.refresh_alarm(order);
     }
 
     /// The order is handed something it may act on (a statement's result,
@@ -202,42 +292,50 @@ impl Shared {
     }
 
     /// The order stopped running application code.
-    fn park(&mut self, order: usize, phase: Phase) {
+    pub(super) fn park(&mut self, order: usize, phase: Phase) {
         debug_assert_eq!(self.slots[order].phase, Phase::Running);
+        if matches!(
+            phase,
+            Phase::Submitted(_) | Phase::ProcessLockRequest { .. }
+        ) {
+            self.offers.push(order);
+        }
         self.slots[order].phase = phase;
         self.slots[order].parked_ms = self.now_ms;
         self.running -= 1;
+        self.refresh_alarm(order);
     }
 
     fn resume(&mut self, order: usize) {
-        let slot = &mut self.slots[order];
-        slot.phase = Phase::Running;
+        self.slots[order].phase = Phase::Running;
         self.running += 1;
-        slot.runnable = true;
+        self.runnable[order / 64] |= 1 << (order % 64);
+        self.refresh_alarm(order);
     }
 
     /// Every order running application code should be polled (the orders'
     /// waker was woken by something outside the scheduler).
     pub fn mark_running_runnable(&mut self) {
-        for slot in &mut self.slots {
-            if slot.phase == Phase::Running {
-                slot.runnable = true;
+        for order in 0..self.slots.len() {
+            if self.slots[order].phase == Phase::Running {
+                self.runnable[order / 64] |= 1 << (order % 64);
             }
         }
     }
 
     /// The lowest order whose future should be polled, unmarked.
     pub fn take_runnable(&mut self) -> Option<usize> {
-        let order = self.slots.iter().position(|s| s.runnable)?;
-        self.slots[order].runnable = false;
-        Some(order)
+        let word = self.runnable.iter().position(|w| *w != 0)?;
+        let bit = self.runnable[word].trailing_zeros() as usize;
+        self.runnable[word] &= !(1 << bit);
+        Some(word * 64 + bit)
     }
 
     /// Hands a statement's result back to its order, which runs again.
     /// The ROLLBACK the scheduler sends when a finished order's connection
     /// closes has nobody to hand its result to.
     pub fn deliver(&mut self, order: usize, result: Result<Reply, DbError>) {
-        if self.slots[order].phase == Phase::Finished {
+        if matches!(self.slots[order].phase, Phase::Finished) {
             return;
         }
         self.observed(order, Some(&result));
@@ -274,6 +372,7 @@ impl Shared {
         match self.slots[order].phase {
             Phase::Submitted(statement) => {
                 self.slots[order].phase = Phase::Waiting;
+                self.refresh_alarm(order);
                 statement
             }
             other => unreachable!("order {order} has no statement to run ({other:?})"),
@@ -312,6 +411,7 @@ impl Shared {
                     event: ProcessLockEvent::Waits { holder },
                 });
                 self.slots[order].phase = Phase::ProcessLockWait { key };
+                self.refresh_alarm(order);
             }
         }
     }
@@ -347,67 +447,5 @@ impl Shared {
                 self.process_locks.remove(&(node, key));
             }
         }
-    }
-}
-
-/// What an order asks the scheduler for, handed over on the first poll.
-#[derive(Clone, Copy, Debug)]
-pub(crate) enum Request {
-    Statement(Statement),
-    Sleep { ms: u64 },
-    ProcessLock { key: u64 },
-}
-
-/// An order waiting for the scheduler: the request is made on first poll;
-/// the future is ready once the scheduler answered (a statement's result, the
-/// end of a sleep, a granted lock).
-pub(crate) struct Ask<'a> {
-    pub shared: &'a Mutex<Shared>,
-    pub order: usize,
-    pub request: Option<Request>,
-}
-
-impl Future for Ask<'_> {
-    type Output = Option<Result<Reply, DbError>>;
-    fn poll(mut self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let (shared, order) = (self.shared, self.order);
-        poll_ask(shared, order, &mut self.request)
-    }
-}
-
-/// One poll of an order waiting for the scheduler: makes `request` (taken)
-/// if there is one, else looks for the answer.
-pub(crate) fn poll_ask(
-    shared: &Mutex<Shared>,
-    order: usize,
-    request: &mut Option<Request>,
-) -> Poll<Option<Result<Reply, DbError>>> {
-    let mut shared = lock(shared);
-    match request.take() {
-        Some(Request::Statement(statement)) => {
-            shared.park(order, Phase::Submitted(statement));
-            return Poll::Pending;
-        }
-        Some(Request::Sleep { ms }) => {
-            let until_ms = shared.now_ms.saturating_add(ms);
-            shared.slots[order].woken = false;
-            shared.news.push(News::Slept(order));
-            shared.park(order, Phase::Sleeping { until_ms });
-            return Poll::Pending;
-        }
-        Some(Request::ProcessLock { key }) => {
-            shared.slots[order].woken = false;
-            shared.park(order, Phase::ProcessLockRequest { key });
-            return Poll::Pending;
-        }
-        None => {}
-    }
-    let slot = &mut shared.slots[order];
-    if let Some(result) = slot.reply.take() {
-        Poll::Ready(Some(result))
-    } else if std::mem::take(&mut slot.woken) {
-        Poll::Ready(None)
-    } else {
-        Poll::Pending
     }
 }

@@ -7,7 +7,7 @@ use crate::backend::Backend;
 use crate::chooser::{KeyHasher, StateKey};
 use std::hash::Hash;
 
-impl<B: Backend> Recorder<'_, B> {
+impl<B: Backend> Recorder<'_, '_, B> {
     /// Everything the rest of the run depends on at this quiet point: the
     /// backend's state (`None` if it cannot tell, and then there is no
     /// key), the scheduler's (virtual time, each order's phase, history and

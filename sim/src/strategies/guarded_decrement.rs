@@ -1,4 +1,4 @@
-use super::{commit_sale, reject_out_of_stock, StrategyResult};
+use super::{commit_sale, lines_in_lock_order, reject_out_of_stock, StrategyResult};
 use crate::connection::Session;
 use crate::scenario::Order;
 use stockrace_model::{Assign, Guard, Update};
@@ -8,7 +8,7 @@ use stockrace_model::{Assign, Guard, Update};
 /// statement; UPDATE 0 means out of stock.
 pub async fn guarded_decrement(mut db: Session, order: Order) -> StrategyResult {
     db.begin(order.isolation).await?;
-    for line in order.lines_to_lock() {
+    for line in lines_in_lock_order(&order).iter() {
         let updated = db
             .update(Update {
                 stocked: Assign::Add(-line.quantity),

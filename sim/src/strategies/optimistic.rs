@@ -1,4 +1,4 @@
-use super::{commit_sale, reject_out_of_stock, retrying, Sale, StrategyResult};
+use super::{commit_sale, lines_in_lock_order, reject_out_of_stock, retrying, Sale, StrategyResult};
 use crate::connection::{BoxFuture, Session};
 use crate::scenario::Order;
 use stockrace_model::{Assign, DbError, Guard, Update};
@@ -14,7 +14,7 @@ pub async fn optimistic(mut db: Session, order: Order) -> StrategyResult {
 fn attempt<'a>(db: &'a mut Session, order: &'a Order) -> BoxFuture<'a, Result<Option<Sale>, DbError>> {
     Box::pin(async move {
         db.begin(order.isolation).await?;
-        for line in order.lines_to_lock() {
+        for line in lines_in_lock_order(order).iter() {
             let row = db.select(line.level).await?;
             if row.stocked < line.quantity {
                 return reject_out_of_stock(db).await.map(Some);

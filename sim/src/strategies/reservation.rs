@@ -1,4 +1,4 @@
-use super::{commit_sale, reject_out_of_stock, StrategyResult};
+use super::{commit_sale, lines_in_lock_order, reject_out_of_stock, StrategyResult};
 use crate::connection::Session;
 use crate::scenario::Order;
 use stockrace_model::{Assign, Update};
@@ -10,7 +10,7 @@ use stockrace_model::{Assign, Update};
 /// (Medusa issue #16569).
 pub async fn reservation(mut db: Session, order: Order) -> StrategyResult {
     db.begin(order.isolation).await?;
-    for line in order.lines_to_lock() {
+    for line in lines_in_lock_order(&order).iter() {
         let row = db.select(line.level).await?;
         if row.stocked - row.reserved < line.quantity {
             return reject_out_of_stock(&mut db).await;
@@ -30,7 +30,7 @@ pub async fn reservation(mut db: Session, order: Order) -> StrategyResult {
 /// (write skew, pattern g); SERIALIZABLE's SSI rejects one with 40001.
 pub async fn reservation_insert_only(mut db: Session, order: Order) -> StrategyResult {
     db.begin(order.isolation).await?;
-    for line in order.lines_to_lock() {
+    for line in lines_in_lock_order(&order).iter() {
         if db.available(line.level).await? < line.quantity {
             return reject_out_of_stock(&mut db).await;
         }

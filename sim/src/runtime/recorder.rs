@@ -1,0 +1,190 @@
+//! What a run records as it goes: every statement the backend ran (and
+//! the waiters it let go) and everything orders did on their own, in the
+//! trace, judged by the monitor as it is recorded; and the timers of lock
+//! waits.
+
+use super::shared::{News, Phase, Shared, WaitTimers};
+use crate::backend::Backend;
+use crate::invariants::Monitor;
+use crate::trace::TraceEvent;
+use stockrace_model::{DbError, Event, Progress, SessionId, Statement};
+
+/// The backend of one run and everything recorded about it.
+/// The store, the monitor and the buffers are the sweep's, lent for the run.
+pub(super) struct Recorder<'r, 'p, B> {
+    pub store: &'r mut B,
+    pub monitor: &'r mut Monitor<'p>,
+    pub trace: Vec<TraceEvent>,
+    /// What the store reports, as it reports it.
+    pub events: &'r mut Vec<Event>,
+    /// Lock waits whose timer is due, as (deadline, began, order).
+    pub due: &'r mut Vec<(u64, u64, usize)>,
+    pub deadlock_timeout_ms: u64,
+    pub lock_timeouts: &'p [Option<u64>],
+    /// Lock waits begun so far (orders waits that begin at the same time).
+    pub waits_begun: u64,
+}
+
+impl<B: Backend> Recorder<'_, '_, B> {
+    /// Runs a statement on the store and records what happened.
+    pub fn execute(&mut self, state: &mut Shared, session: SessionId, statement: Statement) {
+        self.store.execute(session, statement, self.events);
+        self.record(state);
+    }
+
+    /// Records what the store reported, hands every completed statement back
+    /// to its order, and starts the timers of statements that began waiting.
+    fn record(&mut self, state: &mut Shared) {
+        let now = state.now_ms;
+        // By reference: an event is a few hundred bytes, and each copy showed.
+        for event in self.events.iter() {
+            tracing::debug!(
+                target: "stockrace::store",
+                time_ms = now,
+                session = %event.session,
+                statement = %event.statement,
+                result = %crate::trace::result_text(&event),
+                resumed = event.resumed,
+                "statement"
+            );
+            // A waiter re-run when a lock holder ended that must wait again
+            // (for the row's next holder) is not a new line: with n orders
+            // queued on one row, each release re-runs every waiter, and a
+            // line per re-run made traces grow as n². Its wait goes on (its
+            // timers restart below); its line comes when it completes.
+            let rewait = event.resumed && matches!(event.progress, Progress::Waiting { .. });
+            if !rewait {
+                self.trace.push(TraceEvent::Statement {
+                    time_ms: now,
+                    event: *event,
+                });
+            }
+            self.monitor
+                .on_statement(self.trace.len(), event, &*self.store);
+            let order = event.session.index();
+            match event.progress {
+                Progress::Done(result) => state.deliver(order, result),
+                Progress::Waiting { .. } => {
+                    self.waits_begun += 1;
+                    state.set_timers(
+                        order,
+                        WaitTimers {
+                            deadlock_check_ms: Some(now + self.deadlock_timeout_ms),
+                            lock_timeout_ms: self.lock_timeouts[order].map(|t| now + t),
+                            began: self.waits_begun,
+                        },
+                    );
+                }
+            }
+        }
+        self.events.clear();
+    }
+
+    /// Virtual time reached `state.now_ms`: wake sleepers (in order-id
+    /// order), then time out lock waits and run due deadlock checks, the
+    /// earliest deadline first and, on a tie, the wait that began first.
+    pub fn timers_due(&mut self, state: &mut Shared) {
+        let now = state.now_ms;
+        let due = &mut *self.due;
+        due.clear();
+        for order in 0..state.slots.len() {
+            match state.slots[order].phase {
+                Phase::Sleeping { until_ms } if until_ms <= now => {
+                    state.wake(order);
+                    self.trace.push(TraceEvent::Wake {
+                        time_ms: now,
+                        order: order as u32,
+                    });
+                }
+                Phase::Waiting => {
+                    let timers = state.slots[order].timers;
+                    if let Some(at) = timers.next().filter(|at| *at <= now) {
+                        due.push((at, timers.began, order));
+                    }
+                }
+                _ => {}
+            }
+        }
+        due.sort_unstable();
+        for i in 0..self.due.len() {
+            let (_, began, order) = self.due[i];
+            // An earlier timeout may have ended this wait (or started another).
+            let timers = state.slots[order].timers;
+            if state.slots[order].phase != Phase::Waiting || timers.began != began {
+                continue;
+            }
+            let session = SessionId(order as u32);
+            if timers.lock_timeout_ms.is_some_and(|t| t <= now) {
+                self.store
+                    .cancel_wait(session, DbError::LOCK_TIMEOUT, self.events);
+            } else {
+                // PostgreSQL checks once per wait; a cycle that closes
+                // later is found by the waiter that closes it.
+                state.deadlock_checked(order);
+                self.store.deadlock_check(session, self.events);
+            }
+            self.record(state);
+        }
+    }
+
+    /// Records what orders did on their own; returns how many finished.
+    pub fn take_news(&mut self, state: &mut Shared) -> usize {
+        if state.news.is_empty() {
+            // Most quiet points: orders only sent statements.
+            return 0;
+        }
+        let mut finished = 0;
+        let mut news = std::mem::take(&mut state.news);
+        // Orders that ran in the same window ran concurrently; the order in
+        // which they happened to be polled must not show, so take their
+        // news by order id (each order's own news stays in its order).
+        news.sort_by_key(News::order);
+        for news in news.drain(..) {
+            let time_ms = state.now_ms;
+            match news {
+                News::Slept(order) => {
+                    if let Phase::Sleeping { until_ms } = state.slots[order].phase {
+                        self.trace.push(TraceEvent::Sleep {
+                            time_ms,
+                            order: order as u32,
+                            until_ms,
+                        });
+                    }
+                }
+                News::ProcessLock { order, key, event } => {
+                    self.trace.push(TraceEvent::ProcessLock {
+                        time_ms,
+                        order: order as u32,
+                        key,
+                        event,
+                    });
+                }
+                News::Finished(order) => {
+                    self.finished(state, order);
+                    finished += 1;
+                }
+            }
+        }
+        if state.news.is_empty() {
+            // Keep the buffer's capacity for the next steps.
+            state.news = news;
+        }
+        finished
+    }
+
+    /// An order's strategy returned: close its connection and judge its result.
+    fn finished(&mut self, state: &mut Shared, order: usize) {
+        let session = SessionId(order as u32);
+        if self.store.in_transaction(session) {
+            // Closing the connection: PostgreSQL rolls back what is open.
+            self.execute(state, session, Statement::Rollback);
+        }
+        self.trace.push(TraceEvent::Finished {
+            time_ms: state.now_ms,
+            order: order as u32,
+        });
+        let outcome = state.slots[order].outcome.as_ref().expect("finished");
+        self.monitor
+            .on_finished(self.trace.len(), order, outcome, &*self.store);
+    }
+}
