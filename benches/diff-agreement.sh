@@ -9,7 +9,8 @@
 #   pg_virtualenv -t -v 15 benches/diff-agreement.sh [SEEDS] [STRATEGY...]
 #
 # SEEDS defaults to 1000; the strategies to every built-in one. JOBS (default
-# 2) configurations run at once, each on its own schemas of the same server.
+# 2) configurations run at once, each on its own schemas of the same server
+# (advisory-lock's one at a time).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -33,15 +34,21 @@ one() {
 }
 export -f one
 
-for strategy in "${strategies[@]}"; do
-  for isolation in read-committed repeatable-read serializable; do
-    for orders in 3 4; do
-      for items in 2 3; do
-        echo "$strategy $isolation $orders $items"
+configurations() {
+  for strategy in "${strategies[@]}"; do
+    for isolation in read-committed repeatable-read serializable; do
+      for orders in 3 4; do
+        for items in 2 3; do
+          echo "$strategy $isolation $orders $items"
+        done
       done
     done
   done
-done | xargs -P "${JOBS:-2}" -L 1 bash -c 'one "$@"' _
+}
+# Advisory locks belong to the database, not to a run's schema: two runs at
+# once would wait for each other's keys. Those configurations go one at a time.
+configurations | { grep -v '^advisory-lock ' || true; } | xargs -r -P "${JOBS:-2}" -L 1 bash -c 'one "$@"' _
+configurations | { grep '^advisory-lock ' || true; } | xargs -r -P 1 -L 1 bash -c 'one "$@"' _
 
 # One cell: agreeing/compared, "(n on a retry)", and the first disagreeing seed.
 cell() {
