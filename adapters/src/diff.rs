@@ -51,6 +51,20 @@ pub struct DiffReport {
     pub first: Option<Disagreement>,
 }
 
+impl DiffReport {
+    /// Adds a later range's report to this one (the first disagreement
+    /// stays the earliest).
+    pub fn absorb(&mut self, later: DiffReport) {
+        self.compared += later.compared;
+        self.agreeing += later.agreeing;
+        self.retried += later.retried;
+        self.unpaused += later.unpaused;
+        if self.first.is_none() {
+            self.first = later.first;
+        }
+    }
+}
+
 /// Runs every seed on the model and on `server`, comparing as it goes.
 /// `on_run` hears about each run (seed, agreed) as it finishes.
 pub fn diff(

@@ -8,6 +8,8 @@ use super::{exit_for, seed_range, Bad};
 use clap::Args;
 use serde_json::json;
 use std::process::ExitCode;
+use std::sync::atomic::Ordering;
+use stockrace::adapters::diff::DiffReport;
 use stockrace::adapters::postgres::{Pacing, PgServer};
 
 #[derive(Args)]
@@ -45,8 +47,19 @@ pub fn diff(args: DiffArgs) -> Result<ExitCode, Bad> {
         real_per_virtual: args.pacing,
     };
     let seeds = seed_range(args.first_seed, args.seeds)?;
-    let report = stockrace::adapters::diff::diff(&simulation, &server, seeds, |_, _| {})
-        .map_err(|e| Bad(e.to_string()))?;
+    // Ctrl-C stops between seeds: a run that ends normally lets the server's
+    // paused backends go (see stockrace::adapters::postgres), where a killed
+    // process would leave them stopped.
+    let interrupted = super::interrupt::catch();
+    let mut report = DiffReport::default();
+    for seed in seeds {
+        if interrupted.load(Ordering::SeqCst) {
+            break;
+        }
+        let one = stockrace::adapters::diff::diff(&simulation, &server, seed..seed + 1, |_, _| {})
+            .map_err(|e| Bad(e.to_string()))?;
+        report.absorb(one);
+    }
     if args.json {
         let first = report.first.as_ref().map(|d| {
             json!({
@@ -95,6 +108,13 @@ pub fn diff(args: DiffArgs) -> Result<ExitCode, Bad> {
                 stockrace::adapters::diff::side_by_side(&d.model, &d.database)
             );
         }
+    }
+    if interrupted.load(Ordering::SeqCst) {
+        eprintln!(
+            "stockrace: interrupted after {} of {} seeds; the figures above are for those",
+            report.compared, args.seeds
+        );
+        return Ok(ExitCode::from(super::interrupt::INTERRUPTED));
     }
     Ok(exit_for(report.first.is_some()))
 }
