@@ -229,7 +229,10 @@ fn woken_waiters_go_one_at_a_time() {
                 );
                 return;
             }
-            assert_agrees(&report, &format!("{strategy} seed {seed}, attempt {attempt}"));
+            assert_agrees(
+                &report,
+                &format!("{strategy} seed {seed}, attempt {attempt}"),
+            );
             assert_eq!(
                 (report.agreeing, report.retried),
                 (1, 0),

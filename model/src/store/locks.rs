@@ -243,7 +243,8 @@ impl Store {
                     Released::Locks { rows, keys } => self.grant(&rows, &keys, &mut granted),
                 }
             }
-            let Some(next) = (0..granted.len()).min_by_key(|&i| (granted[i].since, granted[i].session))
+            let Some(next) =
+                (0..granted.len()).min_by_key(|&i| (granted[i].since, granted[i].session))
             else {
                 return;
             };
@@ -266,9 +267,9 @@ impl Store {
                 continue;
             };
             let direct = match (p.kind, p.statement) {
-                (Wait::Xact | Wait::Chain, statement) => {
-                    rows.iter().any(|(level, _)| statement.level() == Some(*level))
-                }
+                (Wait::Xact | Wait::Chain, statement) => rows
+                    .iter()
+                    .any(|(level, _)| statement.level() == Some(*level)),
                 (Wait::Advisory, Statement::AdvisoryLock { key }) => keys.contains(&key),
                 _ => false,
             };
@@ -287,7 +288,10 @@ impl Store {
         for &(level, updated) in rows {
             // The tuple lock's holder lets it go whatever its re-run does.
             self.rows[level.index()].tuple_lock = None;
-            if !granted.iter().any(|g| g.then.is_some_and(|(l, _)| l == level)) {
+            if !granted
+                .iter()
+                .any(|g| g.then.is_some_and(|(l, _)| l == level))
+            {
                 self.hand_over_tuple_lock(level, updated, granted);
             }
         }
@@ -322,7 +326,10 @@ impl Store {
     /// waiter that finds the tuple lock taken again goes on waiting, now for
     /// its holder, without a new wait.
     fn hand_over_tuple_lock(&mut self, level: LevelId, updated: bool, granted: &mut Vec<Grant>) {
-        if granted.iter().any(|g| g.then.is_some_and(|(l, _)| l == level)) {
+        if granted
+            .iter()
+            .any(|g| g.then.is_some_and(|(l, _)| l == level))
+        {
             // Its holder has yet to re-run; the hand-over follows it.
             return;
         }

@@ -243,7 +243,10 @@ impl RunState {
         if !self.pausing || s.stopped {
             return;
         }
-        let backend = s.connection.pausable.expect("pausing: every backend is pausable");
+        let backend = s
+            .connection
+            .pausable
+            .expect("pausing: every backend is pausable");
         if backend.stop(FALL_ASLEEP).await {
             s.stopped = true;
         } else {
