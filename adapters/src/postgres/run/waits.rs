@@ -20,13 +20,13 @@ use tokio::time::Instant;
 /// How long a statement may go neither completing nor waiting for a lock.
 const STUCK: Duration = Duration::from_secs(10);
 /// Slack after a paced timeout before the driver looks at its effect.
-pub(super) const MARGIN: Duration = Duration::from_millis(30);
+const MARGIN: Duration = Duration::from_millis(30);
 const POLL: Duration = Duration::from_millis(1);
 /// How long after answering a blocking session still counts as busy.
 const SETTLE: Duration = Duration::from_millis(5);
 /// How long a new statement is given to answer before the driver asks the
 /// server whether it waits for a lock.
-pub(super) const FIRST_WAIT: Duration = Duration::from_millis(3);
+const FIRST_WAIT: Duration = Duration::from_millis(3);
 /// How long a confirmed waiter may take to fall asleep on its latch before
 /// it is left running (and the run is no longer paused one at a time).
 const FALL_ASLEEP: Duration = Duration::from_secs(1);
