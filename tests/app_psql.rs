@@ -1,6 +1,6 @@
 //! `stockrace app` through the command line, on the psql example
 //! (examples/psql): a sweep that oversells, one that holds, determinism,
-//! and kept runs and their replay.
+//! kept runs and their replay, and pictures of app runs.
 //!
 //! The server is the one the PG* variables name. Without one every test
 //! says it was skipped; under `CI=true` a missing server is a failure.
@@ -430,4 +430,276 @@ fn reused_orders_serve_many_runs_and_give_the_same_runs() {
             .any(|l| l.as_str().unwrap().contains("reported: sold 1")),
         "a reused order's outcome is a trace event: {trace:#?}"
     );
+}
+
+// ---------------------------------------------------------------------------
+// 7. Pictures of app runs: `--svg` and `--html` on `app replay` and on `app`
+// (its first failure).
+
+/// A copy of the psql example in a fresh folder, with the kept
+/// read-then-write failure beside it (naming the copy's app file), so no
+/// test here can touch the repository's files.
+fn app_copy() -> (tempfile::TempDir, String, String) {
+    let dir = tempfile::tempdir().unwrap();
+    for file in [
+        "setup.sql",
+        "order.sh",
+        "read-then-write.sql",
+        "read-then-write.toml",
+    ] {
+        std::fs::copy(example(file), dir.path().join(file)).unwrap();
+    }
+    let seeds = Path::new(env!("CARGO_MANIFEST_DIR")).join("seeds/app");
+    let kept = std::fs::read_dir(&seeds)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.to_string_lossy().contains("app-read-then-write-"))
+        .expect("the psql example's kept file");
+    let text = std::fs::read_to_string(&kept).unwrap();
+    let edited = text.replace(
+        "app = \"../../examples/psql/read-then-write.toml\"",
+        "app = \"read-then-write.toml\"",
+    );
+    assert_ne!(edited, text, "no app line to edit:\n{text}");
+    let regression = dir.path().join("kept.toml");
+    std::fs::write(&regression, edited).unwrap();
+    let app = dir.path().join("read-then-write.toml");
+    (
+        dir,
+        app.to_str().unwrap().to_string(),
+        regression.to_str().unwrap().to_string(),
+    )
+}
+
+/// What every picture of the kept failure shows: both orders' lanes with
+/// the app's command, the statements, and the failed check highlighted.
+fn assert_pictures_the_kept_failure(picture: &str, what: &str) {
+    for text in [
+        ">T1<",
+        ">T2<",
+        // Each lane's label (the command, STOCKRACE_ORDER and the
+        // connection), in two lines.
+        ">sh order.sh read-then-write.sql ·<",
+        ">STOCKRACE_ORDER=0 · T1.c1<",
+        ">STOCKRACE_ORDER=1 · T2.c1<",
+        "UPDATE inventory_level SET stocked_quantity",
+        "class=\"sr-commit\"",
+        "exited (exit 0): sold 1",
+        "class=\"sr-band\"",
+        "no-oversell violated when the run ended",
+        "(sold 2 unit(s) in 2 order(s))",
+        "T2: sold 1 (4 statement(s) scheduled, 0 before ready)",
+    ] {
+        assert!(
+            picture.contains(text),
+            "{what}: {text:?} missing from:\n{picture}"
+        );
+    }
+}
+
+#[test]
+fn app_replay_draws_the_run_as_svg_and_html() {
+    let Some(_turn) = turn() else { return };
+    let (dir, _app, kept) = app_copy();
+    let svg = dir.path().join("run.svg");
+    let html = dir.path().join("run.html");
+    let (output, pid) = run(&[
+        "app",
+        "replay",
+        &kept,
+        "--svg",
+        svg.to_str().unwrap(),
+        "--html",
+        html.to_str().unwrap(),
+    ]);
+    assert_eq!(code(&output), Some(0), "{}", shown(&output));
+    let text = stdout(&output);
+    assert!(text.contains("expectation: met"), "{}", shown(&output));
+    assert!(
+        text.contains(&format!(
+            "timeline: {}\npage: {}\n",
+            svg.display(),
+            html.display()
+        )),
+        "{}",
+        shown(&output)
+    );
+    assert_nothing_left(pid, "replay with pictures");
+
+    let picture = std::fs::read_to_string(&svg).unwrap();
+    assert!(
+        picture.starts_with("<?xml") && picture.trim_end().ends_with("</svg>"),
+        "{picture}"
+    );
+    assert_pictures_the_kept_failure(&picture, "--svg");
+    assert!(
+        picture.contains(">stockrace app replay: read-then-write.toml<"),
+        "{picture}"
+    );
+    assert!(
+        picture.contains("seed 0 | schedule [1, 0, 1, 0, 1, 0]"),
+        "{picture}"
+    );
+    // Every wait the text shows is a bar in the picture (the kept schedule
+    // makes T1's UPDATE wait for T2's row lock).
+    for line in text.lines().filter(|l| l.contains("→ waits for ")) {
+        let on = line.split("→ ").last().unwrap();
+        assert!(picture.contains(&format!("→ {on}<")), "{on}: {picture}");
+        assert!(picture.contains("class=\"sr-wait\""), "{picture}");
+    }
+    assert!(text.contains("waits for T2.c1"), "{}", shown(&output));
+
+    let page = std::fs::read_to_string(&html).unwrap();
+    assert!(page.starts_with("<!DOCTYPE html>"), "{page}");
+    assert_pictures_the_kept_failure(&page, "--html");
+    assert!(
+        page.contains(&format!("stockrace app replay {kept}")),
+        "the page shows the command that replays it:\n{page}"
+    );
+    assert!(
+        page.contains("expectation: met"),
+        "the run as text:\n{page}"
+    );
+
+    // `-` is stdout (the text goes to stderr), and the same run gives the
+    // same bytes.
+    let pictures: Vec<String> = (0..2)
+        .map(|_| {
+            let (output, _) = run(&["app", "replay", &kept, "--svg", "-"]);
+            assert_eq!(code(&output), Some(0), "{}", shown(&output));
+            assert!(
+                command::stderr(&output).contains("expectation: met"),
+                "{}",
+                shown(&output)
+            );
+            stdout(&output)
+        })
+        .collect();
+    assert_eq!(pictures[0], picture, "the same run, the same bytes");
+    assert_eq!(pictures[1], picture, "the same run, the same bytes");
+}
+
+#[test]
+fn app_draws_its_first_failure_and_nothing_when_every_check_held() {
+    let Some(_turn) = turn() else { return };
+    let (dir, app, _) = app_copy();
+    let svg = dir.path().join("first.svg");
+    let html = dir.path().join("first.html");
+    let (output, pid) = run(&[
+        "app",
+        &app,
+        "--seeds",
+        "4",
+        "--svg",
+        svg.to_str().unwrap(),
+        "--html",
+        html.to_str().unwrap(),
+    ]);
+    assert_eq!(code(&output), Some(1), "{}", shown(&output));
+    assert!(
+        stdout(&output).contains(&format!(
+            "timeline: {}\npage: {}\n",
+            svg.display(),
+            html.display()
+        )),
+        "{}",
+        shown(&output)
+    );
+    assert_nothing_left(pid, "sweep with pictures");
+    for file in [&svg, &html] {
+        let picture = std::fs::read_to_string(file).unwrap();
+        assert!(
+            picture.contains(">T1<") && picture.contains(">T2<"),
+            "{picture}"
+        );
+        assert!(picture.contains("class=\"sr-band\""), "{picture}");
+        assert!(
+            picture.contains(" violated when the run ended"),
+            "{picture}"
+        );
+        assert!(
+            picture.contains("the first failure of seeds 0..4: "),
+            "{picture}"
+        );
+    }
+    let page = std::fs::read_to_string(&html).unwrap();
+    assert!(
+        page.contains(&format!("stockrace app {app} --first-seed ")),
+        "{page}"
+    );
+
+    // Every check held: no file, and a line saying why.
+    let none = dir.path().join("none.svg");
+    let (output, _) = run(&[
+        "app",
+        &example("guarded.toml"),
+        "--seeds",
+        "2",
+        "--svg",
+        none.to_str().unwrap(),
+    ]);
+    assert_eq!(code(&output), Some(0), "{}", shown(&output));
+    assert!(
+        command::stderr(&output).contains("there is no failing run to draw"),
+        "{}",
+        shown(&output)
+    );
+    assert!(!none.exists());
+}
+
+/// Bad picture paths are refused before any run (so without a server):
+/// exit status 2, naming the file.
+#[test]
+fn bad_picture_paths_are_refused_before_any_run() {
+    let (dir, app, kept) = app_copy();
+    let missing = dir.path().join("no/such/dir/run.svg");
+    let folder = dir.path().to_str().unwrap().to_string();
+    let cases: Vec<(Vec<&str>, String)> = vec![
+        (
+            vec!["app", "replay", &kept, "--svg", missing.to_str().unwrap()],
+            "no directory".into(),
+        ),
+        (
+            vec!["app", "replay", &kept, "--html", &folder],
+            "is a directory".into(),
+        ),
+        (
+            vec!["app", "replay", &kept, "--svg", &kept],
+            "is the file this command reads".into(),
+        ),
+        (
+            vec!["app", "replay", &kept, "--html", &app],
+            "is the file this command reads".into(),
+        ),
+        (
+            vec!["app", "replay", &kept, "--json", "--svg", "-"],
+            "both on stdout".into(),
+        ),
+        (
+            vec!["app", "replay", &kept, "--svg", "-", "--html", "-"],
+            "both on stdout".into(),
+        ),
+        (
+            vec!["app", &app, "--html", &app],
+            "is the file this command reads".into(),
+        ),
+        (
+            vec!["app", &app, "--svg", missing.to_str().unwrap()],
+            "no directory".into(),
+        ),
+    ];
+    let before = std::fs::read_to_string(&kept).unwrap();
+    let app_before = std::fs::read_to_string(&app).unwrap();
+    for (args, want) in cases {
+        let (output, _) = run(&args);
+        assert_eq!(code(&output), Some(2), "{args:?}: {}", shown(&output));
+        assert!(
+            command::stderr(&output).contains(&want),
+            "{args:?}: no {want:?}: {}",
+            shown(&output)
+        );
+        assert!(stdout(&output).is_empty(), "{args:?}: {}", shown(&output));
+    }
+    assert_eq!(std::fs::read_to_string(&kept).unwrap(), before);
+    assert_eq!(std::fs::read_to_string(&app).unwrap(), app_before);
 }

@@ -1,9 +1,12 @@
 //! `stockrace app`: the application's own order processes, scheduled
 //! through the proxy on a real PostgreSQL; `stockrace app replay FILE`
-//! replays a kept app run.
+//! replays a kept app run. Both draw the run they show (the first failure,
+//! the replayed run) with `--svg` and `--html`, as `replay` does.
 
 use super::json::pretty;
 use super::out::{out, outln};
+use super::picture::{self, story::Story};
+use super::pictures::{Drawn, PictureArgs, Pictures};
 use super::progress::Progress;
 use super::{seed_range, Bad};
 use clap::{Args, Subcommand};
@@ -55,6 +58,15 @@ pub struct AppRunArgs {
     /// Print one JSON object instead of text.
     #[arg(long)]
     pub json: bool,
+    /// Write the first failing run's timeline as an SVG picture to FILE
+    /// (`-`: stdout, and the text goes to stderr); nothing when every
+    /// check held.
+    #[arg(long, value_name = "FILE")]
+    pub svg: Option<PathBuf>,
+    /// Write a self-contained HTML page with the first failing run's
+    /// timeline to FILE (`-`: stdout, and the text goes to stderr).
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
 }
 
 #[derive(Args)]
@@ -66,6 +78,8 @@ pub struct AppReplayArgs {
     /// Print one JSON object instead of text.
     #[arg(long)]
     pub json: bool,
+    #[command(flatten)]
+    pub pictures: PictureArgs,
 }
 
 #[derive(Args)]
@@ -98,8 +112,22 @@ fn setup(e: AppError) -> Bad {
 /// Exit status 130: stopped by Ctrl-C, after cleaning up.
 const INTERRUPTED: u8 = 130;
 
-fn open(path: &Path, server: &ServerArgs) -> Result<Result<AppRunner, ExitCode>, Bad> {
-    let app = AppFile::load(path).map_err(|e| Bad(e.to_string()))?;
+fn load(path: &Path) -> Result<AppFile, Bad> {
+    AppFile::load(path).map_err(|e| Bad(e.to_string()))
+}
+
+/// Where the pictures go, checked before any run: not over the app file,
+/// its setup SQL or `read` (the regression file replayed).
+fn pictures(
+    args: &PictureArgs,
+    json: bool,
+    app: &AppFile,
+    read: Option<&Path>,
+) -> Result<Pictures, Bad> {
+    args.outputs(json, &[Some(&app.path), app.setup.as_deref(), read])
+}
+
+fn open(app: AppFile, server: &ServerArgs) -> Result<Result<AppRunner, ExitCode>, Bad> {
     match AppRunner::open(app, &server.options()) {
         Ok(runner) => Ok(Ok(runner)),
         Err(AppError::Interrupted) => {
@@ -116,7 +144,13 @@ fn app_sweep(args: AppRunArgs) -> Result<ExitCode, Bad> {
     if args.repeat == 0 {
         return Err(Bad("--repeat 0: each seed must run at least once".into()));
     }
-    let mut runner = match open(&path, &args.server)? {
+    let app = load(&path)?;
+    let picture_args = PictureArgs {
+        svg: args.svg.clone(),
+        html: args.html.clone(),
+    };
+    let pictures = pictures(&picture_args, args.json, &app, None)?;
+    let mut runner = match open(app, &args.server)? {
         Ok(runner) => runner,
         Err(code) => return Ok(code),
     };
@@ -146,6 +180,41 @@ fn app_sweep(args: AppRunArgs) -> Result<ExitCode, Bad> {
             e.seed.expect("seeded")
         )
     });
+    let written = match failure {
+        Some(execution) => {
+            let v = execution.violation.as_ref().expect("a failure");
+            let title = format!("stockrace app: {}", file_name(&path));
+            let source = format!(
+                "the first failure of seeds {}..{}: {} of {} run(s) violated a check",
+                report.first_seed,
+                report.first_seed + report.seeds,
+                report.violations,
+                report.runs
+            );
+            let text = format!(
+                "{}{}",
+                first_failure_line(execution, &v.check, &v.detail),
+                execution.render()
+            );
+            pictures.write_story(&Drawn {
+                story: Story::of_app(execution, &runner.app().command.join(" ")),
+                caption: picture::app_caption(
+                    &title,
+                    execution,
+                    app_line(&path, runner.app()),
+                    Some(source),
+                ),
+                command: replay.clone(),
+                text,
+            })?
+        }
+        None => {
+            if pictures.any() {
+                eprintln!("stockrace: no run violated a check: there is no failing run to draw (no --svg or --html file written)");
+            }
+            String::new()
+        }
+    };
     if args.json {
         let mut output = json!(report);
         output["app"] = json!(path.display().to_string());
@@ -164,12 +233,7 @@ fn app_sweep(args: AppRunArgs) -> Result<ExitCode, Bad> {
         print_sweep(&path, &runner, &report)?;
         if let Some(execution) = failure {
             let v = execution.violation.as_ref().expect("a failure");
-            outln!(
-                "first failure: seed {}, {}: {}",
-                execution.seed.expect("seeded"),
-                v.check,
-                v.detail
-            );
+            out!("{}", first_failure_line(execution, &v.check, &v.detail));
             if report.failing_seeds.len() > 1 {
                 let seeds: Vec<String> = report.failing_seeds.iter().map(u64::to_string).collect();
                 outln!("lowest failing seeds: {}", seeds.join(", "));
@@ -191,6 +255,7 @@ fn app_sweep(args: AppRunArgs) -> Result<ExitCode, Bad> {
                     saved.path.display()
                 );
             }
+            out!("{written}");
         } else if report.runs > 0 {
             outln!("every check held");
         }
@@ -202,13 +267,37 @@ fn app_sweep(args: AppRunArgs) -> Result<ExitCode, Bad> {
     })
 }
 
+/// `app: FILE | 2 orders of `COMMAND``: the app run in one line.
+fn app_line(path: &Path, app: &AppFile) -> String {
+    format!(
+        "app: {} | {} orders of `{}`",
+        path.display(),
+        app.orders,
+        app.command.join(" ")
+    )
+}
+
+/// `first failure: seed 0, no-oversell: ...`, with its newline.
+fn first_failure_line(execution: &AppExecution, check: &str, detail: &str) -> String {
+    format!(
+        "first failure: seed {}, {check}: {detail}\n",
+        execution.seed.expect("seeded")
+    )
+}
+
+/// The file's name, for a title (the whole path if it has none).
+fn file_name(path: &Path) -> String {
+    path.file_name().map_or_else(
+        || path.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    )
+}
+
 fn print_sweep(path: &Path, runner: &AppRunner, report: &AppSweep) -> Result<(), Bad> {
     let app = runner.app();
     outln!(
-        "app: {} | {} orders of `{}` | PostgreSQL at {}",
-        path.display(),
-        app.orders,
-        app.command.join(" "),
+        "{} | PostgreSQL at {}",
+        app_line(path, app),
         runner.server()
     );
     let end = report.first_seed + report.seeds;
@@ -288,7 +377,9 @@ fn app_replay(args: AppReplayArgs) -> Result<ExitCode, Bad> {
         )));
     }
     let app_path = regression.app_path(&args.file);
-    let mut runner = match open(&app_path, &args.server)? {
+    let app = load(&app_path)?;
+    let pictures = pictures(&args.pictures, args.json, &app, Some(&args.file))?;
+    let mut runner = match open(app, &args.server)? {
         Ok(runner) => runner,
         Err(code) => return Ok(code),
     };
@@ -300,6 +391,36 @@ fn app_replay(args: AppReplayArgs) -> Result<ExitCode, Bad> {
         };
     let divergence = regression.divergence(&execution).or(schedule_divergence);
     let expectation = regression.check(&execution);
+    let mut text = format!(
+        "app replay: {} | {} orders | seed {} | schedule {:?}\n",
+        app_path.display(),
+        execution.orders.len(),
+        execution.seed.map_or("none".to_string(), |s| s.to_string()),
+        execution.schedule
+    );
+    text += &execution.render();
+    if let Some(d) = &divergence {
+        text += &format!("divergence: {d}\n");
+    }
+    text += &match &expectation {
+        Ok(()) => "expectation: met\n".to_string(),
+        Err(why) => format!("expectation: NOT met: {why}\n"),
+    };
+    let shown = args.file.display().to_string();
+    let written = pictures.write_story(&Drawn {
+        story: Story::of_app(&execution, &runner.app().command.join(" ")),
+        caption: picture::app_caption(
+            &format!("stockrace app replay: {}", file_name(&app_path)),
+            &execution,
+            app_line(&app_path, runner.app()),
+            Some(format!("app regression file: {shown}")),
+        ),
+        command: Some(format!(
+            "stockrace app replay {}",
+            shlex::try_quote(&shown).map_or_else(|_| shown.clone(), |q| q.into_owned())
+        )),
+        text: text.clone(),
+    })?;
     if args.json {
         let mut output = execution_json(&execution);
         output["app"] = json!(app_path.display().to_string());
@@ -307,21 +428,7 @@ fn app_replay(args: AppReplayArgs) -> Result<ExitCode, Bad> {
         output["expectation_met"] = json!(expectation.is_ok());
         outln!("{}", pretty(&output));
     } else {
-        outln!(
-            "app replay: {} | {} orders | seed {} | schedule {:?}",
-            app_path.display(),
-            execution.orders.len(),
-            execution.seed.map_or("none".to_string(), |s| s.to_string()),
-            execution.schedule
-        );
-        out!("{}", execution.render());
-        if let Some(d) = &divergence {
-            outln!("divergence: {d}");
-        }
-        match &expectation {
-            Ok(()) => outln!("expectation: met"),
-            Err(why) => outln!("expectation: NOT met: {why}"),
-        }
+        out!("{text}{written}");
     }
     Ok(super::exit_for(expectation.is_err()))
 }

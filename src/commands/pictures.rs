@@ -1,9 +1,11 @@
 //! `--svg FILE` and `--html FILE` for the commands that show one run
-//! (replay, check, shrink): its timeline as a picture, or a page around it.
-//! Written like every other output file (see [`files`](super::files)).
+//! (replay, check, shrink; `app` and `app replay`): its timeline as a
+//! picture, or a page around it. Written like every other output file
+//! (see [`files`](super::files)).
 
 use super::files::{self, Output};
 use super::out;
+use super::picture::story::Story;
 use super::picture::{self, page};
 use super::Bad;
 use clap::Args;
@@ -36,6 +38,17 @@ pub struct Shown<'a> {
     pub title: String,
     /// The scenario or regression file the run came from.
     pub source: Option<String>,
+    /// The command that shows the run again.
+    pub command: Option<String>,
+    /// The run as the command prints it.
+    pub text: String,
+}
+
+/// Any run's story (simulated or app), and what to say about it.
+pub struct Drawn {
+    pub story: Story,
+    /// The title, then lines about the run.
+    pub caption: Vec<String>,
     /// The command that shows the run again.
     pub command: Option<String>,
     /// The run as the command prints it.
@@ -93,22 +106,31 @@ impl Pictures {
 
     /// Writes the pictures of `run`; returns a line naming each file written.
     pub fn write(&self, run: &Shown) -> Result<String, Bad> {
+        if !self.any() {
+            return Ok(String::new());
+        }
         let caption = picture::caption(&run.title, run.execution, run.scenario, run.source.clone());
+        self.write_story(&Drawn {
+            story: Story::new(run.execution, run.scenario),
+            caption,
+            command: run.command.clone(),
+            text: run.text.clone(),
+        })
+    }
+
+    /// Writes the pictures of `run`, whatever kind of run it is.
+    pub fn write_story(&self, run: &Drawn) -> Result<String, Bad> {
         let mut written = String::new();
         if let Some(output) = &self.svg {
-            output.write(&picture::timeline_svg(
-                run.execution,
-                run.scenario,
-                &caption,
-            ))?;
+            output.write(&picture::svg_file(&run.story, &run.caption))?;
             if !output.is_stdout() {
                 written += &format!("timeline: {}\n", output.name());
             }
         }
         if let Some(output) = &self.html {
             let report = page::Report {
-                title: run.title.clone(),
-                summary: caption[1..].to_vec(),
+                title: run.caption[0].clone(),
+                summary: run.caption[1..].to_vec(),
                 chart: None,
                 table: None,
                 verdicts: Vec::new(),
@@ -116,7 +138,7 @@ impl Pictures {
                     heading: "timeline".into(),
                     lines: Vec::new(),
                     command: run.command.clone(),
-                    timeline: Some(picture::timeline(run.execution, run.scenario, &caption)),
+                    timeline: Some(picture::draw(&run.story, &run.caption)),
                     text: Some(run.text.clone()),
                 }],
             };

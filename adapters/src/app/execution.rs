@@ -1,6 +1,7 @@
 //! What one app run produced: the schedule, the trace, each order's
 //! outcome and statements, and the verdict of the checks.
 
+use super::trace::Trace;
 use serde::Serialize;
 
 /// How an order said it ended.
@@ -41,6 +42,20 @@ pub struct OrderRecord {
     pub exit: Option<String>,
 }
 
+impl OrderRecord {
+    /// `T1: sold 1 (4 statement(s) scheduled, 0 before ready)`, for the
+    /// order at `index`.
+    pub fn summary(&self, index: usize) -> String {
+        format!(
+            "T{}: {} ({} statement(s) scheduled, {} before ready)",
+            index + 1,
+            self.outcome,
+            self.statements.len(),
+            self.unscheduled
+        )
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct CheckViolation {
     /// The check's name, or `termination` for a run that did not end.
@@ -64,7 +79,12 @@ pub struct AppExecution {
     pub schedule: Vec<u32>,
     /// Steps released (statements or batches).
     pub steps: usize,
+    /// The trace as printed, one line per entry of `events`.
     pub trace: Vec<String>,
+    /// The trace's events, as recorded (what a picture of the run is drawn
+    /// from). Not in any JSON or regression file: `trace` is.
+    #[serde(skip)]
+    pub events: Trace,
     pub orders: Vec<OrderRecord>,
     pub violation: Option<CheckViolation>,
     pub stalls: usize,
@@ -131,13 +151,8 @@ impl AppExecution {
             text.push('\n');
         }
         for (i, order) in self.orders.iter().enumerate() {
-            text += &format!(
-                "T{}: {} ({} statement(s) scheduled, {} before ready)\n",
-                i + 1,
-                order.outcome,
-                order.statements.len(),
-                order.unscheduled
-            );
+            text += &order.summary(i);
+            text.push('\n');
         }
         if self.stalls > 0 {
             text += &format!(

@@ -303,7 +303,7 @@ impl RunPlan<'_> {
             done_at,
         } = steps;
         let ended = ended?;
-        let (orders, trace, steps, stalls) = {
+        let (orders, events, steps, stalls) = {
             let state = self.shared.lock();
             let orders: Vec<OrderRecord> = state
                 .orders
@@ -318,7 +318,7 @@ impl RunPlan<'_> {
                 .collect();
             (
                 orders,
-                state.trace.lines(),
+                state.trace.clone(),
                 state.trace.steps(),
                 state.trace.stalls(),
             )
@@ -327,7 +327,8 @@ impl RunPlan<'_> {
             seed,
             schedule,
             steps,
-            trace,
+            trace: events.lines(),
+            events,
             orders,
             violation: None,
             stalls,

@@ -59,6 +59,75 @@ pub fn conn_name(conn: ConnId) -> String {
     format!("T{}.c{}", conn.0 + 1, conn.1 + 1)
 }
 
+/// One line of the trace (see [`Trace::entries`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Line<'a> {
+    /// The step the event follows: for a release, its own number.
+    pub step: usize,
+    pub event: &'a Event,
+    /// For a release: the first answer or wait of its connection in the
+    /// same step, shown on its line (and, when it is the only one, on no
+    /// line of its own).
+    pub answer: Option<&'a Event>,
+}
+
+impl Line<'_> {
+    /// What a release's line says came back: the result, `waits for ...`,
+    /// or `(no answer yet)`.
+    pub fn result(&self) -> String {
+        match self.answer {
+            Some(Event::Answered { result, .. }) => result.clone(),
+            Some(Event::Waits { on, .. }) => format!("waits for {}", on.join(", ")),
+            _ => "(no answer yet)".to_string(),
+        }
+    }
+
+    /// The line as `app` and `app replay` print it.
+    pub fn text(&self) -> String {
+        let step = self.step;
+        match self.event {
+            Event::Released { conn, text } => {
+                format!(
+                    "{step:>4}  {:<6} {text} → {}",
+                    conn_name(*conn),
+                    self.result()
+                )
+            }
+            Event::Answered { conn, result } => {
+                format!("      {:<6} resumed → {result}", conn_name(*conn))
+            }
+            Event::Waits { conn, on } => {
+                format!("      {:<6} waits for {}", conn_name(*conn), on.join(", "))
+            }
+            Event::Stalled { order, .. }
+            | Event::Reported { order, .. }
+            | Event::Returned { order, .. }
+            | Event::Exited { order, .. } => {
+                format!("      T{:<5} {}", order + 1, self.event.of_order())
+            }
+        }
+    }
+}
+
+impl Event {
+    /// What an order (not a connection) did: `stalled: ...`, `reported:
+    /// sold 1`, `returned: ...`, `exited (exit 0): sold 1`; empty for a
+    /// connection's event.
+    pub fn of_order(&self) -> String {
+        match self {
+            Event::Stalled { settle_ms, .. } => format!(
+                "stalled: no statement and no exit for {settle_ms} ms (an in-process lock or a timer the proxy cannot see)"
+            ),
+            Event::Reported { outcome, .. } => format!("reported: {outcome}"),
+            Event::Returned { outcome, .. } => format!("returned: {outcome}"),
+            Event::Exited {
+                outcome, status, ..
+            } => format!("exited ({status}): {outcome}"),
+            Event::Released { .. } | Event::Waits { .. } | Event::Answered { .. } => String::new(),
+        }
+    }
+}
+
 impl Trace {
     pub fn push(&mut self, event: Event) {
         if let Event::Released { .. } = event {
@@ -87,53 +156,41 @@ impl Trace {
             .collect()
     }
 
+    /// The trace as its lines go: every event in schedule order but a
+    /// release's prompt answer or wait, which goes on the release's line
+    /// (see [`Line::answer`]). What `lines` prints and a picture draws.
+    pub fn entries(&self) -> Vec<Line<'_>> {
+        let ordered = self.ordered();
+        let mut entries = Vec::new();
+        for (i, &(step, event)) in ordered.iter().enumerate() {
+            let answer = match event {
+                Event::Released { conn, .. } => ordered
+                    .iter()
+                    .skip(i + 1)
+                    .take_while(|(s, _)| *s == step)
+                    .find(|(_, e)| answers(e, *conn))
+                    .map(|(_, e)| *e),
+                Event::Answered { conn, .. } | Event::Waits { conn, .. } => {
+                    if released_here(&ordered, step, *conn) {
+                        continue;
+                    }
+                    None
+                }
+                _ => None,
+            };
+            entries.push(Line {
+                step,
+                event,
+                answer,
+            });
+        }
+        entries
+    }
+
     /// One line per event; a released statement and its prompt answer share
     /// a line.
     pub fn lines(&self) -> Vec<String> {
-        let ordered = self.ordered();
-        let mut lines = Vec::new();
-        let mut i = 0;
-        while i < ordered.len() {
-            let (step, event) = ordered[i];
-            match event {
-                Event::Released { conn, text } => {
-                    let follow = ordered.iter().skip(i + 1).take_while(|(s, _)| *s == step).find(
-                        |(_, e)| matches!(e, Event::Answered { conn: c, .. } | Event::Waits { conn: c, .. } if c == conn),
-                    );
-                    let result = match follow {
-                        Some((_, Event::Answered { result, .. })) => result.clone(),
-                        Some((_, Event::Waits { on, .. })) => format!("waits for {}", on.join(", ")),
-                        _ => "(no answer yet)".to_string(),
-                    };
-                    lines.push(format!("{step:>4}  {:<6} {text} → {result}", conn_name(*conn)));
-                }
-                Event::Answered { conn, result } => {
-                    if !released_here(&ordered, step, *conn) {
-                        lines.push(format!("      {:<6} resumed → {result}", conn_name(*conn)));
-                    }
-                }
-                Event::Waits { conn, on } => {
-                    if !released_here(&ordered, step, *conn) {
-                        lines.push(format!("      {:<6} waits for {}", conn_name(*conn), on.join(", ")));
-                    }
-                }
-                Event::Stalled { order, settle_ms } => lines.push(format!(
-                    "      T{:<5} stalled: no statement and no exit for {settle_ms} ms (an in-process lock or a timer the proxy cannot see)",
-                    order + 1
-                )),
-                Event::Reported { order, outcome } => {
-                    lines.push(format!("      T{:<5} reported: {outcome}", order + 1))
-                }
-                Event::Returned { order, outcome } => {
-                    lines.push(format!("      T{:<5} returned: {outcome}", order + 1))
-                }
-                Event::Exited { order, outcome, status } => {
-                    lines.push(format!("      T{:<5} exited ({status}): {outcome}", order + 1))
-                }
-            }
-            i += 1;
-        }
-        lines
+        self.entries().iter().map(Line::text).collect()
     }
 
     pub fn stalls(&self) -> usize {
@@ -144,6 +201,11 @@ impl Trace {
     }
 }
 
+/// `event` is an answer or a wait of `conn`.
+fn answers(event: &Event, conn: ConnId) -> bool {
+    matches!(event, Event::Answered { conn: c, .. } | Event::Waits { conn: c, .. } if *c == conn)
+}
+
 /// Whether `conn`'s statement was released at `step` (so its first answer
 /// or wait is printed on the release's line).
 fn released_here(ordered: &[(usize, &Event)], step: usize, conn: ConnId) -> bool {
@@ -152,7 +214,7 @@ fn released_here(ordered: &[(usize, &Event)], step: usize, conn: ConnId) -> bool
         .any(|(s, e)| *s == step && matches!(e, Event::Released { conn: c, .. } if *c == conn))
         && ordered
             .iter()
-            .filter(|(s, e)| *s == step && matches!(e, Event::Answered { conn: c, .. } | Event::Waits { conn: c, .. } if *c == conn))
+            .filter(|(s, e)| *s == step && answers(e, conn))
             .count()
             == 1
 }

@@ -41,6 +41,10 @@ pub const MAX_LANES: usize = 16;
 pub struct Placed {
     /// Index into [`Story::steps`].
     pub index: usize,
+    /// The step number drawn beside the row: none for a row that goes on
+    /// the step of the row before it (an app run's answer to an earlier
+    /// statement, an order ending), nor for step 0 (before the first).
+    pub number: Option<usize>,
     pub y: u32,
     pub height: u32,
     /// The box's text, wrapped: the SQL or event, then `→ result`.
@@ -95,6 +99,8 @@ pub struct Layout {
     /// Left edge of each drawn lane, and their width.
     pub lane_x: Vec<u32>,
     pub lane_width: u32,
+    /// Some step has a row value: draw the value column (app runs have none).
+    pub values: bool,
     pub value_x: u32,
     pub rows: Vec<Placed>,
     pub gaps: Vec<Gap>,
@@ -238,12 +244,16 @@ impl Layout {
                 (lines, value.collect())
             })
             .collect();
-        let value_chars = rows_text
-            .iter()
-            .flat_map(|(_, v)| v.iter().map(|l| l.chars().count()))
-            .max()
-            .unwrap_or(0)
-            .max("row after the step".len());
+        let values = story.steps.iter().any(|s| s.value.is_some());
+        let value_chars = match values {
+            true => rows_text
+                .iter()
+                .flat_map(|(_, v)| v.iter().map(|l| l.chars().count()))
+                .max()
+                .unwrap_or(0)
+                .max("row after the step".len()),
+            false => 0,
+        };
         let lanes_left = MARGIN + GUTTER;
         let lane_x: Vec<u32> = (0..lanes)
             .map(|i| lanes_left + i as u32 * (lane_width + LANE_GAP))
@@ -306,8 +316,11 @@ impl Layout {
                 let height = lines.len().max(value.len()).max(min) as u32 * LINE + 2 * PAD;
                 let index = visible[k];
                 span[index] = Some((y, y + height));
+                let step = story.steps[index].step;
+                let goes_on = k > 0 && story.steps[visible[k - 1]].step == step;
                 rows.push(Placed {
                     index,
+                    number: (step > 0 && !goes_on).then_some(step),
                     y,
                     height,
                     lines: lines.clone(),
@@ -356,6 +369,7 @@ impl Layout {
             body_bottom,
             lane_x,
             lane_width,
+            values,
             value_x,
             rows,
             gaps,

@@ -3,7 +3,8 @@
 //! invariant's sentence), and self-contained HTML reports around such
 //! timelines (replay, sweep, compare).
 //!
-//! - [`story`]: what the picture says, read from the run's trace.
+//! - [`story`]: what the picture says, read from the run's trace;
+//!   `app_story`: the same from an app run's trace (`stockrace app`).
 //! - [`layout`]: where everything goes, and what long runs leave out;
 //!   testable without a browser.
 //! - `svg`: draws a layout.
@@ -12,6 +13,7 @@
 //! The output depends on its input alone, so the same run gives the same
 //! bytes.
 
+mod app_story;
 pub mod layout;
 pub mod page;
 pub mod story;
@@ -22,22 +24,26 @@ mod tests;
 
 use layout::Layout;
 use maud::Markup;
+use stockrace::adapters::app::AppExecution;
 use stockrace::{Execution, Scenario};
 use story::Story;
 
 /// The timeline of `execution` under `caption` (a title, then lines about
 /// the run), as markup to put in a page.
 pub fn timeline(execution: &Execution, scenario: &Scenario, caption: &[String]) -> Markup {
-    let story = Story::new(execution, scenario);
-    let layout = Layout::new(&story, caption);
-    svg::draw(&story, &layout)
+    draw(&Story::new(execution, scenario), caption)
 }
 
-/// [`timeline`] as an SVG file of its own, one element per line so that
-/// two files diff readably. (Text is escaped, so `><` occurs only between
+/// The timeline of any run's story, simulated or app, under `caption`.
+pub fn draw(story: &Story, caption: &[String]) -> Markup {
+    svg::draw(story, &Layout::new(story, caption))
+}
+
+/// [`draw`] as an SVG file of its own, one element per line so that two
+/// files diff readably. (Text is escaped, so `><` occurs only between
 /// tags, and no element of the picture holds text and elements together.)
-pub fn timeline_svg(execution: &Execution, scenario: &Scenario, caption: &[String]) -> String {
-    let markup = timeline(execution, scenario, caption).into_string();
+pub fn svg_file(story: &Story, caption: &[String]) -> String {
+    let markup = draw(story, caption).into_string();
     format!(
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n{}\n",
         markup.replace("><", ">\n<")
@@ -55,6 +61,25 @@ pub fn caption(
 ) -> Vec<String> {
     let mut lines = vec![title.to_string()];
     lines.push(super::sweep::describe(scenario));
+    lines.extend(source);
+    let seed = execution
+        .seed
+        .map_or(String::new(), |s| format!("seed {s} | "));
+    lines.push(format!("{seed}schedule {:?}", execution.schedule));
+    lines
+}
+
+/// A caption for an app run: `title`, the app file and its orders'
+/// command (`app`), where the run came from (a kept app regression file),
+/// and the seed and the schedule. Nothing about the server: the picture
+/// depends on the run alone.
+pub fn app_caption(
+    title: &str,
+    execution: &AppExecution,
+    app: String,
+    source: Option<String>,
+) -> Vec<String> {
+    let mut lines = vec![title.to_string(), app];
     lines.extend(source);
     let seed = execution
         .seed

@@ -6,6 +6,7 @@
 //! Read from the run's trace exactly as `replay`'s text does (same SQL,
 //! same result words); sleeps and wake-ups (latency, think time, backoff)
 //! get no row of their own: the time column shows the time they took.
+//! [`Story::of_app`] (in `app_story`) tells an app run's story the same way.
 
 use stockrace::trace::{process_lock_text, result_text};
 use stockrace::{Execution, Outcome, ProcessLockEvent, Progress, Reply, Scenario, Statement};
@@ -50,6 +51,8 @@ pub struct Value {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Step {
     /// 1-based index of the event in the trace (what `replay` numbers it).
+    /// In an app run, the step it goes on: the release it follows (what
+    /// `app replay` numbers it), 0 before the first.
     pub step: usize,
     pub time_ms: u64,
     pub lane: usize,
@@ -89,7 +92,7 @@ pub struct Story {
     pub violation: Option<Mark>,
     /// `verdict: every invariant held`, or the violation.
     pub verdict: String,
-    /// The final rows, one line each.
+    /// The final rows, one line each (an app run: each order's outcome).
     pub finals: Vec<String>,
     /// Some event happened after virtual time 0: draw the time column.
     pub timed: bool,

@@ -91,8 +91,10 @@ pub fn draw(story: &Story, layout: &Layout) -> Markup {
                 line class="sr-guide" x1=(guide_x(lane)) x2=(guide_x(lane))
                     y1=(l.body_top) y2=(l.body_bottom) {}
             }
-            text x=(l.value_x) y=(l.header_y + LINE) class="sr-lane" { "row" }
-            text x=(l.value_x) y=(l.header_y + 2 * LINE) class="sr-dim" { "after the step" }
+            @if l.values {
+                text x=(l.value_x) y=(l.header_y + LINE) class="sr-lane" { "row" }
+                text x=(l.value_x) y=(l.header_y + 2 * LINE) class="sr-dim" { "after the step" }
+            }
             @if let Some(band) = &l.band {
                 rect class="sr-band" x=(MARGIN / 2) y=(band.y) width=(l.width - MARGIN)
                     height=(band.height) rx="4" {}
@@ -120,14 +122,18 @@ pub fn draw(story: &Story, layout: &Layout) -> Markup {
             @for row in &l.rows {
                 @let step = &story.steps[row.index];
                 @let x = l.lane_x[step.lane];
-                text x=(MARGIN) y=(baseline(row.y, 0)) class="sr-dim" { (step.step) }
+                @if let Some(number) = row.number {
+                    text x=(MARGIN) y=(baseline(row.y, 0)) class="sr-dim" { (number) }
+                }
                 @if l.timed {
                     text x=(MARGIN) y=(baseline(row.y, 1)) class="sr-dim" { (step.time_ms) " ms" }
                 }
                 @let pill = matches!(step.kind, Kind::Sold | Kind::Ended);
                 g {
                     title {
-                        (step.lane_name(story)) " step " (step.step) ": " (step.text)
+                        (step.lane_name(story))
+                        @if step.step > 0 { " step " (step.step) }
+                        ": " (step.text)
                         @if !step.result.is_empty() { " → " (step.result) }
                     }
                     rect class=(class(step.kind)) x=(x) y=(row.y) width=(l.lane_width)
