@@ -289,3 +289,67 @@ pub fn a_check_without_a_cycle_changes_nothing(new: NewBackend) {
     );
     assert_eq!(rows, [row(1, 0), row(1, 0)]);
 }
+
+/// A tuple lock belongs to one version of the row (seed 151 of `diff
+/// --strategy row-lock --orders 4 --items 2 --stock 2`). T3 locks and
+/// updates both rows; T1 waits for it on row 1, T2 on row 2, and T4 queues
+/// behind T2 on row 2. T3 commits: T1 and T2 lock the new versions, and T4,
+/// handed the old version's tuple lock, waits for T2 keeping it. When T1
+/// then asks for row 2 it takes the new version's tuple lock and waits for
+/// T2 directly, not behind T4. T1 and T2 deadlock (T4 is outside the
+/// cycle); T2's check fails T2, T4 takes row 2 and T1 now waits for T4.
+pub fn a_newcomer_queues_on_the_newest_versions_tuple_lock(new: NewBackend) {
+    let rows = script(
+        new,
+        "tuple lock per version",
+        4,
+        2,
+        &[
+            Run(3, begin(RC), &["T3 BEGIN"]),
+            Run(3, lock_row(ID1), &["T3 SELECT 1 (2,0,0)"]),
+            Run(3, decrement_level(ID1, 1), &["T3 UPDATE 1"]),
+            Run(3, lock_row(ID2), &["T3 SELECT 1 (2,0,0)"]),
+            Run(1, begin(RC), &["T1 BEGIN"]),
+            Run(1, lock_row(ID1), &["T1 waits"]),
+            Run(2, begin(RC), &["T2 BEGIN"]),
+            Run(2, lock_row(ID2), &["T2 waits"]),
+            Run(3, decrement_level(ID2, 1), &["T3 UPDATE 1"]),
+            Run(4, begin(RC), &["T4 BEGIN"]),
+            Run(4, lock_row(ID2), &["T4 waits"]),
+            WaitsFor(1, Some(3)),
+            WaitsFor(2, Some(3)),
+            WaitsFor(4, Some(2)),
+            Run(
+                3,
+                COMMIT,
+                &[
+                    "T3 COMMIT",
+                    "T1 SELECT 1 (1,0,0) (resumed)",
+                    "T2 SELECT 1 (1,0,0) (resumed)",
+                ],
+            ),
+            WaitsFor(4, Some(2)),
+            Pause(500),
+            Run(2, decrement_level(ID2, 1), &["T2 UPDATE 1"]),
+            Run(2, lock_row(ID1), &["T2 waits"]),
+            Pause(500),
+            Run(1, decrement_level(ID1, 1), &["T1 UPDATE 1"]),
+            Run(1, lock_row(ID2), &["T1 waits"]),
+            WaitsFor(1, Some(2)),
+            WaitsFor(2, Some(1)),
+            WaitsFor(4, Some(2)),
+            // T4 waits longest, but on no cycle: its check changes nothing.
+            DeadlockCheck(4, &[]),
+            DeadlockCheck(
+                2,
+                &["T2 ERROR 40P01 (resumed)", "T4 SELECT 1 (1,0,0) (resumed)"],
+            ),
+            WaitsFor(1, Some(4)),
+            Run(2, Statement::Rollback, &["T2 ROLLBACK"]),
+            Run(4, decrement_level(ID2, 1), &["T4 UPDATE 1"]),
+            Run(4, COMMIT, &["T4 COMMIT", "T1 SELECT 1 (0,0,0) (resumed)"]),
+            Run(1, COMMIT, &["T1 COMMIT"]),
+        ],
+    );
+    assert_eq!(rows, [row(0, 0), row(0, 0)]);
+}

@@ -1058,6 +1058,10 @@ macro_rules! conformance_tests {
             conformance::locks::a_check_without_a_cycle_changes_nothing(&$new)
         }
         #[test]
+        fn a_newcomer_queues_on_the_newest_versions_tuple_lock() {
+            conformance::locks::a_newcomer_queues_on_the_newest_versions_tuple_lock(&$new)
+        }
+        #[test]
         fn ssi_read_only_reader_is_no_danger() {
             conformance::ssi::ssi_read_only_reader_is_no_danger(&$new)
         }

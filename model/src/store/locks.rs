@@ -19,23 +19,32 @@
 //! *without* the tuple lock ([`Wait::Chain`]); if the newest version is only
 //! locked, it goes through the tuple lock as above.
 //!
+//! A tuple lock belongs to one version of the row (PostgreSQL locks a tuple
+//! by its location, and an update writes a new tuple): a newcomer that finds
+//! the newest version locked takes *that* version's tuple lock, even while
+//! an older version's tuple lock is held by a waiter from before the update.
+//!
 //! When the locker ends, everyone waiting on its transaction id wakes: the
 //! tuple lock's holder and the chain followers. On the server they race for
 //! the row; the model lets them go in the order they began waiting (the
-//! order the lock manager wakes them, and the usual winner). The tuple lock
-//! is then free. Then:
+//! order the lock manager wakes them, and the usual winner). Each re-runs:
 //!
-//! - if the locker committed a new version, every queued waiter gets the old
-//!   version's tuple lock in turn, sees the update, and re-runs against the
-//!   newest version: each starts a new wait there (or fails at REPEATABLE
-//!   READ / SERIALIZABLE);
-//! - otherwise the next queued waiter gets the tuple lock and re-runs (it
-//!   waits on the new locker's transaction id, a new wait); the ones behind
-//!   it go on waiting on the tuple lock, now for it: their wait is not a new
-//!   one (no new deadlock_timeout), as in the lock manager.
+//! - a FOR UPDATE waiter whose version the locker replaced walks to the
+//!   next version (heapam.c `heap_lock_updated_tuple`, as `ExecLockRows`
+//!   asks with TUPLE_LOCK_FLAG_LOCK_UPDATE_IN_PROGRESS); if that is the
+//!   newest and someone has locked it meanwhile, it waits for that
+//!   transaction *still holding the old version's tuple lock*, so the
+//!   waiters queued behind it stay queued, for it;
+//! - otherwise the waiter lets its tuple lock go once its statement is done
+//!   or moves on to a newer version (`heap_lock_tuple` and `heap_update`
+//!   release it on the way out), or keeps it while it waits again for a new
+//!   locker of the same version (`goto l3`).
 //!
-//! The same hand-over happens when the tuple lock's holder stops waiting
-//! (deadlock, lock_timeout). Advisory locks are plain lock-manager queues.
+//! A released tuple lock goes to the first waiter queued on it, which
+//! re-runs; the ones behind it go on waiting, now for it: their wait is not
+//! a new one (no new deadlock_timeout), as in the lock manager. The same
+//! hand-over happens when the tuple lock's holder stops waiting (deadlock,
+//! lock_timeout). Advisory locks are plain lock-manager queues.
 
 use super::deadlock;
 use super::ssi::{SxactId, Target};
@@ -46,10 +55,11 @@ use crate::statement::{Isolation, LevelId, Lock, Reply};
 /// What a parked statement waits for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub(super) enum Wait {
-    /// Holds the row's tuple lock and waits for the locker's transaction.
-    Xact,
-    /// Queued on the row's tuple lock, behind its holder.
-    Tuple,
+    /// Holds `version`'s tuple lock and waits for the locker's transaction
+    /// (of that version, or of the next one: see the module comment).
+    Xact { version: u32 },
+    /// Queued on `version`'s tuple lock, behind its holder.
+    Tuple { version: u32 },
     /// READ COMMITTED, following the update chain from a version a
     /// committed transaction replaced: the newest version was written by a
     /// transaction still open, and PostgreSQL waits for its transaction id
@@ -63,14 +73,10 @@ pub(super) enum Wait {
 /// Locks a transaction let go of, whose waiters must be looked at.
 #[derive(Clone, Debug, Hash)]
 pub(super) enum Released {
-    /// A transaction ended (or aborted): its rows, each with whether it
-    /// committed a new version of it, and its advisory keys.
-    Locks {
-        rows: Vec<(LevelId, bool)>,
-        keys: Vec<u32>,
-    },
-    /// The tuple lock's holder stopped waiting without taking the row.
-    TupleLock(LevelId),
+    /// A transaction ended (or aborted): its rows and its advisory keys.
+    Locks { rows: Vec<LevelId>, keys: Vec<u32> },
+    /// A row version's tuple lock was let go: (row, version).
+    TupleLock(LevelId, u32),
 }
 
 /// A waiter whose lock was granted, to re-run in its turn.
@@ -78,16 +84,29 @@ pub(super) enum Released {
 struct Grant {
     since: u64,
     session: SessionId,
-    /// The row whose tuple lock it held (or was handed), and whether the
-    /// ended locker updated it: the queue behind it moves on after it re-runs.
-    then: Option<(LevelId, bool)>,
 }
 
 impl Store {
     /// SELECT ... FOR UPDATE [NOWAIT] and UPDATE: lock the row, or wait (as
     /// the first waiter, holding the tuple lock; queued on the tuple lock;
-    /// or, following an update chain, on the writer's transaction id).
+    /// or, following an update chain, on the writer's transaction id). A
+    /// statement that is done lets go of the tuple lock it held.
     pub(super) fn lock_row(
+        &mut self,
+        session: SessionId,
+        statement: Statement,
+        isolation: Isolation,
+        snapshot: u64,
+        sxact: Option<SxactId>,
+    ) -> Progress {
+        let progress = self.try_lock_row(session, statement, isolation, snapshot, sxact);
+        if let Progress::Done(_) = progress {
+            self.release_tuple_lock(session, statement.level().expect("row statement"));
+        }
+        progress
+    }
+
+    fn try_lock_row(
         &mut self,
         session: SessionId,
         statement: Statement,
@@ -114,13 +133,28 @@ impl Store {
         };
         let row = &self.rows[level.index()];
         let own = row.holder == Some(session);
+        let other = row.holder.filter(|h| *h != session);
+        // A waiter re-run with a tuple lock (see the module comment).
+        if let Some(version) = row.tuple_lock_of(session) {
+            if let (Some(locker), Statement::Select { .. }) = (other, statement) {
+                if version + 1 == row.version() {
+                    // FOR UPDATE walking to the next version, which someone
+                    // locked meanwhile: waits for them, keeping this lock.
+                    return Progress::Waiting { on: locker };
+                }
+            }
+            if version != row.version() {
+                self.release_tuple_lock(session, level);
+            }
+        }
+        let row = &self.rows[level.index()];
         // REPEATABLE READ / SERIALIZABLE: if the version this snapshot sees
         // was already replaced by a committed transaction, fail at once, even
         // if a newer uncommitted version would otherwise make us wait.
         if !own && isolation != Isolation::ReadCommitted && row.newest_committed().0 > snapshot {
             return Progress::Done(Err(DbError::CONCURRENT_UPDATE));
         }
-        if let Some(holder) = row.holder.filter(|h| *h != session) {
+        if let Some(holder) = other {
             if statement
                 == (Statement::Select {
                     level,
@@ -132,17 +166,22 @@ impl Store {
             // READ COMMITTED following the update chain (the version this
             // statement started from was replaced): a newest version written
             // by an open transaction is waited for on its transaction id,
-            // without the tuple lock (see `locks`).
-            if row.newest_committed().0 > snapshot && row.pending.is_some() {
+            // without the tuple lock (see `locks`). A waiter that already
+            // holds the newest version's tuple lock waits with it.
+            let version = row.version();
+            let held = row.tuple_lock_of(session) == Some(version);
+            if !held && row.newest_committed().0 > snapshot && row.pending.is_some() {
                 return Progress::Waiting { on: holder };
             }
-            // The first waiter takes the tuple lock and waits for the
-            // holder's transaction; later ones queue on the tuple lock.
-            let row = &mut self.rows[level.index()];
-            return match row.tuple_lock {
+            // The first waiter takes the newest version's tuple lock and
+            // waits for the holder's transaction; later ones queue on it.
+            return match row.tuple_lock_holder(version) {
                 Some(first) if first != session => Progress::Waiting { on: first },
-                _ => {
-                    row.tuple_lock = Some(session);
+                Some(_) => Progress::Waiting { on: holder },
+                None => {
+                    self.rows[level.index()]
+                        .tuple_locks
+                        .push((version, session));
                     Progress::Waiting { on: holder }
                 }
             };
@@ -206,15 +245,15 @@ impl Store {
         }
     }
 
-    /// Sessions parked on `level`'s row with `kind`, in queue order.
-    fn queued(&self, level: LevelId, kind: Wait) -> Vec<(u64, SessionId)> {
+    /// Sessions queued on `level`'s `version` tuple lock, in queue order.
+    fn queued(&self, level: LevelId, version: u32) -> Vec<(u64, SessionId)> {
         let mut queue: Vec<(u64, SessionId)> = self
             .sessions
             .iter()
             .enumerate()
             .filter_map(|(i, s)| {
                 let p = s.parked.as_ref()?;
-                (p.kind == kind && p.statement.level() == Some(level))
+                (p.kind == Wait::Tuple { version } && p.statement.level() == Some(level))
                     .then_some((p.since, SessionId(i as u32)))
             })
             .collect();
@@ -222,9 +261,19 @@ impl Store {
         queue
     }
 
+    /// Lets go of the tuple lock `session` holds on `level`, if any; its
+    /// queue moves on in `wake_waiters`.
+    pub(super) fn release_tuple_lock(&mut self, session: SessionId, level: LevelId) {
+        let locks = &mut self.rows[level.index()].tuple_locks;
+        if let Some(i) = locks.iter().position(|(_, s)| *s == session) {
+            let (version, _) = locks.swap_remove(i);
+            self.released.push(Released::TupleLock(level, version));
+        }
+    }
+
     /// Re-runs the waiters that released locks let go on, until nothing is
     /// left (a re-run may release more: an autocommit statement ends its
-    /// transaction).
+    /// transaction, a statement done lets go of its tuple lock).
     ///
     /// Every waiter a release lets go is granted its lock first; then the
     /// granted waiter that began waiting first re-runs, what its re-run
@@ -237,8 +286,8 @@ impl Store {
         loop {
             while let Some(released) = self.released.pop() {
                 match released {
-                    Released::TupleLock(level) => {
-                        self.hand_over_tuple_lock(level, false, &mut granted)
+                    Released::TupleLock(level, version) => {
+                        self.hand_over_tuple_lock(level, version, &mut granted)
                     }
                     Released::Locks { rows, keys } => self.grant(&rows, &keys, &mut granted),
                 }
@@ -250,49 +299,30 @@ impl Store {
             };
             let grant = granted.swap_remove(next);
             self.rerun(grant, out);
-            if let Some((level, updated)) = grant.then {
-                self.hand_over_tuple_lock(level, updated, &mut granted);
-            }
         }
     }
 
     /// A transaction holding `rows` and advisory `keys` ended: everyone
     /// waiting for it directly is granted (each row's waiters on its
-    /// transaction id: the tuple lock's holder and the chain followers; and
-    /// the advisory waiters). A row's tuple lock is handed on once its holder
-    /// has re-run.
-    fn grant(&mut self, rows: &[(LevelId, bool)], keys: &[u32], granted: &mut Vec<Grant>) {
+    /// transaction id: the tuple locks' holders and the chain followers; and
+    /// the advisory waiters).
+    fn grant(&mut self, rows: &[LevelId], keys: &[u32], granted: &mut Vec<Grant>) {
         for (i, s) in self.sessions.iter().enumerate() {
             let Some(p) = s.parked.as_ref() else {
                 continue;
             };
             let direct = match (p.kind, p.statement) {
-                (Wait::Xact | Wait::Chain, statement) => rows
-                    .iter()
-                    .any(|(level, _)| statement.level() == Some(*level)),
+                (Wait::Xact { .. } | Wait::Chain, statement) => {
+                    rows.iter().any(|level| statement.level() == Some(*level))
+                }
                 (Wait::Advisory, Statement::AdvisoryLock { key }) => keys.contains(&key),
                 _ => false,
             };
             if direct {
-                let then = match (p.kind, p.statement.level()) {
-                    (Wait::Xact, Some(level)) => rows.iter().copied().find(|(l, _)| *l == level),
-                    _ => None,
-                };
                 granted.push(Grant {
                     since: p.since,
                     session: SessionId(i as u32),
-                    then,
                 });
-            }
-        }
-        for &(level, updated) in rows {
-            // The tuple lock's holder lets it go whatever its re-run does.
-            self.rows[level.index()].tuple_lock = None;
-            if !granted
-                .iter()
-                .any(|g| g.then.is_some_and(|(l, _)| l == level))
-            {
-                self.hand_over_tuple_lock(level, updated, granted);
             }
         }
     }
@@ -318,47 +348,26 @@ impl Store {
         self.run(grant.session, parked.statement, grant.since, true, out);
     }
 
-    /// `level`'s tuple lock is free (see the module comment). `updated`: the
-    /// locker that ended committed a new version, so every queued waiter is
-    /// granted the old version's tuple lock in turn and re-runs against the
-    /// new one (their queue order is their turn). Otherwise the first queued
-    /// waiter is granted it, and the next one when that one has re-run; a
-    /// waiter that finds the tuple lock taken again goes on waiting, now for
-    /// its holder, without a new wait.
-    fn hand_over_tuple_lock(&mut self, level: LevelId, updated: bool, granted: &mut Vec<Grant>) {
-        if granted
-            .iter()
-            .any(|g| g.then.is_some_and(|(l, _)| l == level))
-        {
-            // Its holder has yet to re-run; the hand-over follows it.
+    /// `level`'s `version` tuple lock was let go: the first waiter queued on
+    /// it takes it and re-runs; the ones behind it go on waiting, now for
+    /// it, without a new wait.
+    fn hand_over_tuple_lock(&mut self, level: LevelId, version: u32, granted: &mut Vec<Grant>) {
+        let queue = self.queued(level, version);
+        let Some(&(since, first)) = queue.first() else {
             return;
+        };
+        self.rows[level.index()].tuple_locks.push((version, first));
+        for &(_, waiter) in &queue[1..] {
+            self.sessions[waiter.index()]
+                .parked
+                .as_mut()
+                .expect("parked")
+                .on = first;
         }
-        let queue = self.queued(level, Wait::Tuple);
-        match self.rows[level.index()].tuple_lock {
-            _ if updated => granted.extend(queue.into_iter().map(|(since, session)| Grant {
-                since,
-                session,
-                then: None,
-            })),
-            Some(holder) => {
-                for (_, waiter) in queue {
-                    self.sessions[waiter.index()]
-                        .parked
-                        .as_mut()
-                        .expect("parked")
-                        .on = holder;
-                }
-            }
-            None => {
-                if let Some(&(since, first)) = queue.first() {
-                    granted.push(Grant {
-                        since,
-                        session: first,
-                        then: Some((level, false)),
-                    });
-                }
-            }
-        }
+        granted.push(Grant {
+            since,
+            session: first,
+        });
     }
 
     /// What `session`'s parked statement is waiting for: its hard edge (the
@@ -377,10 +386,10 @@ impl Store {
                 .collect()
         };
         let soft = match (parked.kind, parked.statement) {
-            (Wait::Xact | Wait::Chain, _) => Vec::new(),
-            (Wait::Tuple, statement) => {
-                ahead(&|p| p.kind == Wait::Tuple && p.statement.level() == statement.level())
-            }
+            (Wait::Xact { .. } | Wait::Chain, _) => Vec::new(),
+            (Wait::Tuple { version }, statement) => ahead(&|p| {
+                p.kind == Wait::Tuple { version } && p.statement.level() == statement.level()
+            }),
             (Wait::Advisory, statement) => ahead(&|p| p.statement == statement),
         };
         Some((parked.on, soft))
@@ -497,7 +506,7 @@ mod tests {
         // T2's transaction id, without the tuple lock.
         let out = run(&mut s, T1, Statement::Commit);
         assert_eq!(waits(&out), [(T3, T2), (T4, T2)]);
-        assert_eq!(s.rows[0].tuple_lock, None);
+        assert_eq!(s.rows[0].tuple_locks, []);
         // T2 commits: both wake; T3 (waiting longer) updates first.
         let out = run(&mut s, T2, Statement::Commit);
         assert_eq!(waits(&out), [(T4, T3)]);
@@ -555,5 +564,63 @@ mod tests {
         let mut out = Vec::new();
         assert!(!s.deadlock_check(T3, &mut out));
         assert!(out.is_empty());
+    }
+
+    /// Seed 151 of `diff --strategy row-lock --orders 4 --items 2 --stock 2`:
+    /// T4 queued on row 2's old version is handed its tuple lock after T3's
+    /// update and waits for T2, which locked the new version, keeping the old
+    /// version's tuple lock. T1 then asks for row 2: it takes the *new*
+    /// version's tuple lock and waits for T2 directly, not behind T4.
+    #[test]
+    fn a_newcomer_queues_on_the_newest_versions_tuple_lock() {
+        let mut s = store(4);
+        begin_all(&mut s, 4);
+        run(&mut s, T3, for_update(0));
+        run(&mut s, T3, decrement(0));
+        run(&mut s, T3, for_update(1));
+        assert_eq!(waits(&run(&mut s, T1, for_update(0))), [(T1, T3)]);
+        assert_eq!(waits(&run(&mut s, T2, for_update(1))), [(T2, T3)]);
+        run(&mut s, T3, decrement(1));
+        assert_eq!(waits(&run(&mut s, T4, for_update(1))), [(T4, T2)]);
+        // T3 commits: T1 and T2 lock the new versions; T4, handed row 2's old
+        // tuple lock, waits for T2's transaction (a new wait) and keeps it.
+        let out = run(&mut s, T3, Statement::Commit);
+        assert_eq!(waits(&out), [(T4, T2)]);
+        assert_eq!(s.rows[1].tuple_locks, [(0, T4)]);
+        run(&mut s, T2, decrement(1));
+        assert_eq!(waits(&run(&mut s, T2, for_update(0))), [(T2, T1)]);
+        run(&mut s, T1, decrement(0));
+        assert_eq!(waits(&run(&mut s, T1, for_update(1))), [(T1, T2)]);
+        // T1 <-> T2 is a deadlock; T4 waits for T2 but is on no cycle.
+        assert!(s.in_deadlock(T1) && s.in_deadlock(T2) && !s.in_deadlock(T4));
+        // T2's check aborts it: T4 (waiting longer) takes row 2, and T1 goes
+        // on waiting with the new version's tuple lock, now for T4.
+        let mut out = Vec::new();
+        assert!(s.deadlock_check(T2, &mut out));
+        assert!(matches!(out[1].progress, Progress::Done(Ok(_))), "{out:?}");
+        assert_eq!(out[1].session, T4);
+        assert_eq!(waits(&out), [(T1, T4)]);
+        assert_eq!(s.rows[1].tuple_locks, [(1, T1)]);
+    }
+
+    /// An updated version's queue moves one waiter at a time: each FOR
+    /// UPDATE waiter handed the old version's tuple lock waits for the new
+    /// version's locker keeping it, so the ones behind stay queued.
+    #[test]
+    fn for_update_waiters_behind_an_updated_version_queue_on_its_tuple_lock() {
+        let mut s = store(4);
+        begin_all(&mut s, 4);
+        run(&mut s, T1, for_update(0));
+        run(&mut s, T1, decrement(0));
+        run(&mut s, T2, for_update(0));
+        run(&mut s, T3, for_update(0));
+        run(&mut s, T4, for_update(0));
+        // T1 commits a new version: T2 locks it; T3, handed the old
+        // version's tuple lock, waits for T2 keeping it; T4 waits for T3.
+        let out = run(&mut s, T1, Statement::Commit);
+        assert_eq!(waits(&out), [(T3, T2)]);
+        assert_eq!(s.waits_for(T4), Some(T3));
+        assert_eq!(s.row(LevelId(0)).locked_by, Some((T2, None)));
+        assert_eq!(s.rows[0].tuple_locks, [(0, T3)]);
     }
 }

@@ -32,9 +32,11 @@ struct RowState {
     holder: Option<SessionId>,
     /// The holder's uncommitted version, if it wrote one.
     pending: Option<Row>,
-    /// The heavyweight tuple lock: held by the first statement waiting for
-    /// `holder`'s transaction; later ones queue on it (see `locks`).
-    tuple_lock: Option<SessionId>,
+    /// The heavyweight tuple locks held, each as (version, holder): one per
+    /// version of the row, as PostgreSQL locks a tuple by its location. Held
+    /// by the first statement waiting for that version's locker; later ones
+    /// queue on it (see `locks`). Versions are indices into `history`.
+    tuple_locks: Vec<(u32, SessionId)>,
 }
 
 impl RowState {
@@ -43,6 +45,28 @@ impl RowState {
             .history
             .last()
             .expect("a row always has a committed version")
+    }
+
+    /// The newest committed version's index in `history`: the version a
+    /// locker holds and a new waiter queues on.
+    fn version(&self) -> u32 {
+        self.history.len() as u32 - 1
+    }
+
+    /// Who holds `version`'s tuple lock.
+    fn tuple_lock_holder(&self, version: u32) -> Option<SessionId> {
+        self.tuple_locks
+            .iter()
+            .find(|(v, _)| *v == version)
+            .map(|(_, s)| *s)
+    }
+
+    /// The version whose tuple lock `session` holds, if it holds one.
+    fn tuple_lock_of(&self, session: SessionId) -> Option<u32> {
+        self.tuple_locks
+            .iter()
+            .find(|(_, s)| *s == session)
+            .map(|(v, _)| *v)
     }
 
     fn visible_at(&self, snapshot: u64) -> Row {
@@ -157,7 +181,7 @@ impl Store {
             state.history.push((0, *row));
             state.holder = None;
             state.pending = None;
-            state.tuple_lock = None;
+            state.tuple_locks.clear();
         }
         let have = self.rows.len();
         self.rows.extend(rows[have..].iter().map(|row| RowState {
@@ -169,7 +193,7 @@ impl Store {
             },
             holder: None,
             pending: None,
-            tuple_lock: None,
+            tuple_locks: Vec::new(),
         }));
         self.reservations.clear();
         self.advisory.clear();
@@ -214,11 +238,10 @@ impl Store {
         let Some(parked) = self.sessions[session.index()].parked.take() else {
             return;
         };
-        if parked.kind == Wait::Xact {
-            // It held the tuple lock: the next queued waiter gets it.
+        if let Wait::Xact { .. } = parked.kind {
+            // It held a tuple lock: the next queued waiter gets it.
             let level = parked.statement.level().expect("a row statement");
-            self.rows[level.index()].tuple_lock = None;
-            self.released.push(Released::TupleLock(level));
+            self.release_tuple_lock(session, level);
         }
         self.abort_statement(session);
         out.push(Event {
@@ -288,11 +311,15 @@ impl Store {
             .and_then(|t| t.last_level);
         let progress = self.step(session, statement);
         if let Progress::Waiting { on } = progress {
-            let kind = match statement.level() {
+            let kind = match statement.level().map(|l| &self.rows[l.index()]) {
                 None => Wait::Advisory,
-                Some(level) if self.rows[level.index()].tuple_lock == Some(session) => Wait::Xact,
-                Some(level) if self.rows[level.index()].holder == Some(on) => Wait::Chain,
-                Some(_) => Wait::Tuple,
+                Some(row) => match row.tuple_lock_of(session) {
+                    Some(version) => Wait::Xact { version },
+                    None if row.holder == Some(on) => Wait::Chain,
+                    None => Wait::Tuple {
+                        version: row.tuple_lock_of(on).expect("queued behind a tuple lock"),
+                    },
+                },
             };
             self.sessions[session.index()].parked = Some(Parked {
                 statement,
@@ -557,15 +584,11 @@ impl Store {
             match *lock {
                 Held::Row(level) => {
                     let row = &mut self.rows[level.index()];
-                    let updated = match (row.pending.take(), commit) {
-                        (Some(new), Some(seq)) => {
-                            row.history.push((seq, new));
-                            true
-                        }
-                        _ => false,
-                    };
+                    if let (Some(new), Some(seq)) = (row.pending.take(), commit) {
+                        row.history.push((seq, new));
+                    }
                     row.holder = None;
-                    rows.push((level, updated));
+                    rows.push(level);
                 }
                 Held::Advisory(key) => {
                     self.advisory.remove(&key);
