@@ -242,6 +242,34 @@ fn timelines_and_reports_render_in_chromium() {
     }
 }
 
+/// An app run's timeline (drawn from the proxy's trace, no database here:
+/// the SVG is the one the layout snapshot in src/commands/picture/
+/// keeps, of the kept psql failure) renders, with its failed check
+/// highlighted.
+#[test]
+fn an_app_timeline_renders_in_chromium() {
+    let Some(browser) = chromium() else { return };
+    let snapshot = include_str!(
+        "../src/commands/picture/snapshots/stockrace__commands__picture__tests__app_read_then_write_seed_0.snap"
+    );
+    // An insta snapshot: a header between two `---` lines, then the SVG.
+    let svg = snapshot
+        .splitn(3, "---\n")
+        .nth(2)
+        .expect("a snapshot header");
+    assert!(svg.trim_start().starts_with("<?xml"), "{svg:.80}");
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("app.svg");
+    std::fs::write(&file, svg).unwrap();
+    let shot = render(&browser, &file, 1200, 900);
+    shot.assert_drawn("app.svg");
+    let found = shot.count(HIGHLIGHT);
+    assert!(
+        found > 2000,
+        "app.svg: the failed check is not highlighted ({found} px)"
+    );
+}
+
 /// The checks above can fail: a page with a script error, and a malformed
 /// SVG, are caught.
 #[test]
