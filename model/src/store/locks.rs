@@ -73,8 +73,8 @@ pub(super) enum Wait {
 /// Locks a transaction let go of, whose waiters must be looked at.
 #[derive(Clone, Debug, Hash)]
 pub(super) enum Released {
-    /// A transaction ended (or aborted): its rows and its advisory keys.
-    Locks { rows: Vec<LevelId>, keys: Vec<u32> },
+    /// A transaction ended (or aborted): the locks it held.
+    Locks(Vec<Held>),
     /// A row version's tuple lock was let go: (row, version).
     TupleLock(LevelId, u32),
 }
@@ -245,20 +245,9 @@ impl Store {
         }
     }
 
-    /// Sessions queued on `level`'s `version` tuple lock, in queue order.
-    fn queued(&self, level: LevelId, version: u32) -> Vec<(u64, SessionId)> {
-        let mut queue: Vec<(u64, SessionId)> = self
-            .sessions
-            .iter()
-            .enumerate()
-            .filter_map(|(i, s)| {
-                let p = s.parked.as_ref()?;
-                (p.kind == Wait::Tuple { version } && p.statement.level() == Some(level))
-                    .then_some((p.since, SessionId(i as u32)))
-            })
-            .collect();
-        queue.sort_unstable();
-        queue
+    /// Whether `parked` is queued on `level`'s `version` tuple lock.
+    fn queued_on(parked: &super::Parked, level: LevelId, version: u32) -> bool {
+        parked.kind == Wait::Tuple { version } && parked.statement.level() == Some(level)
     }
 
     /// Lets go of the tuple lock `session` holds on `level`, if any; its
@@ -289,7 +278,10 @@ impl Store {
                     Released::TupleLock(level, version) => {
                         self.hand_over_tuple_lock(level, version, &mut granted)
                     }
-                    Released::Locks { rows, keys } => self.grant(&rows, &keys, &mut granted),
+                    Released::Locks(held) => {
+                        self.grant(&held, &mut granted);
+                        self.recycle_held(held);
+                    }
                 }
             }
             let Some(next) =
@@ -302,20 +294,21 @@ impl Store {
         }
     }
 
-    /// A transaction holding `rows` and advisory `keys` ended: everyone
-    /// waiting for it directly is granted (each row's waiters on its
-    /// transaction id: the tuple locks' holders and the chain followers; and
-    /// the advisory waiters).
-    fn grant(&mut self, rows: &[LevelId], keys: &[u32], granted: &mut Vec<Grant>) {
+    /// A transaction holding `held` ended: everyone waiting for it directly
+    /// is granted (each row's waiters on its transaction id: the tuple
+    /// locks' holders and the chain followers; and the advisory waiters).
+    fn grant(&mut self, held: &[Held], granted: &mut Vec<Grant>) {
         for (i, s) in self.sessions.iter().enumerate() {
             let Some(p) = s.parked.as_ref() else {
                 continue;
             };
             let direct = match (p.kind, p.statement) {
-                (Wait::Xact { .. } | Wait::Chain, statement) => {
-                    rows.iter().any(|level| statement.level() == Some(*level))
+                (Wait::Xact { .. } | Wait::Chain, statement) => statement
+                    .level()
+                    .is_some_and(|level| held.contains(&Held::Row(level))),
+                (Wait::Advisory, Statement::AdvisoryLock { key }) => {
+                    held.contains(&Held::Advisory(key))
                 }
-                (Wait::Advisory, Statement::AdvisoryLock { key }) => keys.contains(&key),
                 _ => false,
             };
             if direct {
@@ -352,17 +345,24 @@ impl Store {
     /// it takes it and re-runs; the ones behind it go on waiting, now for
     /// it, without a new wait.
     fn hand_over_tuple_lock(&mut self, level: LevelId, version: u32, granted: &mut Vec<Grant>) {
-        let queue = self.queued(level, version);
-        let Some(&(since, first)) = queue.first() else {
+        let first = self
+            .sessions
+            .iter()
+            .enumerate()
+            .filter_map(|(i, s)| {
+                let p = s.parked.as_ref()?;
+                Self::queued_on(p, level, version).then_some((p.since, SessionId(i as u32)))
+            })
+            .min();
+        let Some((since, first)) = first else {
             return;
         };
         self.rows[level.index()].tuple_locks.push((version, first));
-        for &(_, waiter) in &queue[1..] {
-            self.sessions[waiter.index()]
-                .parked
-                .as_mut()
-                .expect("parked")
-                .on = first;
+        for (i, s) in self.sessions.iter_mut().enumerate() {
+            match s.parked.as_mut() {
+                Some(p) if i != first.index() && Self::queued_on(p, level, version) => p.on = first,
+                _ => {}
+            }
         }
         granted.push(Grant {
             since,
@@ -387,9 +387,10 @@ impl Store {
         };
         let soft = match (parked.kind, parked.statement) {
             (Wait::Xact { .. } | Wait::Chain, _) => Vec::new(),
-            (Wait::Tuple { version }, statement) => ahead(&|p| {
-                p.kind == Wait::Tuple { version } && p.statement.level() == statement.level()
-            }),
+            (Wait::Tuple { version }, statement) => {
+                let level = statement.level().expect("a row statement");
+                ahead(&|p| Self::queued_on(p, level, version))
+            }
             (Wait::Advisory, statement) => ahead(&|p| p.statement == statement),
         };
         Some((parked.on, soft))

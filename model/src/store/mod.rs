@@ -410,8 +410,7 @@ impl Store {
         txn.failed = true;
         let held = std::mem::take(&mut txn.held);
         let sxact = txn.sxact;
-        self.release(session, &held, None);
-        self.recycle_held(held);
+        self.release(session, held, None);
         if let Some(id) = sxact {
             self.ssi.abort(id);
         }
@@ -559,14 +558,13 @@ impl Store {
             self.commit_seq += 1;
             self.commit_seq
         });
-        self.release(session, &txn.held, seq);
+        self.release(session, txn.held, seq);
         if let Some(id) = txn.sxact {
             match seq {
                 Some(seq) => self.ssi.commit(id, seq),
                 None => self.ssi.abort(id),
             }
         }
-        self.recycle_held(txn.held);
     }
 
     /// Keeps an ended transaction's list of held locks for the next one.
@@ -576,11 +574,10 @@ impl Store {
     }
 
     /// Releases `held`, installing the session's writes at `commit` (or
-    /// discarding them), and queues its waiters to be re-run.
-    fn release(&mut self, session: SessionId, held: &[Held], commit: Option<u64>) {
-        let mut rows = Vec::new();
-        let mut keys = Vec::new();
-        for lock in held {
+    /// discarding them), and queues its waiters to be re-run (the list goes
+    /// with them, and back to `spare_held` once they are granted).
+    fn release(&mut self, session: SessionId, held: Vec<Held>, commit: Option<u64>) {
+        for lock in &held {
             match *lock {
                 Held::Row(level) => {
                     let row = &mut self.rows[level.index()];
@@ -588,11 +585,9 @@ impl Store {
                         row.history.push((seq, new));
                     }
                     row.holder = None;
-                    rows.push(level);
                 }
                 Held::Advisory(key) => {
                     self.advisory.remove(&key);
-                    keys.push(key);
                 }
             }
         }
@@ -606,8 +601,10 @@ impl Store {
                 .reservations
                 .retain(|r| r.creator != session || r.committed.is_some()),
         }
-        if !held.is_empty() {
-            self.released.push(Released::Locks { rows, keys });
+        if held.is_empty() {
+            self.recycle_held(held);
+        } else {
+            self.released.push(Released::Locks(held));
         }
     }
 }
