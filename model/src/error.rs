@@ -15,6 +15,19 @@ pub enum SqlState {
     InFailedTransaction,
     /// 23514
     CheckViolation,
+    /// MariaDB 1213 ER_LOCK_DEADLOCK, SQLSTATE 40001: InnoDB chose this
+    /// transaction as a deadlock victim and rolled all of it back.
+    MariaDbDeadlock,
+    /// MariaDB 1020 ER_CHECKREAD, SQLSTATE HY000: with
+    /// innodb_snapshot_isolation, a locking read or write met a row version
+    /// the read view does not see; the whole transaction is rolled back.
+    MariaDbRecordChanged,
+    /// MariaDB 1205 ER_LOCK_WAIT_TIMEOUT, SQLSTATE HY000 (also NOWAIT and
+    /// `WAIT n`): only the statement is rolled back.
+    MariaDbLockWaitTimeout,
+    /// MariaDB 4025 ER_CONSTRAINT_FAILED, SQLSTATE 23000: a CHECK
+    /// constraint failed; only the statement is rolled back.
+    MariaDbCheckConstraint,
 }
 
 impl SqlState {
@@ -26,10 +39,28 @@ impl SqlState {
             SqlState::LockNotAvailable => "55P03",
             SqlState::InFailedTransaction => "25P02",
             SqlState::CheckViolation => "23514",
+            SqlState::MariaDbDeadlock => "40001",
+            SqlState::MariaDbRecordChanged | SqlState::MariaDbLockWaitTimeout => "HY000",
+            SqlState::MariaDbCheckConstraint => "23000",
         }
     }
 
-    /// Parses a five-character code (the inverse of [`SqlState::code`]).
+    /// MariaDB's error number for a MariaDB error; `None` for PostgreSQL's.
+    /// Several MariaDB errors share a SQLSTATE (1020 and 1205 are both
+    /// HY000), so the number is what tells them apart.
+    pub fn mariadb_code(self) -> Option<u16> {
+        match self {
+            SqlState::MariaDbDeadlock => Some(1213),
+            SqlState::MariaDbRecordChanged => Some(1020),
+            SqlState::MariaDbLockWaitTimeout => Some(1205),
+            SqlState::MariaDbCheckConstraint => Some(4025),
+            _ => None,
+        }
+    }
+
+    /// Parses a five-character PostgreSQL code (the inverse of
+    /// [`SqlState::code`] for PostgreSQL's states; MariaDB's are not
+    /// looked up by SQLSTATE, which they share).
     pub fn from_code(code: &str) -> Option<SqlState> {
         [
             SqlState::SerializationFailure,
@@ -44,8 +75,13 @@ impl SqlState {
 }
 
 impl fmt::Display for SqlState {
+    /// PostgreSQL's code alone (`40001`); MariaDB's number and SQLSTATE
+    /// (`1213 (40001)`), as its clients print them.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.code())
+        match self.mariadb_code() {
+            None => f.write_str(self.code()),
+            Some(number) => write!(f, "{number} ({})", self.code()),
+        }
     }
 }
 
@@ -85,6 +121,28 @@ impl DbError {
         state: SqlState::CheckViolation,
         message: "new row for relation \"inventory_level\" violates check constraint",
     };
+    /// MariaDB's errors, with the server's message texts.
+    pub const MARIADB_DEADLOCK: DbError = DbError {
+        state: SqlState::MariaDbDeadlock,
+        message: "Deadlock found when trying to get lock; try restarting transaction",
+    };
+    pub const MARIADB_RECORD_CHANGED: DbError = DbError {
+        state: SqlState::MariaDbRecordChanged,
+        message: "Record has changed since last read in table 'inventory_level'; try restarting transaction",
+    };
+    pub const MARIADB_LOCK_WAIT_TIMEOUT: DbError = DbError {
+        state: SqlState::MariaDbLockWaitTimeout,
+        message: "Lock wait timeout exceeded; try restarting transaction",
+    };
+    pub const MARIADB_CHECK_CONSTRAINT: DbError = DbError {
+        state: SqlState::MariaDbCheckConstraint,
+        message: "CONSTRAINT `stock_nonneg` failed for `inventory_level`",
+    };
+
+    /// MariaDB's number for this error, if it is a MariaDB error.
+    pub fn mariadb_code(&self) -> Option<u16> {
+        self.state.mariadb_code()
+    }
 }
 
 impl fmt::Display for DbError {

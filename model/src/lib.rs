@@ -10,6 +10,7 @@
 //! re-check of a waiter's WHERE clause on the newest row version when it wakes.
 
 mod error;
+pub mod mariadb;
 mod statement;
 mod store;
 

@@ -119,6 +119,9 @@ pub enum Guard {
     Stocked(i64),
     /// `AND stocked_quantity >= q` (guarded decrement).
     StockedAtLeast(i64),
+    /// `AND stocked_quantity - reserved_quantity >= q` (guarded reservation
+    /// on the reserved column).
+    AvailableAtLeast(i64),
 }
 
 impl Guard {
@@ -128,6 +131,7 @@ impl Guard {
             Guard::Version(v) => row.version == v,
             Guard::Stocked(v) => row.stocked == v,
             Guard::StockedAtLeast(q) => row.stocked >= q,
+            Guard::AvailableAtLeast(q) => row.stocked - row.reserved >= q,
         }
     }
 }
@@ -278,6 +282,9 @@ impl fmt::Display for Statement {
                     Guard::Version(v) => write!(f, " AND version={v}"),
                     Guard::Stocked(v) => write!(f, " AND stocked_quantity={v}"),
                     Guard::StockedAtLeast(q) => write!(f, " AND stocked_quantity>={q}"),
+                    Guard::AvailableAtLeast(q) => {
+                        write!(f, " AND stocked_quantity-reserved_quantity>={q}")
+                    }
                 }
             }
         }
