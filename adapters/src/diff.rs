@@ -45,6 +45,9 @@ pub struct DiffReport {
     pub agreeing: u64,
     /// Runs that agreed only on a second or later replay on the server.
     pub retried: u64,
+    /// Their seeds, in order: a retried run is a race on the server the
+    /// driver did not make deterministic, worth replaying by hand.
+    pub retried_seeds: Vec<u64>,
     /// Runs with a replay on the server whose waiting backends ran free
     /// rather than paused and woken one at a time (see `postgres::pause`).
     pub unpaused: u64,
@@ -58,6 +61,7 @@ impl DiffReport {
         self.compared += later.compared;
         self.agreeing += later.agreeing;
         self.retried += later.retried;
+        self.retried_seeds.extend(later.retried_seeds);
         self.unpaused += later.unpaused;
         if self.first.is_none() {
             self.first = later.first;
@@ -109,7 +113,10 @@ pub fn diff_with<B: Backend>(
         match verdict {
             Ok(()) => {
                 report.agreeing += 1;
-                report.retried += u64::from(attempt > 1);
+                if attempt > 1 {
+                    report.retried += 1;
+                    report.retried_seeds.push(seed);
+                }
             }
             Err(what) => {
                 report.first.get_or_insert(Disagreement {

@@ -76,6 +76,7 @@ pub fn diff(args: DiffArgs) -> Result<ExitCode, Bad> {
             "compared": report.compared,
             "agreeing": report.agreeing,
             "agreed_on_retry": report.retried,
+            "agreed_on_retry_seeds": report.retried_seeds,
             "runs_unpaused": report.unpaused,
             "first_disagreement": first,
         });
@@ -92,6 +93,18 @@ pub fn diff(args: DiffArgs) -> Result<ExitCode, Bad> {
             report.compared,
             report.retried
         );
+        if !report.retried_seeds.is_empty() {
+            outln!(
+                "agreed only when replayed again: seed{} {}",
+                if report.retried_seeds.len() == 1 { "" } else { "s" },
+                report
+                    .retried_seeds
+                    .iter()
+                    .map(u64::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+        }
         if report.unpaused > 0 {
             outln!(
                 "note: in {} of these runs the server's waiting backends could not be paused and woken one at a time \
