@@ -3,9 +3,12 @@
 //! the scheduler, the strategies and the schedule stay the same, only the
 //! [`Backend`](stockrace_sim::Backend) changes, so a model run and a
 //! PostgreSQL run of one schedule can be compared event by event ([`diff`]).
+//! [`mariadb`] runs statements on a real MariaDB 10.11 with the operations
+//! of the InnoDB model, for the MariaDB conformance transcripts.
 
 pub mod app;
 pub mod diff;
+pub mod mariadb;
 pub mod postgres;
 
 pub use stockrace_sim::connection::{BoxFuture, Connection, Session};

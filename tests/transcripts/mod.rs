@@ -15,9 +15,15 @@
 //! Results are Python literals (the harness printed its tuples); [`Py`]
 //! reads them. Notes (`innodb status:`, deferrals) and comments are skipped:
 //! the steps are listed in the order they ran.
+//!
+//! [`sql`] turns the MariaDB transcripts' SQL into the model's statements,
+//! and [`innodb`] is the one driver that replays them, on the InnoDB model
+//! (tests/conformance_mariadb_model.rs) and on a real MariaDB
+//! (tests/conformance_mariadb.rs).
 
 #![allow(dead_code)]
 
+pub mod innodb;
 pub mod sql;
 
 use stockrace::model::Isolation;

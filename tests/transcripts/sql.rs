@@ -160,7 +160,7 @@ fn update(rest: &str) -> Result<Action, String> {
     let mut template = Update::new(LevelId(0));
     for set in sets.split(", ") {
         let (column, value) = set.split_once('=').ok_or("assignment")?;
-        let assign = match value.strip_prefix(&format!("{column}")) {
+        let assign = match value.strip_prefix(column) {
             Some(delta) if delta.starts_with('-') || delta.starts_with('+') => {
                 Assign::Add(int(delta.trim_start_matches('+'))?)
             }
