@@ -13,7 +13,7 @@
 
 mod transcripts;
 
-use stockrace::model::mariadb::InnoDbStore;
+use stockrace::model::innodb::InnoDbStore;
 use transcripts::innodb::{replay_all, SKIPPED};
 
 const REFERENCE: &str = include_str!("conformance/reference/mariadb-10.11-transcripts.txt");

@@ -6,14 +6,16 @@
 //! The semantics follow PostgreSQL 15 (see
 //! `tests/conformance/reference/postgres-15.md` in the repository, with the
 //! transcripts it was observed in beside it): row versions with commit sequence numbers for snapshots,
-//! one tuple lock per row, waiters parked until the holder ends, and the
+//! one tuple lock per row version, waiters parked until the holder ends, and the
 //! re-check of a waiter's WHERE clause on the newest row version when it wakes.
 
 mod error;
-pub mod mariadb;
+mod event;
+pub mod innodb;
+mod postgres;
 mod statement;
-mod store;
 
 pub use error::{DbError, SqlState};
+pub use event::{Event, Progress, RowView, SessionId, StoreConfig};
+pub use postgres::Store;
 pub use statement::{Assign, Guard, Isolation, LevelId, Lock, Reply, Row, Statement, Update};
-pub use store::{Event, Progress, RowView, SessionId, Store, StoreConfig};

@@ -4,7 +4,7 @@
 //! later waiters queue on the tuple lock (so they wait for the first
 //! waiter, which is whom `pg_blocking_pids` names), and a deadlock check
 //! aborts the waiter that ran it whenever it lies on a cycle of hard and
-//! soft edges (see model/src/store/deadlock.rs for why the model's locks
+//! soft edges (see model/src/postgres/deadlock.rs for why the model's locks
 //! never let PostgreSQL resolve a cycle by reordering a queue).
 //!
 //! Whom a statement waits for is checked through `Backend::waits_for`; on

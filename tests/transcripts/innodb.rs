@@ -9,7 +9,7 @@
 
 use super::sql::{translate, Action, Columns};
 use super::{Outcome, Py, Step, Transcript};
-use stockrace::model::mariadb::{InnoDbConfig, InnoDbStore};
+use stockrace::model::innodb::{InnoDbConfig, InnoDbStore};
 use stockrace::model::{Event, LevelId, Progress, Reply, Row, SessionId, Statement};
 
 /// What the driver needs of a database: the inherent operations

@@ -1,5 +1,5 @@
 //! MariaDB 10.11 / InnoDB on a real server, with the operations of the
-//! InnoDB model (`stockrace_model::mariadb::InnoDbStore`), so one driver
+//! InnoDB model (`stockrace_model::innodb::InnoDbStore`), so one driver
 //! runs the same statements on both and compares what they answer.
 //!
 //! - `server`: where the server is (a `mysql://` URL,

@@ -21,7 +21,7 @@ use mysql_async::prelude::Queryable;
 use mysql_async::Conn;
 use std::sync::Arc;
 use std::time::Duration;
-use stockrace_model::mariadb::InnoDbConfig;
+use stockrace_model::innodb::InnoDbConfig;
 use stockrace_model::{DbError, Event, LevelId, Progress, Row, SessionId, Statement};
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
@@ -85,7 +85,7 @@ struct Mirror {
 }
 
 /// A run on a real MariaDB with the inherent operations of the model's
-/// [`InnoDbStore`](stockrace_model::mariadb::InnoDbStore): `execute`,
+/// [`InnoDbStore`](stockrace_model::innodb::InnoDbStore): `execute`,
 /// `waits_for`, `time_passed`, `next_timeout_ms`, `in_transaction`, the
 /// committed rows. Virtual time is paced to the server's: the model's
 /// `innodb_lock_wait_timeout` (50 s) is the server's

@@ -11,8 +11,8 @@
 use super::locks::{Kind, Mode, Target};
 use super::{InnoDbStore, Reservation};
 use crate::error::DbError;
+use crate::event::SessionId;
 use crate::statement::{Isolation, LevelId, Lock, Reply, Row, Statement};
-use crate::store::SessionId;
 
 /// Why a statement stopped before producing a reply.
 pub(super) enum Halt {

@@ -418,8 +418,8 @@ impl Store {
 
 #[cfg(test)]
 mod tests {
+    use crate::postgres::{Event, Progress, SessionId, Store, StoreConfig};
     use crate::statement::{Assign, Isolation, Lock, Row, Update};
-    use crate::store::{Event, Progress, SessionId, Store, StoreConfig};
     use crate::{LevelId, Statement};
 
     const T1: SessionId = SessionId(0);

@@ -3,8 +3,8 @@
 
 use super::{InnoDbConfig, InnoDbStore};
 use crate::error::DbError;
+use crate::event::{Event, Progress, SessionId};
 use crate::statement::{Assign, Isolation, LevelId, Lock, Reply, Row, Statement, Update};
-use crate::store::{Event, Progress, SessionId};
 
 const T1: SessionId = SessionId(0);
 const T2: SessionId = SessionId(1);

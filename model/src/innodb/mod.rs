@@ -1,5 +1,5 @@
 //! MariaDB 10.11 / InnoDB: the same inventory tables and statements as the
-//! PostgreSQL store (`crate::store`), answered the way InnoDB answers them.
+//! PostgreSQL store (`crate::postgres`), answered the way InnoDB answers them.
 //! The reference is `tests/conformance/reference/mariadb-10.11.md` and the
 //! statement-by-statement transcripts beside it.
 //!
@@ -37,8 +37,8 @@ mod tests;
 mod waits;
 
 use crate::error::DbError;
+use crate::event::{Event, Progress, RowView, SessionId, StoreConfig};
 use crate::statement::{Isolation, LevelId, Reply, Row, Statement};
-use crate::store::{Event, Progress, RowView, SessionId, StoreConfig};
 use locks::{Locks, Target};
 
 /// Server settings the model follows.

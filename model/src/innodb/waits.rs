@@ -3,7 +3,7 @@
 
 use super::{InnoDbStore, SessionId};
 use crate::error::DbError;
-use crate::store::{Event, Progress};
+use crate::event::{Event, Progress};
 
 impl InnoDbStore {
     /// Lets waiting statements whose locks are now free run, in queue order,

@@ -11,12 +11,11 @@
 //! must still end it: until then it gets 25P02.
 
 mod deadlock;
-mod event;
 mod locks;
 mod ssi;
 mod state_key;
 
-pub use event::{Event, Progress, RowView, SessionId, StoreConfig};
+pub use crate::event::{Event, Progress, RowView, SessionId, StoreConfig};
 
 use crate::error::DbError;
 use crate::statement::{Isolation, LevelId, Lock, Reply, Row, Statement};
