@@ -14,6 +14,7 @@ mod deadlock;
 mod locks;
 mod ssi;
 mod state_key;
+mod transaction;
 
 pub use crate::event::{Event, Progress, RowView, SessionId, StoreConfig};
 
@@ -394,27 +395,6 @@ impl Store {
         }
     }
 
-    /// A statement failed: an autocommit transaction ends; an explicit one
-    /// aborts at once (writes discarded, locks released) and stays open,
-    /// failed, until the client ends it.
-    fn abort_statement(&mut self, session: SessionId) {
-        let txn = self.sessions[session.index()]
-            .txn
-            .as_mut()
-            .expect("a transaction");
-        if txn.implicit {
-            self.end(session, false);
-            return;
-        }
-        txn.failed = true;
-        let held = std::mem::take(&mut txn.held);
-        let sxact = txn.sxact;
-        self.release(session, held, None);
-        if let Some(id) = sxact {
-            self.ssi.abort(id);
-        }
-    }
-
     /// A statement other than BEGIN/COMMIT/ROLLBACK, in an open, healthy transaction.
     fn access(&mut self, session: SessionId, statement: Statement) -> Progress {
         let commit_seq = self.commit_seq;
@@ -526,84 +506,6 @@ impl Store {
     fn ssi_write(&mut self, sxact: Option<SxactId>, target: Target) {
         if let Some(id) = sxact {
             self.ssi.write(id, target);
-        }
-    }
-
-    fn open(&mut self, session: SessionId, isolation: Isolation, implicit: bool) {
-        self.sessions[session.index()].txn = Some(Txn {
-            isolation,
-            implicit,
-            snapshot: None,
-            sxact: None,
-            failed: false,
-            held: self.spare_held.pop().unwrap_or_default(),
-            inserted: false,
-            last_level: None,
-            statement_snapshot: None,
-        });
-        self.open_transactions += 1;
-    }
-
-    /// Ends `session`'s transaction, committing its writes or discarding them.
-    fn end(&mut self, session: SessionId, commit: bool) {
-        let txn = self.sessions[session.index()]
-            .txn
-            .take()
-            .expect("a transaction to end");
-        self.open_transactions -= 1;
-        // Every commit takes a sequence number, so a read-only transaction's
-        // end is ordered too (SSI needs it); snapshots see versions up to it.
-        let seq = commit.then(|| {
-            self.commit_seq += 1;
-            self.commit_seq
-        });
-        self.release(session, txn.held, seq);
-        if let Some(id) = txn.sxact {
-            match seq {
-                Some(seq) => self.ssi.commit(id, seq),
-                None => self.ssi.abort(id),
-            }
-        }
-    }
-
-    /// Keeps an ended transaction's list of held locks for the next one.
-    fn recycle_held(&mut self, mut held: Vec<Held>) {
-        held.clear();
-        self.spare_held.push(held);
-    }
-
-    /// Releases `held`, installing the session's writes at `commit` (or
-    /// discarding them), and queues its waiters to be re-run (the list goes
-    /// with them, and back to `spare_held` once they are granted).
-    fn release(&mut self, session: SessionId, held: Vec<Held>, commit: Option<u64>) {
-        for lock in &held {
-            match *lock {
-                Held::Row(level) => {
-                    let row = &mut self.rows[level.index()];
-                    if let (Some(new), Some(seq)) = (row.pending.take(), commit) {
-                        row.history.push((seq, new));
-                    }
-                    row.holder = None;
-                }
-                Held::Advisory(key) => {
-                    self.advisory.remove(&key);
-                }
-            }
-        }
-        match commit {
-            Some(seq) => self
-                .reservations
-                .iter_mut()
-                .filter(|r| r.creator == session && r.committed.is_none())
-                .for_each(|r| r.committed = Some(seq)),
-            None => self
-                .reservations
-                .retain(|r| r.creator != session || r.committed.is_some()),
-        }
-        if held.is_empty() {
-            self.recycle_held(held);
-        } else {
-            self.released.push(Released::Locks(held));
         }
     }
 }
