@@ -3,8 +3,8 @@
 # buy two or three items each (every second order lists them in reverse), for
 # every strategy and isolation level: one `stockrace diff` per configuration,
 # printed as a Markdown table of agreeing / compared runs, with the runs that
-# agreed only when replayed again on the server in parentheses and the first
-# disagreeing seed after them.
+# agreed only when replayed again on the server (and their seeds) in
+# parentheses and the first disagreeing seed after them.
 #
 #   pg_virtualenv -t -v 15 benches/diff-agreement.sh [SEEDS] [STRATEGY...]
 #
@@ -62,7 +62,8 @@ import json, sys
 r = json.load(open(sys.argv[1]))
 text = f"{r['agreeing']}/{r['compared']}"
 if r["agreed_on_retry"]:
-    text += f" ({r['agreed_on_retry']} on a retry)"
+    seeds = ", ".join(str(s) for s in r.get("agreed_on_retry_seeds", []))
+    text += f" ({r['agreed_on_retry']} on a retry: seed {seeds})"
 if r["first_disagreement"]:
     text += f" first: seed {r['first_disagreement']['seed']}"
 print(text)
