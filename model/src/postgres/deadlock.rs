@@ -45,23 +45,43 @@
 
 use super::SessionId;
 
+/// The work lists of a cycle search, kept by the store between checks: a
+/// check runs whenever a waiter's deadlock_timeout fires, and allocating
+/// them each time was a share of a run.
+#[derive(Clone, Debug, Default)]
+pub(super) struct Scratch {
+    visited: Vec<bool>,
+    stack: Vec<SessionId>,
+    edges: Vec<SessionId>,
+}
+
 /// `FindLockCycle`: whether `start` lies on a cycle of the waits-for graph,
-/// `edges(s)` giving waiter `s`'s hard edge and soft edges (`None`: `s` does
-/// not wait). Like PostgreSQL, a process visited once is not explored again,
-/// and meeting a visited process other than `start` ends that path.
+/// `edges(s, out)` pushing waiter `s`'s hard edge and then its soft edges
+/// onto `out` (and returning false if `s` does not wait). Like PostgreSQL,
+/// a process visited once is not explored again, and meeting a visited
+/// process other than `start` ends that path.
 pub(super) fn find_lock_cycle(
     start: SessionId,
     sessions: usize,
-    edges: impl Fn(SessionId) -> Option<(SessionId, Vec<SessionId>)>,
+    scratch: &mut Scratch,
+    edges: impl Fn(SessionId, &mut Vec<SessionId>) -> bool,
 ) -> bool {
-    let mut visited = vec![false; sessions];
-    let mut stack = vec![start];
+    let Scratch {
+        visited,
+        stack,
+        edges: next_ones,
+    } = scratch;
+    visited.clear();
+    visited.resize(sessions, false);
+    stack.clear();
+    stack.push(start);
     visited[start.index()] = true;
     while let Some(s) = stack.pop() {
-        let Some((hard, soft)) = edges(s) else {
+        next_ones.clear();
+        if !edges(s, next_ones) {
             continue;
-        };
-        for next in std::iter::once(hard).chain(soft) {
+        }
+        for &next in next_ones.iter() {
             if next == start {
                 return true;
             }
@@ -80,18 +100,23 @@ mod tests {
 
     fn graph<'a>(
         edges: &'a [(u32, u32, &'a [u32])],
-    ) -> impl Fn(SessionId) -> Option<(SessionId, Vec<SessionId>)> + 'a {
-        move |s| {
-            edges
-                .iter()
-                .find(|(w, _, _)| *w == s.0)
-                .map(|(_, h, soft)| {
-                    (
-                        SessionId(*h),
-                        soft.iter().map(|s| SessionId(*s)).collect::<Vec<_>>(),
-                    )
-                })
+    ) -> impl Fn(SessionId, &mut Vec<SessionId>) -> bool + 'a {
+        move |s, out| match edges.iter().find(|(w, _, _)| *w == s.0) {
+            Some((_, hard, soft)) => {
+                out.push(SessionId(*hard));
+                out.extend(soft.iter().map(|s| SessionId(*s)));
+                true
+            }
+            None => false,
         }
+    }
+
+    fn find_lock_cycle(
+        start: SessionId,
+        sessions: usize,
+        edges: &impl Fn(SessionId, &mut Vec<SessionId>) -> bool,
+    ) -> bool {
+        super::find_lock_cycle(start, sessions, &mut Scratch::default(), edges)
     }
 
     #[test]

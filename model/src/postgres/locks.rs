@@ -80,8 +80,8 @@ pub(super) enum Released {
 }
 
 /// A waiter whose lock was granted, to re-run in its turn.
-#[derive(Clone, Copy)]
-struct Grant {
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Grant {
     since: u64,
     session: SessionId,
 }
@@ -271,7 +271,9 @@ impl Store {
     /// time in this same order (`postgres::pause` in the adapters), which
     /// is also the usual winner of the race.
     pub(super) fn wake_waiters(&mut self, out: &mut Vec<Event>) {
-        let mut granted: Vec<Grant> = Vec::new();
+        // The store's own list, empty between calls: one allocation per
+        // store rather than one per statement that lets a waiter go.
+        let mut granted = std::mem::take(&mut self.granted);
         loop {
             while let Some(released) = self.released.pop() {
                 match released {
@@ -287,6 +289,7 @@ impl Store {
             let Some(next) =
                 (0..granted.len()).min_by_key(|&i| (granted[i].since, granted[i].session))
             else {
+                self.granted = granted;
                 return;
             };
             let grant = granted.swap_remove(next);
@@ -370,30 +373,30 @@ impl Store {
         });
     }
 
-    /// What `session`'s parked statement is waiting for: its hard edge (the
-    /// holder of the lock it waits for) and its soft edges (conflicting
-    /// waiters ahead of it in the same queue).
-    fn wait_edges(&self, session: SessionId) -> Option<(SessionId, Vec<SessionId>)> {
-        let parked = self.sessions[session.index()].parked.as_ref()?;
-        let ahead = |same_queue: &dyn Fn(&super::Parked) -> bool| -> Vec<SessionId> {
-            self.sessions
-                .iter()
-                .enumerate()
-                .filter_map(|(i, s)| {
-                    let p = s.parked.as_ref()?;
-                    (p.since < parked.since && same_queue(p)).then_some(SessionId(i as u32))
-                })
-                .collect()
+    /// Pushes onto `out` what `session`'s parked statement is waiting for:
+    /// its hard edge (the holder of the lock it waits for), then its soft
+    /// edges (conflicting waiters ahead of it in the same queue). False if
+    /// it does not wait.
+    fn wait_edges(&self, session: SessionId, out: &mut Vec<SessionId>) -> bool {
+        let Some(parked) = self.sessions[session.index()].parked.as_ref() else {
+            return false;
         };
-        let soft = match (parked.kind, parked.statement) {
-            (Wait::Xact { .. } | Wait::Chain, _) => Vec::new(),
+        out.push(parked.on);
+        let mut ahead = |same_queue: &dyn Fn(&super::Parked) -> bool| {
+            out.extend(self.sessions.iter().enumerate().filter_map(|(i, s)| {
+                let p = s.parked.as_ref()?;
+                (p.since < parked.since && same_queue(p)).then_some(SessionId(i as u32))
+            }))
+        };
+        match (parked.kind, parked.statement) {
+            (Wait::Xact { .. } | Wait::Chain, _) => {}
             (Wait::Tuple { version }, statement) => {
                 let level = statement.level().expect("a row statement");
                 ahead(&|p| Self::queued_on(p, level, version))
             }
             (Wait::Advisory, statement) => ahead(&|p| p.statement == statement),
-        };
-        Some((parked.on, soft))
+        }
+        true
     }
 
     /// PostgreSQL's check when a waiter's deadlock_timeout runs out (see
@@ -401,7 +404,9 @@ impl Store {
     /// fails with 40P01 (and its transaction aborts, releasing its locks).
     /// Returns whether it did.
     pub fn deadlock_check(&mut self, session: SessionId, out: &mut Vec<Event>) -> bool {
-        let deadlocked = self.in_deadlock(session);
+        let mut scratch = std::mem::take(&mut self.cycle_scratch);
+        let deadlocked = self.on_cycle(session, &mut scratch);
+        self.cycle_scratch = scratch;
         if deadlocked {
             self.cancel_wait(session, DbError::DEADLOCK, out);
         }
@@ -411,8 +416,14 @@ impl Store {
     /// Whether `session` waits in a cycle of waiters (hard and soft edges):
     /// the deadlock its own check would report.
     pub fn in_deadlock(&self, session: SessionId) -> bool {
+        self.on_cycle(session, &mut deadlock::Scratch::default())
+    }
+
+    fn on_cycle(&self, session: SessionId, scratch: &mut deadlock::Scratch) -> bool {
         self.is_waiting(session)
-            && deadlock::find_lock_cycle(session, self.sessions.len(), |s| self.wait_edges(s))
+            && deadlock::find_lock_cycle(session, self.sessions.len(), scratch, |s, out| {
+                self.wait_edges(s, out)
+            })
     }
 }
 

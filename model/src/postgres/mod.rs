@@ -149,6 +149,9 @@ pub struct Store {
     /// Emptied lists of held locks of ended transactions, for the next ones
     /// to fill: a list per transaction was an allocation each. Not state.
     spare_held: Vec<Vec<Held>>,
+    /// Work lists kept between calls (empty outside them). Not state.
+    granted: Vec<locks::Grant>,
+    cycle_scratch: deadlock::Scratch,
 }
 
 impl Store {
@@ -166,6 +169,8 @@ impl Store {
             released: Vec::with_capacity(sessions),
             ssi: Ssi::with_capacity(sessions),
             spare_held: Vec::new(),
+            granted: Vec::new(),
+            cycle_scratch: deadlock::Scratch::default(),
         };
         store.reset(rows, sessions);
         store

@@ -24,6 +24,8 @@ impl Store {
             released,
             ssi,
             spare_held: _,
+            granted: _,
+            cycle_scratch: _,
         } = self;
         config.hash(state);
         rows.hash(state);
