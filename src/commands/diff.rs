@@ -96,7 +96,11 @@ pub fn diff(args: DiffArgs) -> Result<ExitCode, Bad> {
         if !report.retried_seeds.is_empty() {
             outln!(
                 "agreed only when replayed again: seed{} {}",
-                if report.retried_seeds.len() == 1 { "" } else { "s" },
+                if report.retried_seeds.len() == 1 {
+                    ""
+                } else {
+                    "s"
+                },
                 report
                     .retried_seeds
                     .iter()

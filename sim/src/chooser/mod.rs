@@ -7,9 +7,12 @@
 //! the run's schedule. The options are always listed in the same order (by
 //! order id, then "let time pass"), so a schedule means the same thing on
 //! every run. Every step taken, chosen or forced, is shown to
-//! [`Chooser::observe`], for explorers that reason about what ran. An
-//! explorer that caches visited states says so with
-//! [`Chooser::wants_state_keys`] and is then asked through
+//! [`Chooser::observe`], for explorers that reason about what ran. A
+//! chooser that only counts the options (seeded random choices, a replay)
+//! says so with [`Chooser::reads_options`]: it is asked through
+//! [`Chooser::choose_index`], shown nothing, and the scheduler does not
+//! describe the options for it. An explorer that caches visited states
+//! says so with [`Chooser::wants_state_keys`] and is then asked through
 //! [`Chooser::choose_keyed`], which can hand it the choice point's
 //! [`StateKey`]; no other chooser pays anything for keys.
 
@@ -102,6 +105,24 @@ pub trait Chooser {
     /// A step was taken (chosen, or the only option).
     fn observe(&mut self, _taken: &Choice) {}
 
+    /// Whether this chooser reads the options it is offered (in
+    /// [`Chooser::choose`] and [`Chooser::observe`]), or only counts them
+    /// (asked once, before the run starts). One that only counts (seeded
+    /// random choices, a replayed schedule) is asked through
+    /// [`Chooser::choose_index`] instead, and the scheduler does not
+    /// describe each option for it: that was a tenth of a sweep's run.
+    fn reads_options(&self) -> bool {
+        true
+    }
+
+    /// Picks one of `count` (at least 2) options by index, for a chooser
+    /// whose [`Chooser::reads_options`] is false; the same pick
+    /// [`Chooser::choose`] makes from `count` options.
+    fn choose_index(&mut self, count: usize) -> usize {
+        let _ = count;
+        unreachable!("a chooser that reads its options is asked through `choose`")
+    }
+
     /// Whether this chooser wants state keys in this run (asked once,
     /// before the run starts). When it does, the scheduler keeps what a key
     /// needs (a running hash of what each order observed) and asks through
@@ -170,6 +191,20 @@ impl Chooser for Seeded {
         match self {
             Seeded::Random(c) => c.choose(options),
             Seeded::Pct(c) => c.choose(options),
+        }
+    }
+
+    fn reads_options(&self) -> bool {
+        match self {
+            Seeded::Random(c) => c.reads_options(),
+            Seeded::Pct(c) => c.reads_options(),
+        }
+    }
+
+    fn choose_index(&mut self, count: usize) -> usize {
+        match self {
+            Seeded::Random(c) => c.choose_index(count),
+            Seeded::Pct(c) => c.choose_index(count),
         }
     }
 }

@@ -17,7 +17,14 @@ impl RandomChooser {
 
 impl Chooser for RandomChooser {
     fn choose(&mut self, options: &[Choice]) -> usize {
-        let options = options.len();
-        self.rng.gen_range(0..options)
+        self.choose_index(options.len())
+    }
+
+    fn reads_options(&self) -> bool {
+        false
+    }
+
+    fn choose_index(&mut self, count: usize) -> usize {
+        self.rng.gen_range(0..count)
     }
 }

@@ -21,7 +21,14 @@ impl ReplayChooser {
 
 impl Chooser for ReplayChooser {
     fn choose(&mut self, options: &[Choice]) -> usize {
-        let options = options.len();
+        self.choose_index(options.len())
+    }
+
+    fn reads_options(&self) -> bool {
+        false
+    }
+
+    fn choose_index(&mut self, options: usize) -> usize {
         let step = self.position;
         self.position += 1;
         match self.schedule.get(step) {

@@ -1,26 +1,26 @@
-//! An order's side of the scheduler: it asks (a statement run, a sleep,
-//! an in-process lock) and waits, parked, until the scheduler answers.
+//! An order's side of the scheduler: it asks (a sleep, an in-process
+//! lock) and waits, parked, until the scheduler answers. (Statements take
+//! a path of their own: see `SimConnection::send`.)
 
 use super::shared::{lock, News, Phase, Shared};
+use super::lock::SpinLock;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::Mutex;
 use std::task::{Context, Poll};
-use stockrace_model::{DbError, Reply, Statement};
+use stockrace_model::{DbError, Reply};
 
 /// What an order asks the scheduler for, handed over on the first poll.
 #[derive(Clone, Copy, Debug)]
 pub(crate) enum Request {
-    Statement(Statement),
     Sleep { ms: u64 },
     ProcessLock { key: u64 },
 }
 
 /// An order waiting for the scheduler: the request is made on first poll;
-/// the future is ready once the scheduler answered (a statement's result, the
-/// end of a sleep, a granted lock).
+/// the future is ready once the scheduler answered (the end of a sleep, a
+/// granted lock).
 pub(crate) struct Ask<'a> {
-    pub shared: &'a Mutex<Shared>,
+    pub shared: &'a SpinLock<Shared>,
     pub order: usize,
     pub request: Option<Request>,
 }
@@ -36,16 +36,12 @@ impl Future for Ask<'_> {
 /// One poll of an order waiting for the scheduler: makes `request` (taken)
 /// if there is one, else looks for the answer.
 pub(crate) fn poll_ask(
-    shared: &Mutex<Shared>,
+    shared: &SpinLock<Shared>,
     order: usize,
     request: &mut Option<Request>,
 ) -> Poll<Option<Result<Reply, DbError>>> {
     let mut shared = lock(shared);
     match request.take() {
-        Some(Request::Statement(statement)) => {
-            shared.park(order, Phase::Submitted(statement));
-            return Poll::Pending;
-        }
         Some(Request::Sleep { ms }) => {
             let until_ms = shared.now_ms.saturating_add(ms);
             shared.slots[order].woken = false;

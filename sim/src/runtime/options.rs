@@ -7,7 +7,13 @@
 //!
 //! The list reads as it always has (a schedule's indices count it): each
 //! order's request by order id, then "let time pass to the next timer" if
-//! that is allowed. Debug builds check it against a listing made afresh.
+//! that is allowed. It is kept as the ids of the orders with an option, in
+//! order, and whether the clock has one, which is all a chooser that only
+//! counts the options needs (the chosen index is read off at once, and the
+//! taken option's place is known at the next update); each option is also
+//! described (its statement, or its lock, or when time would pass to) only
+//! for a chooser that reads them. Debug builds check both against a
+//! listing made afresh.
 
 use super::shared::{Phase, Shared};
 use super::Prepared;
@@ -17,27 +23,47 @@ use stockrace_model::SessionId;
 
 #[derive(Default)]
 pub(crate) struct Options {
-    /// The orders' options by order id, then the clock's, if it may move.
-    list: Vec<Choice>,
-    /// The option taken at the last quiet point: still in `list` until the
-    /// next, where the order that took it usually asks again at once (its
-    /// next statement) and its new option takes the old one's place.
-    taken: Option<usize>,
+    /// The orders with an option, by id.
+    orders: Vec<u32>,
+    /// Whether the clock has an option (listed after the orders').
+    clock: bool,
+    /// Whether `choices` is kept (the chooser reads the options).
+    described: bool,
+    /// The options described, in list order, if `described`.
+    choices: Vec<Choice>,
+    /// The option taken at the last quiet point (its index, and its
+    /// order): still listed until the next, where the order usually asks
+    /// again at once (its next statement) and its new option takes the old
+    /// one's place.
+    taken: Option<(usize, usize)>,
 }
 
 impl Options {
-    /// Empty, for a new run.
-    pub fn clear(&mut self) {
-        self.list.clear();
+    /// Empty, for a run of `n` orders; the options are described if
+    /// `described`.
+    pub fn clear(&mut self, n: usize, described: bool) {
+        self.orders.clear();
+        self.orders.reserve(n);
+        self.clock = false;
+        self.choices.clear();
+        self.described = described;
         self.taken = None;
     }
 
+    /// The options described (empty unless they are).
     pub fn as_slice(&self) -> &[Choice] {
-        &self.list
+        &self.choices
     }
 
+    /// Who moves in each option (for the log).
+    pub fn actors(&self) -> Vec<Actor> {
+        let orders = self.orders.iter().map(|o| Actor::Order(*o));
+        orders.chain(self.clock.then_some(Actor::Clock)).collect()
+    }
+
+    #[inline]
     pub fn len(&self) -> usize {
-        self.list.len()
+        self.orders.len() + usize::from(self.clock)
     }
 
     /// Brings the list up to date at a quiet point: adds the requests of
@@ -50,36 +76,74 @@ impl Options {
         state: &mut Shared,
         store: &B,
     ) -> Result<Option<u64>, String> {
-        if let Some(taken) = self.taken.take() {
-            if let Actor::Order(order) = self.list[taken].actor {
-                let order = order as usize;
-                match state.offers.iter().position(|o| *o == order) {
-                    Some(at) => {
-                        state.offers.swap_remove(at);
-                        self.list[taken] = offer(prepared, state, order, store);
-                    }
-                    None => {
-                        self.list.remove(taken);
-                    }
-                }
+        // Describing the taken option again is out of line: a sweep's
+        // chooser only counts, and this is every step's path.
+        if let Some((at, order)) = self.taken.take() {
+            // Asked again at once: same order, same place.
+            let again = state.offered.contains(order);
+            if self.described {
+                self.describe_taken(prepared, state, store, at, again);
+            }
+            if again {
+                state.offered.remove(order);
+            } else {
+                self.orders.remove(at);
             }
         }
-        if self.list.last().is_some_and(|c| c.actor == Actor::Clock) {
-            self.list.pop();
+        if std::mem::take(&mut self.clock) && self.described {
+            self.choices.pop();
         }
-        while let Some(order) = state.offers.pop() {
-            let choice = offer(prepared, state, order, store);
-            let at = self.list.partition_point(|c| c.actor < choice.actor);
-            self.list.insert(at, choice);
+        if !state.offered.is_empty() {
+            self.add_offered(prepared, state, store);
         }
         let next_timer = state.next_timer();
         let result = self.offer_clock(prepared, state, store, next_timer);
-        debug_assert_eq!(
-            self.list,
-            listed_afresh(prepared, state, store),
-            "the kept options differ from the options listed afresh"
-        );
+        #[cfg(debug_assertions)]
+        {
+            let fresh = listed_afresh(prepared, state, store);
+            assert_eq!(
+                (&self.orders, self.clock),
+                (&fresh.orders, fresh.clock),
+                "the kept options differ from the options listed afresh"
+            );
+            if self.described {
+                assert_eq!(
+                    self.choices, fresh.choices,
+                    "the kept options differ from the options listed afresh"
+                );
+            }
+        }
         result
+    }
+
+    /// The taken option (at `at`) described anew (`again`: its order asked
+    /// again) or dropped.
+    #[inline(never)]
+    fn describe_taken<B: Backend>(
+        &mut self,
+        prepared: &Prepared,
+        state: &Shared,
+        store: &B,
+        at: usize,
+        again: bool,
+    ) {
+        if again {
+            let order = self.orders[at] as usize;
+            self.choices[at] = offer(prepared, state, order, store);
+        } else {
+            self.choices.remove(at);
+        }
+    }
+
+    /// The orders that asked since the last quiet point get their options.
+    fn add_offered<B: Backend>(&mut self, prepared: &Prepared, state: &mut Shared, store: &B) {
+        while let Some(order) = state.offered.pop_first() {
+            let at = self.orders.partition_point(|o| (*o as usize) < order);
+            self.orders.insert(at, order as u32);
+            if self.described {
+                self.choices.insert(at, offer(prepared, state, order, store));
+            }
+        }
     }
 
     /// Adds "let time pass" if the next timer is within the budgets.
@@ -96,31 +160,27 @@ impl Options {
         // long: time may not pass beyond it. Without one, the scheduler
         // may also let time pass while requests wait (an app stalled).
         let deadline = if latency_ms > 0 {
-            self.list
+            self.orders
                 .iter()
-                .filter_map(|c| match c.actor {
-                    Actor::Order(order) => Some(state.slots[order as usize].parked_ms + latency_ms),
-                    Actor::Clock => None,
-                })
+                .map(|order| state.slots[*order as usize].parked_ms + latency_ms)
                 .min()
         } else {
             None
         };
         match next_timer {
             Some(t) if t <= max_virtual_ms && deadline.map_or(true, |d| t <= d) => {
-                self.list.push(Choice {
-                    actor: Actor::Clock,
-                    action: Action::PassTime { to_ms: t },
-                })
+                self.clock = true;
+                if self.described {
+                    self.choices.push(Choice {
+                        actor: Actor::Clock,
+                        action: Action::PassTime { to_ms: t },
+                    });
+                }
             }
-            Some(t) if self.list.is_empty() => {
-                return Err(format!(
-                    "the virtual-time budget ({max_virtual_ms} ms) ran out: the next timer is at {t} ms"
-                ));
-            }
+            Some(t) if self.orders.is_empty() => return Err(out_of_time(max_virtual_ms, t)),
             _ => {}
         }
-        if self.list.is_empty() {
+        if !self.clock && self.orders.is_empty() {
             return Err(describe_hang(state, store));
         }
         Ok(next_timer)
@@ -128,9 +188,23 @@ impl Options {
 
     /// The chosen option: its actor moves now, and the option goes at the
     /// next update.
-    pub fn take(&mut self, index: usize) -> &Choice {
-        self.taken = Some(index);
-        &self.list[index]
+    #[inline]
+    pub fn take(&mut self, index: usize) -> Actor {
+        match self.orders.get(index) {
+            Some(&order) => {
+                self.taken = Some((index, order as usize));
+                Actor::Order(order)
+            }
+            None => {
+                debug_assert!(self.clock && index == self.orders.len());
+                Actor::Clock
+            }
+        }
+    }
+
+    /// The chosen option described, if the options are.
+    pub fn described(&self, index: usize) -> Option<&Choice> {
+        self.choices.get(index)
     }
 }
 
@@ -164,21 +238,33 @@ fn request<B: Backend>(
 }
 
 /// Every order's option listed from scratch: what the kept list must equal.
-fn listed_afresh<B: Backend>(prepared: &Prepared, state: &Shared, store: &B) -> Vec<Choice> {
+#[cfg(debug_assertions)]
+fn listed_afresh<B: Backend>(prepared: &Prepared, state: &Shared, store: &B) -> Options {
     let mut fresh = Options::default();
+    fresh.clear(state.slots.len(), true);
     for (order, slot) in state.slots.iter().enumerate() {
         if let Some(action) = request(prepared, slot.phase, slot.node, order, store) {
-            fresh.list.push(Choice {
+            fresh.orders.push(order as u32);
+            fresh.choices.push(Choice {
                 actor: Actor::Order(order as u32),
                 action,
             });
         }
     }
     let _ = fresh.offer_clock(prepared, state, store, state.timer_of_slots());
-    fresh.list
+    fresh
+}
+
+/// Why time may not pass: the virtual-time budget ran out.
+#[cold]
+fn out_of_time(max_virtual_ms: u64, next_timer: u64) -> String {
+    format!(
+        "the virtual-time budget ({max_virtual_ms} ms) ran out: the next timer is at {next_timer} ms"
+    )
 }
 
 /// Why nothing can run: every live order waits on a lock nobody will release.
+#[cold]
 fn describe_hang(state: &Shared, store: &dyn Backend) -> String {
     let waiting: Vec<String> = state
         .slots

@@ -20,32 +20,36 @@
 use super::ask::{poll_ask, Request};
 use super::connection::{Sending, SimConnection};
 use super::shared::{lock, Shared, SharedRef};
+use super::lock::SpinLock;
 use super::Prepared;
-use crate::connection::{BoxFuture, Session};
+use crate::connection::Session;
 use crate::outcome::Outcome;
-use crate::strategies::{Sale, StrategyResult};
+use crate::strategies::{OrderFuture, Sale};
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::task::{Context, Poll, Wake, Waker};
 
 /// One order's application code: its arrival (a sleep the scheduler sees,
 /// as think time is), then its strategy, with how it ended reported to
 /// [`Shared`]. A plain struct rather than a boxed `async` block, which cost
-/// an allocation per order per run.
+/// an allocation per order per run; kept, with the place its strategy's
+/// future is written in, from one run of a sweep to the next.
 pub(crate) struct OrderTask {
     order: usize,
     /// Arriving late: the sleep until its arrival, until it is asked for.
     arrival: Option<Request>,
     /// Still waiting to arrive.
     arriving: bool,
-    strategy: BoxFuture<'static, StrategyResult>,
+    /// Started and not yet ended.
+    running: bool,
+    strategy: Box<dyn OrderFuture>,
 }
 
 impl OrderTask {
     /// Polls the order once; ready when it ended.
-    fn poll(&mut self, shared: &Mutex<Shared>, cx: &mut Context<'_>) -> Poll<()> {
+    fn poll(&mut self, shared: &SpinLock<Shared>, cx: &mut Context<'_>) -> Poll<()> {
         if self.arriving {
             if poll_ask(shared, self.order, &mut self.arrival).is_pending() {
                 return Poll::Pending;
@@ -53,24 +57,27 @@ impl OrderTask {
             self.arriving = false;
         }
         let strategy = &mut self.strategy;
-        let outcome =
-            match std::panic::catch_unwind(AssertUnwindSafe(|| strategy.as_mut().poll(cx))) {
-                Ok(Poll::Pending) => return Poll::Pending,
-                Ok(Poll::Ready(Ok(Sale::Sold))) => Outcome::Sold,
-                Ok(Poll::Ready(Ok(Sale::OutOfStock))) => Outcome::OutOfStock,
-                Ok(Poll::Ready(Ok(Sale::GaveUp))) => Outcome::GaveUp,
-                Ok(Poll::Ready(Err(error))) => Outcome::Failed(error),
-                Err(panic) => Outcome::Panicked(panic_message(&panic)),
-            };
+        let outcome = match std::panic::catch_unwind(AssertUnwindSafe(|| strategy.poll(cx))) {
+            Ok(Poll::Pending) => return Poll::Pending,
+            Ok(Poll::Ready(Ok(Sale::Sold))) => Outcome::Sold,
+            Ok(Poll::Ready(Ok(Sale::OutOfStock))) => Outcome::OutOfStock,
+            Ok(Poll::Ready(Ok(Sale::GaveUp))) => Outcome::GaveUp,
+            Ok(Poll::Ready(Err(error))) => Outcome::Failed(error),
+            Err(panic) => {
+                self.strategy.clear();
+                Outcome::Panicked(panic_message(&panic))
+            }
+        };
+        self.running = false;
         lock(shared).finish(self.order, outcome);
         Poll::Ready(())
     }
 }
 
-/// Every order's task (`None` once it ended) and the waker they are
-/// polled with; kept by a sweep from one run to the next.
+/// Every order's task and the waker they are polled with; kept by a sweep
+/// from one run to the next.
 pub(crate) struct Orders {
-    tasks: Vec<Option<OrderTask>>,
+    tasks: Vec<OrderTask>,
     waker_state: Arc<OrdersWaker>,
     waker: Waker,
 }
@@ -97,8 +104,21 @@ impl Orders {
     /// `arrivals`. App nodes are the orders' `node`: in-process locks are
     /// per node.
     pub fn start(&mut self, prepared: &Prepared, shared: &SharedRef, arrivals: &[u64]) {
-        self.tasks.clear();
-        self.tasks.extend((0..prepared.orders.len()).map(|order| {
+        if self.tasks.len() != prepared.orders.len() {
+            // The first run of these orders: a place for each one's future.
+            self.tasks.clear();
+            self.tasks
+                .extend(prepared.strategies.iter().enumerate().map(|(order, strategy)| {
+                    OrderTask {
+                        order,
+                        arrival: None,
+                        arriving: false,
+                        running: false,
+                        strategy: strategy.place(),
+                    }
+                }));
+        }
+        for (order, task) in self.tasks.iter_mut().enumerate() {
             let connection = SimConnection {
                 shared: shared.clone(),
                 order,
@@ -106,28 +126,30 @@ impl Orders {
                 sent: false,
                 sending: Sending::Idle,
             };
-            let strategy = prepared.strategies[order].start(
+            task.strategy.start(
                 Session::simulated(connection),
                 prepared.orders[order].clone(),
             );
             let arrive_ms = arrivals[order];
-            Some(OrderTask {
-                order,
-                arrival: (arrive_ms > 0).then_some(Request::Sleep { ms: arrive_ms }),
-                arriving: arrive_ms > 0,
-                strategy,
-            })
-        }));
+            task.arrival = (arrive_ms > 0).then_some(Request::Sleep { ms: arrive_ms });
+            task.arriving = arrive_ms > 0;
+            task.running = true;
+        }
     }
 
-    /// Drops the orders still running (the run gave up on them).
+    /// Drops the orders still running (the run gave up on them), and with
+    /// them their connections.
     pub fn stop(&mut self) {
-        self.tasks.clear();
+        for task in &mut self.tasks {
+            if std::mem::take(&mut task.running) {
+                task.strategy.clear();
+            }
+        }
     }
 
     /// Runs every order that can run until none can: resolves when no order
     /// is running application code (quiescence).
-    pub fn run_until_quiet<'a>(&'a mut self, shared: &'a Mutex<Shared>) -> RunUntilQuiet<'a> {
+    pub fn run_until_quiet<'a>(&'a mut self, shared: &'a SpinLock<Shared>) -> RunUntilQuiet<'a> {
         RunUntilQuiet {
             orders: self,
             shared,
@@ -137,7 +159,7 @@ impl Orders {
 
 pub(crate) struct RunUntilQuiet<'a> {
     orders: &'a mut Orders,
-    shared: &'a Mutex<Shared>,
+    shared: &'a SpinLock<Shared>,
 }
 
 impl Future for RunUntilQuiet<'_> {
@@ -157,13 +179,12 @@ impl Future for RunUntilQuiet<'_> {
                     }
                 }
             };
-            let Some(task) = this.orders.tasks[order].as_mut() else {
+            let task = &mut this.orders.tasks[order];
+            if !task.running {
                 continue;
-            };
-            let mut order_cx = Context::from_waker(&this.orders.waker);
-            if task.poll(this.shared, &mut order_cx).is_ready() {
-                this.orders.tasks[order] = None;
             }
+            let mut order_cx = Context::from_waker(&this.orders.waker);
+            let _ = task.poll(this.shared, &mut order_cx);
         }
     }
 }

@@ -8,9 +8,10 @@
 use super::options::Options;
 use super::orders::Orders;
 use super::shared::{lock, Shared, SharedRef};
+use super::lock::SpinLock;
 use super::Prepared;
 use crate::invariants::Monitor;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use stockrace_model::Event;
 
 pub(crate) struct Scratch<'p> {
@@ -40,8 +41,14 @@ impl<'p> Scratch<'p> {
     /// Everything reset for a run of `prepared`. If anything of an earlier
     /// run still holds the shared state or the orders' waker (a task or
     /// timer a strategy left behind on the runtime), the run gets new ones,
-    /// so nothing left over can reach it.
-    pub fn for_run(&mut self, prepared: &Prepared, keyed: bool) -> &mut Scratch<'p> {
+    /// so nothing left over can reach it. The options are described if
+    /// `described` (the chooser reads them).
+    pub fn for_run(
+        &mut self,
+        prepared: &Prepared,
+        keyed: bool,
+        described: bool,
+    ) -> &mut Scratch<'p> {
         // Ours and the waker's.
         if Arc::strong_count(&self.shared) != 2 || !self.orders.waker_unshared() {
             self.shared = fresh_shared(prepared, keyed);
@@ -49,7 +56,7 @@ impl<'p> Scratch<'p> {
         } else {
             lock(&self.shared).reset(prepared.orders.iter().map(|o| o.node), keyed);
         }
-        self.options.clear();
+        self.options.clear(prepared.orders.len(), described);
         self.monitor.reset();
         self.events.clear();
         self.due.clear();
@@ -59,5 +66,5 @@ impl<'p> Scratch<'p> {
 
 fn fresh_shared(prepared: &Prepared, keyed: bool) -> SharedRef {
     let nodes = prepared.orders.iter().map(|o| o.node);
-    Arc::new(Mutex::new(Shared::new(nodes, keyed)))
+    Arc::new(SpinLock::new(Shared::new(nodes, keyed)))
 }

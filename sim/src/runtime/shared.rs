@@ -4,10 +4,12 @@
 
 use std::collections::{BTreeMap, VecDeque};
 use std::hash::{Hash, Hasher};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::Arc;
 use std::task::Waker;
 use stockrace_model::{DbError, Reply, Statement};
 
+use super::order_set::OrderSet;
+use super::lock::{SpinGuard, SpinLock};
 use crate::chooser::{key_of, StateKey};
 use crate::outcome::Outcome;
 use crate::trace::ProcessLockEvent;
@@ -109,32 +111,31 @@ pub(crate) struct Shared {
     pub news: Vec<News>,
     /// Orders that parked with a request (a statement, an in-process lock)
     /// since the scheduler last looked: the new options (see `options`).
-    pub offers: Vec<usize>,
+    pub offered: OrderSet,
     /// In-process locks by (node, key).
     process_locks: BTreeMap<(u32, u64), ProcessLock>,
-    /// Bit `i` set: the scheduler should poll order `i`'s future (it was
-    /// handed a result, woken, granted a lock, or has not started yet).
-    /// Bits rather than a flag per slot, so the lowest is found at once.
-    runnable: Vec<u64>,
+    /// The orders whose future the scheduler should poll (handed a
+    /// result, woken, granted a lock, or not started yet). Bits rather
+    /// than a flag per slot, so the lowest is found at once.
+    runnable: OrderSet,
     /// Each order's next timer (the end of its sleep, or its lock wait's
     /// next deadline; `u64::MAX`: none), kept as its phase and timers
     /// change so that the next timer of all is found without looking at
     /// every slot.
     alarms: Vec<u64>,
-    /// The earliest of `alarms`, or `None` when one changed since it was
-    /// found (most steps change none).
+    /// The earliest of `alarms`, or `None` when it has to be looked for
+    /// again (the earliest alarm was cleared or moved later).
     next_alarm: Option<u64>,
     /// Whether to keep each order's `history` (for a chooser that wants
     /// state keys).
     keyed: bool,
 }
 
-pub(crate) type SharedRef = Arc<Mutex<Shared>>;
+pub(crate) type SharedRef = Arc<SpinLock<Shared>>;
 
-pub(crate) fn lock(shared: &Mutex<Shared>) -> MutexGuard<'_, Shared> {
-    // A panicking strategy is caught inside its task, so poisoning would be a
-    // bug in stockrace itself; keep going with the data rather than cascade.
-    shared.lock().unwrap_or_else(|p| p.into_inner())
+#[inline]
+pub(crate) fn lock(shared: &SpinLock<Shared>) -> SpinGuard<'_, Shared> {
+    shared.lock()
 }
 
 impl Shared {
@@ -143,11 +144,11 @@ impl Shared {
             slots: Vec::new(),
             running: 0,
             news: Vec::new(),
-            offers: Vec::new(),
+            offered: OrderSet::default(),
             scheduler: None,
             now_ms: 0,
             process_locks: BTreeMap::new(),
-            runnable: Vec::new(),
+            runnable: OrderSet::default(),
             alarms: Vec::new(),
             next_alarm: None,
             keyed,
@@ -174,16 +175,14 @@ impl Shared {
         self.running = n;
         self.news.clear();
         self.news.reserve(2 * n);
-        self.offers.clear();
-        self.offers.reserve(n);
+        self.offered.reset(n);
         self.scheduler = None;
         self.now_ms = 0;
         self.process_locks.clear();
         // Every order starts runnable.
-        self.runnable.clear();
-        self.runnable.resize(n.div_ceil(64), 0);
+        self.runnable.reset(n);
         for order in 0..n {
-            self.runnable[order / 64] |= 1 << (order % 64);
+            self.runnable.insert(order);
         }
         self.alarms.clear();
         self.alarms.resize(n, u64::MAX);
@@ -193,6 +192,7 @@ impl Shared {
 
     /// The earliest timer of an order: the end of a sleep, or a lock
     /// wait's deadline.
+    #[inline]
     pub fn next_timer(&mut self) -> Option<u64> {
         let alarms = &self.alarms;
         let next = *self
@@ -224,11 +224,22 @@ impl Shared {
 
     /// `order`'s phase or timers changed: so may its next timer.
     fn refresh_alarm(&mut self, order: usize) {
-        let alarm = self.alarm_of(order).unwrap_or(u64::MAX);
-        if self.alarms[order] != alarm {
-            self.alarms[order] = alarm;
-            self.next_alarm = None;
+        self.set_alarm(order, self.alarm_of(order).unwrap_or(u64::MAX));
+    }
+
+    /// `order`'s next timer is now `alarm` (`u64::MAX`: none). The earliest
+    /// of all is kept unless this was it and it moved later.
+    #[inline]
+    fn set_alarm(&mut self, order: usize, alarm: u64) {
+        let old = std::mem::replace(&mut self.alarms[order], alarm);
+        if old == alarm {
+            return;
         }
+        self.next_alarm = match self.next_alarm {
+            Some(next) if alarm <= next => Some(alarm),
+            Some(next) if old != next => Some(next),
+            _ => None,
+        };
     }
 
     /// The timers of `order`'s lock wait.
@@ -294,23 +305,27 @@ impl Shared {
     /// The order stopped running application code.
     pub(super) fn park(&mut self, order: usize, phase: Phase) {
         debug_assert_eq!(self.slots[order].phase, Phase::Running);
-        if matches!(
-            phase,
-            Phase::Submitted(_) | Phase::ProcessLockRequest { .. }
-        ) {
-            self.offers.push(order);
+        // A running order has no timer, and of the phases it parks in
+        // only a sleep has one.
+        debug_assert_eq!(self.alarms[order], u64::MAX);
+        match phase {
+            Phase::Submitted(_) | Phase::ProcessLockRequest { .. } => self.offered.insert(order),
+            Phase::Sleeping { until_ms } => self.set_alarm(order, until_ms),
+            _ => {}
         }
-        self.slots[order].phase = phase;
-        self.slots[order].parked_ms = self.now_ms;
+        let now_ms = self.now_ms;
+        let slot = &mut self.slots[order];
+        slot.phase = phase;
+        slot.parked_ms = now_ms;
         self.running -= 1;
-        self.refresh_alarm(order);
     }
 
+    #[inline]
     fn resume(&mut self, order: usize) {
         self.slots[order].phase = Phase::Running;
         self.running += 1;
-        self.runnable[order / 64] |= 1 << (order % 64);
-        self.refresh_alarm(order);
+        self.runnable.insert(order);
+        self.set_alarm(order, u64::MAX);
     }
 
     /// Every order running application code should be polled (the orders'
@@ -318,22 +333,20 @@ impl Shared {
     pub fn mark_running_runnable(&mut self) {
         for order in 0..self.slots.len() {
             if self.slots[order].phase == Phase::Running {
-                self.runnable[order / 64] |= 1 << (order % 64);
+                self.runnable.insert(order);
             }
         }
     }
 
     /// The lowest order whose future should be polled, unmarked.
     pub fn take_runnable(&mut self) -> Option<usize> {
-        let word = self.runnable.iter().position(|w| *w != 0)?;
-        let bit = self.runnable[word].trailing_zeros() as usize;
-        self.runnable[word] &= !(1 << bit);
-        Some(word * 64 + bit)
+        self.runnable.pop_first()
     }
 
     /// Hands a statement's result back to its order, which runs again.
     /// The ROLLBACK the scheduler sends when a finished order's connection
     /// closes has nobody to hand its result to.
+    #[inline]
     pub fn deliver(&mut self, order: usize, result: Result<Reply, DbError>) {
         if matches!(self.slots[order].phase, Phase::Finished) {
             return;
@@ -353,26 +366,32 @@ impl Shared {
 
     pub fn finish(&mut self, order: usize, outcome: Outcome) {
         self.slots[order].outcome = Some(outcome);
-        // An in-process lock does not outlive the code holding it.
-        let node = self.slots[order].node;
-        let held: Vec<u64> = self
-            .process_locks
-            .iter()
-            .filter(|((n, _), l)| *n == node && l.holder == order)
-            .map(|((_, key), _)| *key)
-            .collect();
-        for key in held {
-            self.process_unlock(order, key);
+        // An in-process lock does not outlive the code holding it. (Most
+        // runs take none: then there is nothing to look through.)
+        if !self.process_locks.is_empty() {
+            let node = self.slots[order].node;
+            let held: Vec<u64> = self
+                .process_locks
+                .iter()
+                .filter(|((n, _), l)| *n == node && l.holder == order)
+                .map(|((_, key), _)| *key)
+                .collect();
+            for key in held {
+                self.process_unlock(order, key);
+            }
         }
         self.news.push(News::Finished(order));
         self.park(order, Phase::Finished);
     }
 
+    #[inline]
     pub fn take_statement(&mut self, order: usize) -> Statement {
         match self.slots[order].phase {
             Phase::Submitted(statement) => {
+                // No timer yet: a wait's timers start if it waits (and
+                // were cleared when its last statement was answered).
                 self.slots[order].phase = Phase::Waiting;
-                self.refresh_alarm(order);
+                debug_assert_eq!(self.alarm_of(order), None);
                 statement
             }
             other => unreachable!("order {order} has no statement to run ({other:?})"),

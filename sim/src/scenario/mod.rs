@@ -2,12 +2,14 @@
 //! the budgets that bound a run. Validated before anything runs.
 
 mod limits;
+mod lines;
 mod overrides;
 mod validate;
 
 use serde::{Deserialize, Serialize};
 use crate::file_error::FileError;
 pub use limits::{ARRIVAL_WINDOW_LATENCIES, DEFAULT_MAX_STEPS, DEFAULT_MAX_VIRTUAL_MS, MAX_MS};
+pub use lines::Lines;
 pub(crate) use validate::locate;
 pub use overrides::{Overrides, Setting};
 use std::fmt;
@@ -234,7 +236,7 @@ pub struct Order {
     /// Index of the order in the scenario (shown as T1, T2, ...).
     pub index: u32,
     pub isolation: Isolation,
-    pub lines: Vec<Line>,
+    pub lines: Lines,
     pub lock_order: LockOrder,
     /// The app node the order runs on.
     pub node: u32,
@@ -243,7 +245,7 @@ pub struct Order {
 impl Order {
     /// The lines in the order their rows should be locked.
     pub fn lines_to_lock(&self) -> Vec<Line> {
-        let mut lines = self.lines.clone();
+        let mut lines = self.lines.to_vec();
         if self.lock_order == LockOrder::Sorted {
             lines.sort_by_key(|l| l.level);
         }

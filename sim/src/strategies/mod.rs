@@ -10,6 +10,7 @@
 mod advisory_lock;
 mod atomic_decrement;
 mod guarded_decrement;
+mod in_place;
 mod medusa_adjust;
 mod medusa_update_levels;
 mod optimistic;
@@ -28,6 +29,7 @@ pub use plain_update::plain_update;
 pub use reservation::{reservation, reservation_insert_only};
 pub use row_lock::row_lock;
 pub use serializable_retry::serializable_retry;
+pub(crate) use in_place::OrderFuture;
 
 use crate::connection::{BoxFuture, CommitTag, Session};
 use crate::scenario::{Line, LockOrder, Order};
@@ -53,6 +55,7 @@ pub enum Sale {
 pub type StrategyResult = Result<Sale, DbError>;
 
 type StartFn = dyn Fn(Session, Order) -> BoxFuture<'static, StrategyResult> + Send + Sync;
+type PlaceFn = dyn Fn() -> Box<dyn OrderFuture> + Send + Sync;
 
 /// What a sale does to the store, so the invariants know what to expect.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -69,6 +72,8 @@ pub enum Effect {
 pub struct Strategy {
     name: Arc<str>,
     start: Arc<StartFn>,
+    /// A place for its futures, reused from run to run (see [`OrderFuture`]).
+    place: Arc<PlaceFn>,
     effect: Effect,
 }
 
@@ -79,9 +84,17 @@ impl Strategy {
         F: Fn(Session, Order) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = StrategyResult> + Send + 'static,
     {
+        let strategy = Arc::new(strategy);
+        let starts = strategy.clone();
         Strategy {
             name: name.into(),
-            start: Arc::new(move |session, order| Box::pin(strategy(session, order))),
+            start: Arc::new(move |session, order| Box::pin(starts(session, order))),
+            place: Arc::new(move || {
+                Box::new(in_place::InPlace {
+                    strategy: strategy.clone(),
+                    future: Box::pin(None),
+                })
+            }),
             effect: Effect::Decrements,
         }
     }
@@ -104,6 +117,12 @@ impl Strategy {
     /// The future that runs `order` on `session`.
     pub fn start(&self, session: Session, order: Order) -> BoxFuture<'static, StrategyResult> {
         (self.start)(session, order)
+    }
+
+    /// A place to start and poll this strategy's futures in, one run after
+    /// another.
+    pub(crate) fn place(&self) -> Box<dyn OrderFuture> {
+        (self.place)()
     }
 }
 
@@ -176,7 +195,7 @@ impl Strategies {
 pub(crate) fn lines_in_lock_order(order: &Order) -> Cow<'_, [Line]> {
     let sorted = order.lines.windows(2).all(|w| w[0].level <= w[1].level);
     if order.lock_order == LockOrder::Listed || sorted {
-        Cow::Borrowed(&order.lines)
+        Cow::Borrowed(&order.lines[..])
     } else {
         Cow::Owned(order.lines_to_lock())
     }
