@@ -10,5 +10,6 @@ pub mod app;
 pub mod diff;
 pub mod mariadb;
 pub mod postgres;
+pub mod server_error;
 
 pub use stockrace_sim::connection::{BoxFuture, Connection, Session};

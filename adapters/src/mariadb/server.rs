@@ -5,30 +5,13 @@
 use mysql_async::prelude::Queryable;
 use mysql_async::{Conn, Opts, OptsBuilder};
 use std::collections::HashMap;
-use std::fmt;
 use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::time::Instant;
 
-#[derive(Debug)]
-pub enum MariaDbError {
-    /// No server to talk to: the message says how to get one.
-    Unreachable(String),
-    /// The server answered but the run could not be set up.
-    Setup(String),
-}
-
-impl fmt::Display for MariaDbError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            MariaDbError::Unreachable(m) | MariaDbError::Setup(m) => f.write_str(m),
-        }
-    }
-}
-
-impl std::error::Error for MariaDbError {}
+pub use crate::server_error::ServerError as MariaDbError;
 
 pub(crate) const HOW_TO_START: &str = "start a throwaway server as .ci/run does \
      (`apt-get install mariadb-server`, then `mariadb-install-db --no-defaults --datadir=D --user=root` \

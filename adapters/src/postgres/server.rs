@@ -1,7 +1,6 @@
 //! A PostgreSQL server to run on: settings, runtime, connections.
 
 use super::pause::Pausable;
-use std::fmt;
 use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -29,23 +28,7 @@ impl Pacing {
     }
 }
 
-#[derive(Debug)]
-pub enum PgError {
-    /// No server to talk to: the message says how to get one.
-    Unreachable(String),
-    /// The server answered but the run could not be set up.
-    Setup(String),
-}
-
-impl fmt::Display for PgError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            PgError::Unreachable(m) | PgError::Setup(m) => f.write_str(m),
-        }
-    }
-}
-
-impl std::error::Error for PgError {}
+pub use crate::server_error::ServerError as PgError;
 
 /// One connection a session (an order) uses, with its server process id.
 pub(crate) struct SessionConnection {
