@@ -12,12 +12,16 @@
 
 #![allow(dead_code)]
 
+mod decrements;
 pub mod locks;
-mod patterns;
+mod read_then_write;
+mod reservations;
 pub mod ssi;
 mod waits_and_errors;
 
-pub use patterns::*;
+pub use decrements::*;
+pub use read_then_write::*;
+pub use reservations::*;
 pub use waits_and_errors::*;
 
 use stockrace::model::{
