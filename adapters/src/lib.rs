@@ -8,8 +8,8 @@
 
 pub mod app;
 pub mod diff;
+pub mod driver;
 pub mod mariadb;
 pub mod postgres;
-pub mod server_error;
 
 pub use stockrace_sim::connection::{BoxFuture, Connection, Session};

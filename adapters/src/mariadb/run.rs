@@ -117,11 +117,7 @@ impl MariaDbServer {
         } else {
             ""
         };
-        let values: Vec<String> = rows
-            .iter()
-            .enumerate()
-            .map(|(i, r)| format!("({}, {}, {}, {})", i + 1, r.stocked, r.reserved, r.version))
-            .collect();
+        let values = crate::driver::inventory_values(rows);
         let setup = vec![
             format!("CREATE DATABASE {database}"),
             format!(
@@ -134,10 +130,7 @@ impl MariaDbServer {
                  inventory_level_id INT NOT NULL, quantity BIGINT NOT NULL, \
                  KEY reservation_inventory_level_id_idx (inventory_level_id)) ENGINE=InnoDB"
             ),
-            format!(
-                "INSERT INTO {database}.inventory_level VALUES {}",
-                values.join(", ")
-            ),
+            format!("INSERT INTO {database}.inventory_level VALUES {}", values),
         ];
         let monitor = self.monitor.clone();
         self.call(async move {

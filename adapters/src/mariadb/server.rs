@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::time::Instant;
 
-pub use crate::server_error::ServerError as MariaDbError;
+pub use crate::driver::ServerError as MariaDbError;
 
 pub(crate) const HOW_TO_START: &str = "start a throwaway server as .ci/run does \
      (`apt-get install mariadb-server`, then `mariadb-install-db --no-defaults --datadir=D --user=root` \
@@ -80,11 +80,7 @@ impl MariaDbServer {
         let opts = opts(url)?;
         let description = describe(&opts);
         // The runtime's threads are made here, before any simulation starts.
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .map_err(|e| MariaDbError::Setup(format!("cannot start a tokio runtime: {e}")))?;
+        let runtime = crate::driver::start_runtime(2)?;
         let connect = {
             let opts = opts.clone();
             async move {
@@ -118,16 +114,13 @@ impl MariaDbServer {
         })
     }
 
-    /// Runs `future` on the server's runtime and waits for its output.
+    /// Runs `future` on the server's runtime and waits for its output (see
+    /// `driver::call`).
     pub(crate) fn call<R: Send + 'static>(
         &self,
         future: impl Future<Output = R> + Send + 'static,
     ) -> R {
-        let (tx, rx) = std::sync::mpsc::sync_channel(1);
-        self.runtime.spawn(async move {
-            let _ = tx.send(future.await);
-        });
-        rx.recv().expect("the MariaDB runtime stopped")
+        crate::driver::call(&self.runtime, future)
     }
 
     /// `n` session connections for a run, opening more if the pool has fewer.

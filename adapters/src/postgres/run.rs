@@ -119,11 +119,7 @@ impl PgServer {
         } else {
             ""
         };
-        let values: Vec<String> = rows
-            .iter()
-            .enumerate()
-            .map(|(i, r)| format!("({}, {}, {}, {})", i + 1, r.stocked, r.reserved, r.version))
-            .collect();
+        let values = crate::driver::inventory_values(rows);
         let setup = format!(
             "CREATE SCHEMA {schema};
              CREATE TABLE {schema}.inventory_level (id integer PRIMARY KEY, stocked_quantity bigint NOT NULL{check},
@@ -131,7 +127,7 @@ impl PgServer {
              CREATE TABLE {schema}.reservation (id serial PRIMARY KEY, inventory_level_id integer NOT NULL,
                  quantity bigint NOT NULL);
              INSERT INTO {schema}.inventory_level VALUES {};",
-            values.join(", ")
+            values
         );
         let monitor = self.monitor.clone();
         self.call(async move { monitor.batch_execute(&setup).await })

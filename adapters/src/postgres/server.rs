@@ -28,7 +28,7 @@ impl Pacing {
     }
 }
 
-pub use crate::server_error::ServerError as PgError;
+pub use crate::driver::ServerError as PgError;
 
 /// One connection a session (an order) uses, with its server process id.
 pub(crate) struct SessionConnection {
@@ -64,11 +64,7 @@ impl PgServer {
         let description = describe(&config);
         // The runtime's threads are made here, before any simulation starts:
         // madsim forbids new system threads inside one.
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .enable_all()
-            .build()
-            .map_err(|e| PgError::Setup(format!("cannot start a tokio runtime: {e}")))?;
+        let runtime = crate::driver::start_runtime(1)?;
         let monitor = runtime.block_on(open(&config)).map_err(|e| {
             PgError::Unreachable(format!(
                 "cannot connect to PostgreSQL at {description}: {}; {HOW_TO_START}",
@@ -87,18 +83,13 @@ impl PgServer {
         })
     }
 
-    /// Runs `future` on the server's runtime and waits for its output. Safe
-    /// to call from inside a simulation: the future runs on the runtime's own
-    /// threads, in real time.
+    /// Runs `future` on the server's runtime and waits for its output (see
+    /// `driver::call`).
     pub(crate) fn call<R: Send + 'static>(
         &self,
         future: impl Future<Output = R> + Send + 'static,
     ) -> R {
-        let (tx, rx) = std::sync::mpsc::sync_channel(1);
-        self.runtime.spawn(async move {
-            let _ = tx.send(future.await);
-        });
-        rx.recv().expect("the PostgreSQL runtime stopped")
+        crate::driver::call(&self.runtime, future)
     }
 
     /// `n` session connections, opening more if the pool has fewer.
