@@ -108,7 +108,7 @@ fn one_seed_and_one_kept_file_run_alone_and_print_their_timeline() {
     );
     assert!(text3.contains("runs: 1"), "{text3}");
     assert!(
-        text3.contains("replay: check-then-decrement | 2 orders | seed 3 | schedule"),
+        text3.contains("replay: check-then-decrement | postgres-15 | 2 orders | seed 3 | schedule"),
         "{text3}"
     );
     assert!(text3.contains("violated no-oversell at seed 3"), "{text3}");

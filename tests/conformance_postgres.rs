@@ -8,8 +8,8 @@ mod postgres;
 
 use std::sync::MutexGuard;
 use stockrace::adapters::postgres::PgBackend;
-use stockrace::model::{DbError, Event, LevelId, Row, RowView, SessionId, Statement, StoreConfig};
-use stockrace::Backend;
+use stockrace::model::{Event, LevelId, Row, RowView, SessionId, Statement, StoreConfig};
+use stockrace::{Backend, WaitDeadlines, WaitSettings};
 
 /// A PostgreSQL backend that holds the turn for the length of its test.
 struct Turn {
@@ -24,11 +24,19 @@ impl Backend for Turn {
     fn deadlock_check(&mut self, session: SessionId, out: &mut Vec<Event>) {
         self.backend.deadlock_check(session, out)
     }
-    fn cancel_wait(&mut self, session: SessionId, error: DbError, out: &mut Vec<Event>) {
-        self.backend.cancel_wait(session, error, out)
+    fn wait_deadlines(
+        &self,
+        session: SessionId,
+        began_ms: u64,
+        settings: WaitSettings,
+    ) -> WaitDeadlines {
+        self.backend.wait_deadlines(session, began_ms, settings)
     }
-    fn time_passed(&mut self, now_ms: u64) {
-        self.backend.time_passed(now_ms)
+    fn wait_timed_out(&mut self, session: SessionId, out: &mut Vec<Event>) {
+        self.backend.wait_timed_out(session, out)
+    }
+    fn time_passed(&mut self, now_ms: u64, out: &mut Vec<Event>) {
+        self.backend.time_passed(now_ms, out)
     }
     fn in_transaction(&self, session: SessionId) -> bool {
         self.backend.in_transaction(session)

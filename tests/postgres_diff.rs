@@ -8,11 +8,12 @@
 mod postgres;
 
 use stockrace::adapters::diff::{diff, diff_with, side_by_side, DiffReport};
-use stockrace::model::{
-    DbError, Event, LevelId, Progress, Reply, Row, RowView, SessionId, Statement, Store,
-};
+use stockrace::model::{Event, LevelId, Progress, Reply, Row, RowView, SessionId, Statement};
 use stockrace::scenario::Shape;
-use stockrace::{Backend, Guard, Isolation, Simulation, Strategies, Update};
+use stockrace::{
+    Backend, Guard, Isolation, ModelStore, Simulation, Strategies, Update, WaitDeadlines,
+    WaitSettings,
+};
 
 fn seeds() -> u64 {
     std::env::var("STOCKRACE_DIFF_SEEDS")
@@ -245,7 +246,7 @@ fn woken_waiters_go_one_at_a_time() {
 /// READ COMMITTED without the re-check after a writer commits: a waiter's
 /// guarded UPDATE is applied to the new version even when its WHERE no
 /// longer holds. Wrong, and diff must say so.
-struct NoRecheck(Store);
+struct NoRecheck(ModelStore);
 
 impl Backend for NoRecheck {
     fn execute(&mut self, session: SessionId, statement: Statement, out: &mut Vec<Event>) {
@@ -272,8 +273,16 @@ impl Backend for NoRecheck {
     fn deadlock_check(&mut self, session: SessionId, out: &mut Vec<Event>) {
         Backend::deadlock_check(&mut self.0, session, out)
     }
-    fn cancel_wait(&mut self, session: SessionId, error: DbError, out: &mut Vec<Event>) {
-        Backend::cancel_wait(&mut self.0, session, error, out)
+    fn wait_deadlines(
+        &self,
+        session: SessionId,
+        began_ms: u64,
+        settings: WaitSettings,
+    ) -> WaitDeadlines {
+        self.0.wait_deadlines(session, began_ms, settings)
+    }
+    fn wait_timed_out(&mut self, session: SessionId, out: &mut Vec<Event>) {
+        self.0.wait_timed_out(session, out)
     }
     fn in_transaction(&self, session: SessionId) -> bool {
         self.0.in_transaction(session)

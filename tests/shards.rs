@@ -82,7 +82,10 @@ fn merged_shards_equal_the_whole_sweep() {
         let mut args = vec!["merge"];
         args.extend(shards.iter().map(String::as_str));
         let text = stdout(&stockrace(&args));
-        assert!(text.contains("sweep: plain-update | 3 orders"), "{text}");
+        assert!(
+            text.contains("sweep: plain-update | postgres-15 | 3 orders"),
+            "{text}"
+        );
         assert!(text.contains("seeds 0..3000: 3000 runs"), "{text}");
     }
 }

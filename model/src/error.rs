@@ -45,6 +45,21 @@ impl SqlState {
         }
     }
 
+    /// A deadlock victim's error: PostgreSQL's 40P01, MariaDB's 1213.
+    pub fn is_deadlock(self) -> bool {
+        matches!(self, SqlState::DeadlockDetected | SqlState::MariaDbDeadlock)
+    }
+
+    /// A transaction the database would not let commit as it ran:
+    /// PostgreSQL's 40001, MariaDB's 1020 (with `innodb_snapshot_isolation`).
+    /// MariaDB's 1213 shares SQLSTATE 40001 but is a deadlock.
+    pub fn is_serialization_failure(self) -> bool {
+        matches!(
+            self,
+            SqlState::SerializationFailure | SqlState::MariaDbRecordChanged
+        )
+    }
+
     /// MariaDB's error number for a MariaDB error; `None` for PostgreSQL's.
     /// Several MariaDB errors share a SQLSTATE (1020 and 1205 are both
     /// HY000), so the number is what tells them apart.
@@ -142,6 +157,21 @@ impl DbError {
     /// MariaDB's number for this error, if it is a MariaDB error.
     pub fn mariadb_code(&self) -> Option<u16> {
         self.state.mariadb_code()
+    }
+
+    /// Whether the database rolled the whole transaction back and asks the
+    /// client to run it again: a serialization failure or a deadlock
+    /// (PostgreSQL 40001, 40P01; MariaDB 1213, and 1020 with
+    /// `innodb_snapshot_isolation`). A lock timeout, a NOWAIT refusal or a
+    /// CHECK failure is not: the same statement would meet the same answer.
+    pub fn is_retryable(&self) -> bool {
+        matches!(
+            self.state,
+            SqlState::SerializationFailure
+                | SqlState::DeadlockDetected
+                | SqlState::MariaDbDeadlock
+                | SqlState::MariaDbRecordChanged
+        )
     }
 }
 

@@ -9,12 +9,14 @@
 //! one tuple lock per row version, waiters parked until the holder ends, and the
 //! re-check of a waiter's WHERE clause on the newest row version when it wakes.
 
+mod database;
 mod error;
 mod event;
 pub mod innodb;
 mod postgres;
 mod statement;
 
+pub use database::Database;
 pub use error::{DbError, SqlState};
 pub use event::{Event, Progress, RowView, SessionId, StoreConfig};
 pub use postgres::Store;

@@ -43,11 +43,17 @@ impl Execution {
 
     /// How many statements failed with `state`.
     pub fn errors_with(&self, state: SqlState) -> usize {
+        self.errors_where(|s| s == state)
+    }
+
+    /// How many statements failed with an error whose state `kind` accepts
+    /// ([`SqlState::is_deadlock`], say).
+    pub fn errors_where(&self, kind: impl Fn(SqlState) -> bool) -> usize {
         self.trace
             .iter()
             .filter(|e| match e {
                 TraceEvent::Statement { event, .. } => {
-                    matches!(event.progress, Progress::Done(Err(err)) if err.state == state)
+                    matches!(event.progress, Progress::Done(Err(err)) if kind(err.state))
                 }
                 _ => false,
             })

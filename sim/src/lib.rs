@@ -61,7 +61,7 @@ with_madsim! {
     pub mod sweep;
     pub mod trace;
 
-    pub use backend::Backend;
+    pub use backend::{Backend, ModelSettings, ModelStore, WaitDeadlines, WaitSettings};
     pub use builder::{replay, Builder, NotApplying, Report};
     pub use chooser::{Chooser, PctChooser, RandomChooser, ReplayChooser, SeedChooser};
     pub use connection::{BoxFuture, CommitTag, Connection, Session};
@@ -79,7 +79,7 @@ with_madsim! {
 
     pub use stockrace_model as model;
     pub use stockrace_model::{
-        Assign, DbError, Event, Guard, Isolation, LevelId, Lock, Progress, Reply, Row, SessionId, SqlState,
+        Assign, Database, DbError, Event, Guard, Isolation, LevelId, Lock, Progress, Reply, Row, SessionId, SqlState,
         Statement, Update,
     };
 }

@@ -9,12 +9,13 @@ use std::fmt::Write;
 
 impl Execution {
     /// What `stockrace replay` prints for a run of `scenario`: a header
-    /// (strategy, orders, seed, schedule), which orders run on which app
+    /// (strategy, database, orders, seed, schedule), which orders run on which app
     /// node when there are several, then [`Execution::render`].
     pub fn timeline(&self, scenario: &Scenario) -> String {
         let mut out = format!(
-            "replay: {} | {} orders | seed {} | schedule {:?}\n",
+            "replay: {} | {} | {} orders | seed {} | schedule {:?}\n",
             scenario.strategy_label(),
+            scenario.database,
             scenario.orders.len(),
             self.seed.map_or("none".to_string(), |s| s.to_string()),
             self.schedule

@@ -12,7 +12,7 @@ use crate::strategies::Strategies;
 use std::fmt;
 use std::ops::Range;
 use std::sync::Arc;
-use stockrace_model::Store;
+use crate::backend::ModelStore;
 
 type Check = dyn Fn(&Execution) -> Result<(), String> + Send + Sync;
 
@@ -164,8 +164,8 @@ impl Simulation {
         self.judge(self.prepared.run_on(chooser, seed, backend))
     }
 
-    /// A fresh model store holding the scenario's rows.
-    pub fn new_store(&self) -> Store {
+    /// A fresh model store of the scenario's database holding its rows.
+    pub fn new_store(&self) -> ModelStore {
         self.prepared.new_store()
     }
 

@@ -300,7 +300,7 @@ fn under_a_preemption_bound_the_cache_changes_no_outcome() {
 
 /// The model store, as a backend that cannot tell its state (as a real
 /// database cannot).
-struct Opaque(stockrace_sim::model::Store);
+struct Opaque(stockrace_sim::ModelStore);
 
 impl stockrace_sim::Backend for Opaque {
     fn execute(
@@ -318,13 +318,20 @@ impl stockrace_sim::Backend for Opaque {
     ) {
         self.0.deadlock_check(session, out);
     }
-    fn cancel_wait(
+    fn wait_deadlines(
+        &self,
+        session: stockrace_sim::model::SessionId,
+        began_ms: u64,
+        settings: stockrace_sim::WaitSettings,
+    ) -> stockrace_sim::WaitDeadlines {
+        self.0.wait_deadlines(session, began_ms, settings)
+    }
+    fn wait_timed_out(
         &mut self,
         session: stockrace_sim::model::SessionId,
-        error: stockrace_sim::DbError,
         out: &mut Vec<stockrace_sim::model::Event>,
     ) {
-        self.0.cancel_wait(session, error, out)
+        self.0.wait_timed_out(session, out)
     }
     fn in_transaction(&self, session: stockrace_sim::model::SessionId) -> bool {
         self.0.in_transaction(session)

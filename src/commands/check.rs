@@ -143,6 +143,7 @@ pub fn check(args: CheckArgs) -> Result<ExitCode, Bad> {
             .collect();
         let output = json!({
             "strategy": simulation.scenario().strategy_label(),
+            "database": simulation.scenario().database,
             "scenario": simulation.scenario(),
             "reductions": used,
             "result": result,

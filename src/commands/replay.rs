@@ -107,6 +107,7 @@ pub fn replay(args: ReplayArgs) -> Result<ExitCode, Bad> {
     if args.json {
         let mut output = execution_json(&execution);
         output["strategy"] = json!(simulation.scenario().strategy_label());
+        output["database"] = json!(simulation.scenario().database);
         if let Some(expectation) = &expectation {
             output["expectation_met"] = json!(expectation.is_ok());
         }

@@ -5,7 +5,7 @@ use super::Bad;
 use clap::Args;
 use std::path::PathBuf;
 use stockrace::scenario::{LockOrder, Overrides, Shape, MAX_ORDERS};
-use stockrace::{Isolation, Latency, Scenario, Simulation, Strategies};
+use stockrace::{Database, Isolation, Latency, Scenario, Simulation, Strategies};
 
 /// One scenario: `--strategy` and `--orders`, then the rest of its shape.
 #[derive(Args)]
@@ -29,8 +29,9 @@ pub struct ScenarioArgs {
 pub struct ShapeArgs {
     /// A scenario file (TOML; see scenarios/). The shape flags cannot be
     /// combined with it; --strategy, --orders, --isolation, --latency-ms,
-    /// --think-ms, --max-steps, --max-virtual-ms, --deadlock-timeout-ms and
-    /// --arrival-window-ms apply to it.
+    /// --think-ms, --max-steps, --max-virtual-ms, --deadlock-timeout-ms,
+    /// --arrival-window-ms, --database and --innodb-snapshot-isolation apply
+    /// to it.
     #[arg(long)]
     pub scenario: Option<PathBuf>,
     /// Initial stocked_quantity of each item [default: 1].
@@ -81,6 +82,15 @@ pub struct ShapeArgs {
     /// statement latencies: 0 without a latency].
     #[arg(long)]
     arrival_window_ms: Option<u64>,
+    /// Whose rules the statements follow: postgres-15 or mariadb-10.11
+    /// [default: postgres-15, or as the scenario file says].
+    #[arg(long)]
+    database: Option<String>,
+    /// MariaDB's innodb_snapshot_isolation (off in 10.11, on from 11.6.2):
+    /// a REPEATABLE READ write to a row changed since the read view fails
+    /// with 1020 [default: off, or as the scenario file says].
+    #[arg(long)]
+    innodb_snapshot_isolation: bool,
 }
 
 impl ScenarioArgs {
@@ -109,6 +119,8 @@ impl ScenarioArgs {
             || s.max_virtual_ms.is_some()
             || s.deadlock_timeout_ms.is_some()
             || s.arrival_window_ms.is_some()
+            || s.database.is_some()
+            || s.innodb_snapshot_isolation
     }
 
     /// `scenario file: PATH`, when the scenario came from a file.
@@ -203,12 +215,17 @@ impl ShapeArgs {
             max_virtual_ms: self.max_virtual_ms,
             deadlock_timeout_ms: self.deadlock_timeout_ms,
             arrival_window_ms: self.arrival_window_ms,
+            database: self.database()?,
+            innodb_snapshot_isolation: self.innodb_snapshot_isolation.then_some(true),
         }
         .apply(&base);
         // Overrides are checked like the file: one message, naming the flag.
         let from_file = self.scenario.is_some();
         scenario
             .validate(|name| registry.get(name).is_some())
+            .and_then(|()| {
+                scenario.validate_strategies_run(|name, database| registry.refusal(name, database))
+            })
             .map_err(|e| {
                 let field = e.field.as_str();
                 let flag = match Overrides::setting_of(field) {
@@ -221,6 +238,21 @@ impl ShapeArgs {
                 Bad(format!("{flag}: {e}"))
             })?;
         Ok(scenario)
+    }
+
+    /// `--database`, if given.
+    fn database(&self) -> Result<Option<Database>, Bad> {
+        self.database
+            .as_deref()
+            .map(|name| {
+                Database::from_name(name).ok_or_else(|| {
+                    Bad(format!(
+                        "--database {name:?}: expected one of {}",
+                        Database::names()
+                    ))
+                })
+            })
+            .transpose()
     }
 
     fn shape(&self, strategy: &str, orders: usize) -> Result<Shape, Bad> {
@@ -303,6 +335,9 @@ impl ShapeArgs {
         if scenario.latency.think_ms != baseline.think_ms {
             flag("think-ms", scenario.latency.think_ms.to_string());
         }
+        if let Some(database) = &self.database {
+            flag("database", database.clone());
+        }
         for (name, value) in [
             ("max-steps", self.max_steps.map(u64::from)),
             ("max-virtual-ms", self.max_virtual_ms),
@@ -312,6 +347,9 @@ impl ShapeArgs {
             if let Some(value) = value {
                 flag(name, value.to_string());
             }
+        }
+        if self.innodb_snapshot_isolation {
+            flags.push("--innodb-snapshot-isolation".to_string());
         }
         Ok(flags.join(" "))
     }

@@ -16,7 +16,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use stockrace::regression::{Regression, Saved};
 use stockrace::{
-    Figures, Invariant, Scenario, SeedChooser, Shrunk, Simulation, Size, Sweep, SweepReport, Tally,
+    Database, Figures, Invariant, Scenario, SeedChooser, Shrunk, Simulation, Size, Sweep,
+    SweepReport, Tally,
 };
 
 mod html;
@@ -56,6 +57,11 @@ pub struct SweepArgs {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct SweepDocument {
     pub strategy: String,
+    /// The scenario's database, said even when it is the default (the
+    /// scenario leaves the default out). Documents written before there
+    /// was a choice read as postgres-15.
+    #[serde(default)]
+    pub database: Database,
     pub scenario: Scenario,
     /// The chooser's flags when it is not uniform random (`--chooser pct
     /// --depth 3`): a seed means a run only with its chooser.
@@ -141,6 +147,7 @@ impl SweepDocument {
     ) -> SweepDocument {
         SweepDocument {
             strategy: report.strategy.clone(),
+            database: scenario.database,
             scenario: scenario.clone(),
             chooser: String::new(),
             first_seed: report.seeds.start,
@@ -207,8 +214,9 @@ impl SweepDocument {
             t.failed,
             t.unfinished
         );
+        let (serialization_failures, deadlocks) = self.scenario.database.failure_names();
         outln!(
-            "40001 serialization failures: {}, 40P01 deadlocks: {}, retries: {}",
+            "{serialization_failures}: {}, {deadlocks}: {}, retries: {}",
             t.errors_40001,
             t.errors_40p01,
             t.retries
@@ -278,7 +286,7 @@ pub fn number(value: Option<f64>) -> String {
     value.map_or("-".into(), |v| format!("{v:.2}"))
 }
 
-/// One line about a scenario: orders, stock, isolation, nodes, latency.
+/// One line about a scenario: database, orders, stock, isolation, nodes, latency.
 pub fn describe(scenario: &Scenario) -> String {
     describe_with_orders(scenario, &scenario.orders.len().to_string())
 }
@@ -308,7 +316,8 @@ pub fn describe_with_orders(scenario: &Scenario, orders: &str) -> String {
         _ => "mixed isolation",
     };
     let mut text = format!(
-        "{orders} orders against {} level(s) stocked {} | {isolation} | {} node(s)",
+        "{} | {orders} orders against {} level(s) stocked {} | {isolation} | {} node(s)",
+        scenario.database,
         scenario.levels.len(),
         stock,
         scenario.nodes
@@ -318,6 +327,9 @@ pub fn describe_with_orders(scenario: &Scenario, orders: &str) -> String {
             " | latency {} ms, think {} ms",
             scenario.latency.statement_ms, scenario.latency.think_ms
         );
+    }
+    if scenario.innodb_snapshot_isolation {
+        text += " | innodb_snapshot_isolation";
     }
     text
 }

@@ -74,7 +74,7 @@ fn script(new: NewBackend, label: &str, sessions: usize, start: i64, steps: &[St
             ),
             Pause(ms) => {
                 now += ms;
-                store.time_passed(now);
+                store.time_passed(now, &mut out);
             }
         }
     }

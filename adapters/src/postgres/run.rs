@@ -17,10 +17,8 @@ mod waits;
 
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
-use stockrace_model::{
-    DbError, Event, Isolation, LevelId, Progress, Row, RowView, SessionId, Statement,
-};
-use stockrace_sim::{Backend, Simulation};
+use stockrace_model::{Event, Isolation, LevelId, Progress, Row, RowView, SessionId, Statement};
+use stockrace_sim::{Backend, Simulation, WaitDeadlines, WaitSettings};
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 use tokio_postgres::{Client, NoTls, SimpleQueryMessage};
@@ -388,14 +386,23 @@ impl Backend for PgBackend<'_> {
         }));
     }
 
-    fn cancel_wait(&mut self, session: SessionId, _error: DbError, out: &mut Vec<Event>) {
+    fn wait_deadlines(
+        &self,
+        _session: SessionId,
+        began_ms: u64,
+        settings: WaitSettings,
+    ) -> WaitDeadlines {
+        stockrace_sim::backend::postgres::wait_deadlines(began_ms, settings)
+    }
+
+    fn wait_timed_out(&mut self, session: SessionId, out: &mut Vec<Event>) {
         out.extend(self.with_state(move |s| {
             let timeout = s.sessions[session.index()].lock_timeout.unwrap_or_default();
             Box::pin(s.after_timeout(session, timeout))
         }));
     }
 
-    fn time_passed(&mut self, now_ms: u64) {
+    fn time_passed(&mut self, now_ms: u64, _out: &mut Vec<Event>) {
         let real = self
             .server
             .pacing

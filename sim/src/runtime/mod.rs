@@ -36,7 +36,9 @@ use scratch::Scratch;
 use shared::{lock, Phase};
 use std::ops::Range;
 use std::time::Duration;
-use stockrace_model::{LevelId, Row, SessionId, Store, StoreConfig};
+use crate::backend::{ModelSettings, ModelStore, WaitSettings};
+use stockrace_model::innodb::InnoDbStore;
+use stockrace_model::{Database, LevelId, Row, SessionId, Store};
 
 /// A validated scenario with its strategies resolved: what the scheduler
 /// loop needs to run it. [`crate::Simulation`] wraps it with the public API.
@@ -47,13 +49,15 @@ pub(crate) struct Prepared {
     pub strategies: Vec<Strategy>,
     pub initial: Vec<Row>,
     pub expectations: Expectations,
-    pub lock_timeouts: Vec<Option<u64>>,
+    /// Each order's session's lock-wait settings.
+    pub wait_settings: Vec<WaitSettings>,
 }
 
 impl Prepared {
     /// Validates `scenario` and resolves each order's strategy in `registry`.
     pub fn new(scenario: Scenario, registry: &Strategies) -> Result<Prepared, ScenarioError> {
         scenario.validate(|name| registry.get(name).is_some())?;
+        scenario.validate_strategies_run(|name, database| registry.refusal(name, database))?;
         let scenario = scenario.expanded().with_budget_resolved();
         let strategies: Vec<Strategy> = scenario
             .orders
@@ -63,7 +67,14 @@ impl Prepared {
         let orders = scenario.orders();
         Ok(Prepared {
             expectations: Expectations::new(&scenario, &orders, &strategies),
-            lock_timeouts: scenario.orders.iter().map(|o| o.lock_timeout_ms).collect(),
+            wait_settings: scenario
+                .orders
+                .iter()
+                .map(|o| WaitSettings {
+                    deadlock_timeout_ms: scenario.deadlock_timeout_ms,
+                    lock_timeout_ms: o.lock_timeout_ms,
+                })
+                .collect(),
             orders,
             initial: scenario.initial_rows(),
             strategies,
@@ -71,15 +82,18 @@ impl Prepared {
         })
     }
 
-    /// A fresh model store holding the scenario's rows.
-    pub fn new_store(&self) -> Store {
-        Store::new(
-            &self.initial,
-            self.orders.len(),
-            StoreConfig {
-                check_nonnegative: self.scenario.check_nonnegative,
-            },
-        )
+    /// The settings of the scenario's model store.
+    pub fn model_settings(&self) -> ModelSettings {
+        ModelSettings {
+            database: self.scenario.database,
+            check_nonnegative: self.scenario.check_nonnegative,
+            innodb_snapshot_isolation: self.scenario.innodb_snapshot_isolation,
+        }
+    }
+
+    /// A fresh model store of the scenario's database holding its rows.
+    pub fn new_store(&self) -> ModelStore {
+        ModelStore::new(&self.initial, self.orders.len(), self.model_settings())
     }
 
     /// One run on a fresh madsim runtime (see [`crate::Simulation::run_on`]).
@@ -108,15 +122,45 @@ impl Prepared {
         &self,
         kind: SeedChooser,
         seeds: Range<u64>,
+        visit: impl FnMut(Execution) -> bool,
+    ) {
+        // On the concrete store, not through `ModelStore`: a sweep's every
+        // statement goes through here.
+        let settings = self.model_settings();
+        let (rows, sessions) = (&self.initial, self.orders.len());
+        match settings.database {
+            Database::Postgres15 => self.run_seeds_on(
+                Store::new(rows, sessions, settings.postgres()),
+                Store::reset,
+                kind,
+                seeds,
+                visit,
+            ),
+            Database::MariaDb1011 => self.run_seeds_on(
+                InnoDbStore::new(rows, sessions, settings.innodb()),
+                InnoDbStore::reset,
+                kind,
+                seeds,
+                visit,
+            ),
+        }
+    }
+
+    /// [`Prepared::run_seeds_with`] on `store`, which `reset` makes fresh for each run.
+    fn run_seeds_on<S: Backend>(
+        &self,
+        mut store: S,
+        reset: fn(&mut S, &[Row], usize),
+        kind: SeedChooser,
+        seeds: Range<u64>,
         mut visit: impl FnMut(Execution) -> bool,
     ) {
         let runtime =
             madsim::runtime::Runtime::with_seed_and_config(seeds.start, madsim::Config::default());
         let mut scratch = Scratch::new(self);
-        let mut store = self.new_store();
         runtime.block_on(async {
             for seed in seeds {
-                store.reset(&self.initial, self.orders.len());
+                reset(&mut store, &self.initial, self.orders.len());
                 let execution = self
                     .drive(
                         &mut scratch,
@@ -162,8 +206,7 @@ impl Prepared {
             trace: Vec::with_capacity(8 * n + 8),
             events,
             due,
-            deadlock_timeout_ms: self.scenario.deadlock_timeout_ms,
-            lock_timeouts: &self.lock_timeouts,
+            wait_settings: &self.wait_settings,
             waits_begun: 0,
         };
         let mut steps = 0u32;
@@ -249,9 +292,7 @@ impl Prepared {
                     // clock passes them, and those tasks run when the
                     // scheduler next waits.
                     madsim::time::advance(delay);
-                    state.now_ms = at;
-                    run.store.time_passed(at);
-                    run.timers_due(&mut state);
+                    run.time_passed(&mut state, at);
                 }
             }
         };

@@ -4,10 +4,10 @@
 //! waits.
 
 use super::shared::{News, Phase, Shared, WaitTimers};
-use crate::backend::Backend;
+use crate::backend::{Backend, WaitSettings};
 use crate::invariants::Monitor;
 use crate::trace::TraceEvent;
-use stockrace_model::{DbError, Event, Progress, SessionId, Statement};
+use stockrace_model::{Event, Progress, SessionId, Statement};
 
 /// The backend of one run and everything recorded about it.
 /// The store, the monitor and the buffers are the sweep's, lent for the run.
@@ -19,8 +19,8 @@ pub(super) struct Recorder<'r, 'p, B> {
     pub events: &'r mut Vec<Event>,
     /// Lock waits whose timer is due, as (deadline, began, order).
     pub due: &'r mut Vec<(u64, u64, usize)>,
-    pub deadlock_timeout_ms: u64,
-    pub lock_timeouts: &'p [Option<u64>],
+    /// Each order's session's lock-wait settings.
+    pub wait_settings: &'p [WaitSettings],
     /// Lock waits begun so far (orders waits that begin at the same time).
     pub waits_begun: u64,
 }
@@ -73,11 +73,12 @@ impl<B: Backend> Recorder<'_, '_, B> {
                 Progress::Done(result) => state.deliver(order, result),
                 Progress::Waiting { .. } => {
                     self.waits_begun += 1;
+                    let deadlines = self.store.wait_deadlines(event.session, now, self.wait_settings[order]);
                     state.set_timers(
                         order,
                         WaitTimers {
-                            deadlock_check_ms: Some(now + self.deadlock_timeout_ms),
-                            lock_timeout_ms: self.lock_timeouts[order].map(|t| now + t),
+                            deadlock_check_ms: deadlines.deadlock_check_ms,
+                            timeout_ms: deadlines.timeout_ms,
                             began: self.waits_begun,
                         },
                     );
@@ -85,6 +86,17 @@ impl<B: Backend> Recorder<'_, '_, B> {
             }
         }
         self.events.clear();
+    }
+
+    /// Virtual time moved on to `now_ms`: the backend reports what it did by
+    /// itself meanwhile, then the run's own timers fire.
+    pub fn time_passed(&mut self, state: &mut Shared, now_ms: u64) {
+        state.now_ms = now_ms;
+        self.store.time_passed(now_ms, self.events);
+        if !self.events.is_empty() {
+            self.record(state);
+        }
+        self.timers_due(state);
     }
 
     /// Virtual time reached `state.now_ms`: wake sleepers (in order-id
@@ -121,12 +133,12 @@ impl<B: Backend> Recorder<'_, '_, B> {
                 continue;
             }
             let session = SessionId(order as u32);
-            if timers.lock_timeout_ms.is_some_and(|t| t <= now) {
-                self.store
-                    .cancel_wait(session, DbError::LOCK_TIMEOUT, self.events);
+            if timers.timeout_ms.is_some_and(|t| t <= now) {
+                self.store.wait_timed_out(session, self.events);
             } else {
-                // PostgreSQL checks once per wait; a cycle that closes
-                // later is found by the waiter that closes it.
+                // A deadlock check runs once per wait (PostgreSQL's rule;
+                // a cycle that closes later is found by the waiter that
+                // closes it).
                 state.deadlock_checked(order);
                 self.store.deadlock_check(session, self.events);
             }

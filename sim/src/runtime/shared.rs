@@ -41,10 +41,10 @@ pub(crate) enum Phase {
 /// Virtual-time deadlines of a statement waiting for a lock.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub(crate) struct WaitTimers {
-    /// When its deadlock_timeout runs out (cleared once checked).
+    /// When the database checks it for a deadlock (cleared once checked).
     pub deadlock_check_ms: Option<u64>,
-    /// When its lock_timeout runs out.
-    pub lock_timeout_ms: Option<u64>,
+    /// When the database gives up on it.
+    pub timeout_ms: Option<u64>,
     /// Which wait began first, among waits that began at the same virtual
     /// time: the earlier waiter's timer fires first, as on a real server.
     pub began: u64,
@@ -52,7 +52,7 @@ pub(crate) struct WaitTimers {
 
 impl WaitTimers {
     pub fn next(&self) -> Option<u64> {
-        match (self.deadlock_check_ms, self.lock_timeout_ms) {
+        match (self.deadlock_check_ms, self.timeout_ms) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
         }
@@ -283,11 +283,11 @@ impl Shared {
             }
             let WaitTimers {
                 deadlock_check_ms,
-                lock_timeout_ms,
+                timeout_ms,
                 began,
             } = slot.timers;
             deadlock_check_ms.hash(state);
-            lock_timeout_ms.hash(state);
+            timeout_ms.hash(state);
             let earlier = self
                 .slots
                 .iter()

@@ -14,12 +14,20 @@ pub(crate) use validate::locate;
 pub use overrides::{Overrides, Setting};
 use std::fmt;
 use std::path::Path;
-use stockrace_model::{Isolation, LevelId, Row};
+use stockrace_model::{Database, Isolation, LevelId, Row};
 
 /// A complete description of one concurrent situation.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Scenario {
+    /// Whose rules the statements follow (default PostgreSQL 15).
+    #[serde(default, skip_serializing_if = "Database::is_default")]
+    pub database: Database,
+    /// MariaDB's `innodb_snapshot_isolation` (off, as in 10.11): a
+    /// REPEATABLE READ write to a row changed since the transaction's read
+    /// view fails with 1020 instead of overwriting it.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub innodb_snapshot_isolation: bool,
     /// Inventory levels; the first is `inventory_level` id 1.
     pub levels: Vec<Level>,
     /// Orders written out one by one (`count = n` repeats one).
@@ -287,6 +295,8 @@ impl Shape {
     pub fn scenario(&self) -> Scenario {
         let items = self.items as u32;
         Scenario {
+            database: Database::default(),
+            innodb_snapshot_isolation: false,
             levels: (1..=items)
                 .map(|i| Level {
                     item: format!("item-{i}"),

@@ -4,7 +4,7 @@
 //! and what a [`crate::Builder`]'s settings do to its scenario.
 
 use super::Scenario;
-use stockrace_model::Isolation;
+use stockrace_model::{Database, Isolation};
 
 /// Each `Some` replaces what the scenario says; `None` leaves it.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -21,6 +21,8 @@ pub struct Overrides {
     pub max_virtual_ms: Option<u64>,
     pub deadlock_timeout_ms: Option<u64>,
     pub arrival_window_ms: Option<u64>,
+    pub database: Option<Database>,
+    pub innodb_snapshot_isolation: Option<bool>,
 }
 
 impl Overrides {
@@ -57,6 +59,12 @@ impl Overrides {
         }
         if let Some(ms) = self.arrival_window_ms {
             scenario.arrivals.window_ms = Some(ms);
+        }
+        if let Some(database) = self.database {
+            scenario.database = database;
+        }
+        if let Some(on) = self.innodb_snapshot_isolation {
+            scenario.innodb_snapshot_isolation = on;
         }
         scenario
     }

@@ -2,6 +2,7 @@
 //! and the values whose arithmetic could overflow.
 
 use super::{Scenario, ScenarioError, DEFAULT_MAX_VIRTUAL_MS, MAX_MS, MAX_ORDERS};
+use stockrace_model::Database;
 
 impl Scenario {
     /// Checks every number and reference; `known_strategy` says whether a
@@ -114,6 +115,7 @@ impl Scenario {
         if self.deadlock_timeout_ms == 0 {
             return error("deadlock_timeout_ms".into(), "must be at least 1".into());
         }
+        self.validate_database_settings()?;
         // A latency longer than the whole run is a typo. Without a budget of
         // its own the run gets at least the default.
         let (budget_field, run_ms) = match self.budget.max_virtual_ms {
@@ -135,6 +137,50 @@ impl Scenario {
             return error("budget.max_virtual_ms".into(), "must be at least 1".into());
         }
         self.validate_arithmetic()
+    }
+
+    /// Settings only one of the databases has.
+    fn validate_database_settings(&self) -> Result<(), ScenarioError> {
+        let error = |field: String, reason: String| Err(ScenarioError { field, reason });
+        match self.database {
+            Database::Postgres15 if self.innodb_snapshot_isolation => error(
+                "innodb_snapshot_isolation".into(),
+                format!(
+                    "is a MariaDB setting; this scenario runs on {} (set database = \"{}\")",
+                    self.database,
+                    Database::MariaDb1011
+                ),
+            ),
+            Database::MariaDb1011 => match self.orders.iter().position(|o| o.lock_timeout_ms.is_some()) {
+                Some(o) => error(
+                    format!("orders[{o}].lock_timeout_ms"),
+                    format!(
+                        "is PostgreSQL's lock_timeout; on {} a lock wait ends after innodb_lock_wait_timeout (50 s) with 1205",
+                        self.database
+                    ),
+                ),
+                None => Ok(()),
+            },
+            Database::Postgres15 => Ok(()),
+        }
+    }
+
+    /// Every order's strategy can run on the scenario's database:
+    /// `refusal(name, database)` says why a strategy cannot, if it cannot.
+    pub fn validate_strategies_run(
+        &self,
+        refusal: impl Fn(&str, Database) -> Option<String>,
+    ) -> Result<(), ScenarioError> {
+        let orders = self.orders.iter().enumerate().map(|(o, order)| (format!("orders[{o}].strategy"), &order.strategy));
+        let generated = self.generate.iter().enumerate().flat_map(|(g, generator)| {
+            generator.strategies.iter().enumerate().map(move |(s, name)| (format!("generate[{g}].strategies[{s}]"), name))
+        });
+        for (field, name) in orders.chain(generated) {
+            if let Some(reason) = refusal(name, self.database) {
+                return Err(ScenarioError { field, reason });
+            }
+        }
+        Ok(())
     }
 
     /// Numbers whose arithmetic could overflow: virtual times beyond

@@ -39,7 +39,7 @@ use std::fmt;
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
-use stockrace_model::{Assign, DbError, Isolation, Lock, SqlState, Update};
+use stockrace_model::{Assign, Database, DbError, Isolation, Lock, Update};
 
 /// How an order ended, as the application would tell the customer.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -75,6 +75,8 @@ pub struct Strategy {
     /// A place for its futures, reused from run to run (see [`OrderFuture`]).
     place: Arc<PlaceFn>,
     effect: Effect,
+    /// The one database it can run on, and why, if it cannot run on all.
+    only_on: Option<(Database, Arc<str>)>,
 }
 
 impl Strategy {
@@ -96,6 +98,26 @@ impl Strategy {
                 })
             }),
             effect: Effect::Decrements,
+            only_on: None,
+        }
+    }
+
+    /// Marks the strategy as one that runs only on `database`, `because`
+    /// (what the others lack): a scenario running it elsewhere is refused
+    /// with that reason.
+    pub fn only_on(mut self, database: Database, because: &str) -> Strategy {
+        self.only_on = Some((database, because.into()));
+        self
+    }
+
+    /// Why it cannot run on `database`, if it cannot.
+    pub fn refusal(&self, database: Database) -> Option<String> {
+        match &self.only_on {
+            Some((only, because)) if *only != database => Some(format!(
+                "{} runs on {only} only, not on {database}: {because}",
+                self.name
+            )),
+            _ => None,
         }
     }
 
@@ -170,7 +192,10 @@ impl Strategies {
         all.add(Strategy::new("medusa-update-levels", medusa_update_levels));
         all.add(Strategy::new("medusa-adjust", medusa_adjust));
         all.add(Strategy::new("medusa-adjust-locked", medusa_adjust_locked));
-        all.add(Strategy::new("advisory-lock", advisory_lock));
+        all.add(Strategy::new("advisory-lock", advisory_lock).only_on(
+            Database::Postgres15,
+            "it takes pg_advisory_xact_lock, a lock the transaction's end releases; MariaDB's GET_LOCK is held by the session until RELEASE_LOCK, a different path (use row-lock there)",
+        ));
         all
     }
 
@@ -181,6 +206,11 @@ impl Strategies {
 
     pub fn get(&self, name: &str) -> Option<&Strategy> {
         self.by_name.get(name)
+    }
+
+    /// Why `name` cannot run on `database`, if it is known and cannot.
+    pub fn refusal(&self, name: &str, database: Database) -> Option<String> {
+        self.get(name).and_then(|s| s.refusal(database))
     }
 
     pub fn names(&self) -> impl Iterator<Item = &str> {
@@ -269,8 +299,10 @@ pub const MAX_ATTEMPTS: u32 = 8;
 pub(crate) type Attempt = for<'a> fn(&'a mut Session, &'a Order) -> BoxFuture<'a, Result<Option<Sale>, DbError>>;
 
 /// Runs `attempt` until it decides, retrying (after ROLLBACK and a backoff of
-/// 1, 2, 4 ... ms of virtual time) when it asks to or fails with 40001 or
-/// 40P01; at most [`MAX_ATTEMPTS`] times, then the order gives up.
+/// 1, 2, 4 ... ms of virtual time) when it asks to or fails with an error
+/// the database calls retryable ([`DbError::is_retryable`]: 40001 or 40P01
+/// on PostgreSQL, 1213 or 1020 on MariaDB); at most [`MAX_ATTEMPTS`] times,
+/// then the order gives up.
 pub(crate) async fn retrying(db: &mut Session, order: &Order, attempt: Attempt) -> StrategyResult {
     for n in 0..MAX_ATTEMPTS {
         if n > 0 {
@@ -279,9 +311,9 @@ pub(crate) async fn retrying(db: &mut Session, order: &Order, attempt: Attempt) 
         match attempt(db, order).await {
             Ok(Some(sale)) => return Ok(sale),
             Ok(None) => db.rollback().await?,
-            Err(e) if matches!(e.state, SqlState::SerializationFailure | SqlState::DeadlockDetected) => {
-                db.rollback().await?
-            }
+            // On MariaDB the server already rolled back (and the session
+            // is in autocommit): the ROLLBACK is a no-op there.
+            Err(e) if e.is_retryable() => db.rollback().await?,
             Err(e) => return Err(e),
         }
     }

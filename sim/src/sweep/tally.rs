@@ -31,9 +31,11 @@ pub struct Tally {
     pub unfinished: u64,
     /// Transactions begun again by orders.
     pub retries: u64,
-    /// Statements that failed with 40001 (serialization failure).
+    /// Statements that failed with a serialization failure (PostgreSQL's
+    /// 40001; MariaDB's 1020). Named for PostgreSQL's code, as reports were.
     pub errors_40001: u64,
-    /// Statements that failed with 40P01 (deadlock detected).
+    /// Statements that failed as a deadlock's victim (PostgreSQL's 40P01;
+    /// MariaDB's 1213).
     pub errors_40p01: u64,
     /// Virtual milliseconds orders spent waiting for locks.
     pub lock_wait_ms: u64,
@@ -67,8 +69,8 @@ impl Tally {
             }
         }
         self.retries += execution.retries().iter().map(|&r| u64::from(r)).sum::<u64>();
-        self.errors_40001 += execution.errors_with(SqlState::SerializationFailure) as u64;
-        self.errors_40p01 += execution.errors_with(SqlState::DeadlockDetected) as u64;
+        self.errors_40001 += execution.errors_where(SqlState::is_serialization_failure) as u64;
+        self.errors_40p01 += execution.errors_where(SqlState::is_deadlock) as u64;
         self.lock_wait_ms += execution.lock_wait_ms().iter().sum::<u64>();
         self.virtual_ms += execution.duration_ms();
         for end in execution.end_times_ms().into_iter().flatten() {
