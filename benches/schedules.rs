@@ -3,11 +3,12 @@
 //! Figures are noisy on shared machines, so each is also given as a ratio to a
 //! baseline measured in the same run: a bare madsim runtime per run that
 //! spawns the same number of empty tasks (the floor any run on madsim pays),
-//! and for parallel sweeps, the same sweep on one job.
+//! for the MariaDB model, the same scenario on the PostgreSQL model; and for
+//! parallel sweeps, the same sweep on one job.
 
 use std::hint::black_box;
 use std::time::{Duration, Instant};
-use stockrace::{Isolation, Scenario, Simulation, Strategies, Sweep};
+use stockrace::{Database, Isolation, Scenario, Simulation, Strategies, Sweep};
 
 /// Runs `f(seed)` for seeds 0.. (in blocks of 256) until `budget` has passed,
 /// three times; the best rate.
@@ -80,6 +81,49 @@ fn main() {
         );
     }
 
+    // The InnoDB model against the PostgreSQL model, the same scenarios
+    // swept the same way, measured alternately so both see the same machine.
+    let sweep_rate = |simulation: &Simulation| {
+        rate(budget, |seed| {
+            if seed % 256 == 0 {
+                simulation.run_seeds(seed..seed + 256, |e| {
+                    black_box(e);
+                    true
+                });
+            }
+        })
+    };
+    println!(
+        "{:<44} {:>14} {:>22}",
+        "mariadb-10.11 model", "schedules/s", "vs postgres-15 model"
+    );
+    for (strategy, orders, isolation) in [
+        ("plain-update", 2, Isolation::ReadCommitted),
+        ("plain-update", 8, Isolation::ReadCommitted),
+        ("row-lock", 8, Isolation::ReadCommitted),
+        ("optimistic", 8, Isolation::RepeatableRead),
+        ("serializable-retry", 4, Isolation::Serializable),
+    ] {
+        let on = |database: Database| {
+            let mut scenario = Scenario::single(strategy, orders, 1, 1, isolation);
+            scenario.database = database;
+            Simulation::new(scenario, &registry).expect("valid")
+        };
+        let (postgres, mariadb) = (on(Database::Postgres15), on(Database::MariaDb1011));
+        let baseline = sweep_rate(&postgres);
+        let measured = sweep_rate(&mariadb);
+        println!(
+            "{:<44} {:>14.0} {:>13.2}x of {:>7.0}",
+            format!(
+                "mariadb-10.11: {strategy}, {orders} orders, {}",
+                isolation.name()
+            ),
+            measured,
+            measured / baseline,
+            baseline
+        );
+    }
+
     // Parallel sweeps: the 2-order scenario, one job against every core.
     let seeds: u64 = std::env::var("STOCKRACE_BENCH_SEEDS")
         .ok()
@@ -88,7 +132,7 @@ fn main() {
     let scenario = Scenario::single("plain-update", 2, 1, 1, Isolation::ReadCommitted);
     let simulation = Simulation::new(scenario, &registry).expect("valid");
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let sweep_rate = |jobs: usize| {
+    let jobs_rate = |jobs: usize| {
         (0..3)
             .map(|_| {
                 let start = Instant::now();
@@ -98,7 +142,7 @@ fn main() {
             })
             .fold(0.0, f64::max)
     };
-    let one = sweep_rate(1);
+    let one = jobs_rate(1);
     println!(
         "{:<44} {:>14.0} {:>22}",
         format!("sweep {seeds} seeds, plain-update 2 orders, 1 job"),
@@ -106,7 +150,7 @@ fn main() {
         "1.00x of 1 job"
     );
     for jobs in (2..=cores.max(2)).filter(|j| *j == 2 || *j == cores) {
-        let many = sweep_rate(jobs);
+        let many = jobs_rate(jobs);
         println!(
             "{:<44} {:>14.0} {:>13.2}x of {:>7.0}",
             format!("sweep {seeds} seeds, plain-update 2 orders, {jobs} jobs"),

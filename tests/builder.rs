@@ -12,8 +12,8 @@ use own_strategies::{check_then_decrement, guarded};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use stockrace::{
-    Builder, DbError, Execution, Expect, Invariant, Isolation, LockOrder, Order, Regression, Sale,
-    Session, SqlState, Strategy,
+    Builder, Database, DbError, Execution, Expect, Invariant, Isolation, LockOrder, Order,
+    Regression, Sale, Session, SqlState, Strategy,
 };
 
 fn broken() -> Strategy {
@@ -60,6 +60,8 @@ fn every_scenario_setting_matches_the_command_line() {
         .arrival_window_ms(3)
         .max_steps(5000)
         .max_virtual_ms(90_000)
+        .database(Database::MariaDb1011)
+        .innodb_snapshot_isolation(true)
         .deadlock_timeout_ms(500)
         .seeds(40)
         .first_seed(7)
@@ -95,6 +97,9 @@ fn every_scenario_setting_matches_the_command_line() {
         "5000",
         "--max-virtual-ms",
         "90000",
+        "--database",
+        "mariadb-10.11",
+        "--innodb-snapshot-isolation",
         "--deadlock-timeout-ms",
         "500",
         "--seeds",

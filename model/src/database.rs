@@ -38,6 +38,13 @@ impl Database {
         Database::ALL.map(Database::name).join(", ")
     }
 
+    /// Whether a deadlock is found inside the statement whose wait closes
+    /// it (InnoDB), rather than by a waiter's check `deadlock_timeout`
+    /// later (PostgreSQL).
+    pub fn finds_deadlocks_at_once(self) -> bool {
+        self == Database::MariaDb1011
+    }
+
     /// How reports name this database's serialization failures and
     /// deadlocks (see [`crate::SqlState::is_serialization_failure`] and
     /// [`crate::SqlState::is_deadlock`]).

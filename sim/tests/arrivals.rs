@@ -3,10 +3,15 @@
 //! so a schedule replays them; without one they start together, as before.
 
 use stockrace_sim::chooser::{Action, Actor, Choice};
-use stockrace_sim::explore::independence::independent;
+use stockrace_sim::explore::independence::{independent, AbortRules};
 use stockrace_sim::scenario::Arrivals;
 use stockrace_sim::trace::TraceEvent;
 use stockrace_sim::{Isolation, Latency, Scenario, Simulation, Strategies};
+
+const PG: AbortRules = AbortRules {
+    check_nonnegative: false,
+    deadlocks_at_once: false,
+};
 
 fn simulation(latency_ms: u64, window_ms: Option<u64>) -> Simulation {
     let mut scenario = Scenario::single("reservation", 2, 1, 1, Isolation::ReadCommitted);
@@ -103,7 +108,7 @@ fn an_arrival_is_dependent_with_everything() {
             in_transaction: false,
         },
     };
-    assert!(!independent(&arrive(0, 3), &begin, false));
-    assert!(!independent(&begin, &arrive(0, 3), false));
-    assert!(!independent(&arrive(0, 3), &arrive(1, 0), false));
+    assert!(!independent(&arrive(0, 3), &begin, PG));
+    assert!(!independent(&begin, &arrive(0, 3), PG));
+    assert!(!independent(&arrive(0, 3), &arrive(1, 0), PG));
 }

@@ -1,5 +1,5 @@
 //! `check`'s reductions lose nothing: for every strategy at every isolation
-//! level, at 2 orders and at 3 (and with 2 items, on 2 nodes, and with
+//! level on each database, at 2 orders and at 3 (and with 2 items, on 2 nodes, and with
 //! statement latency, think time and an arrival window, where the unreduced
 //! search stays small), the search with sleep sets, with symmetry, with the
 //! visited-state cache, with sleep sets and symmetry, and with all three
@@ -9,7 +9,8 @@
 use std::collections::BTreeSet;
 use stockrace_sim::scenario::Shape;
 use stockrace_sim::{
-    CheckConfig, CheckReport, CheckResult, Isolation, Latency, Reductions, Simulation, Strategies,
+    CheckConfig, CheckReport, CheckResult, Database, Isolation, Latency, Reductions, Simulation,
+    Strategies,
 };
 
 /// Unreduced searches larger than this are skipped (and counted); a debug
@@ -59,7 +60,12 @@ fn every_reduction_reaches_the_outcomes_of_the_unreduced_search() {
     };
     let mut compared = 0;
     let mut skipped = Vec::new();
-    for strategy in Strategies::BUILTIN {
+    let registry = Strategies::builtin();
+    for (database, strategy) in Database::ALL
+        .into_iter()
+        .flat_map(|d| Strategies::BUILTIN.map(|s| (d, s)))
+        .filter(|(d, s)| registry.refusal(s, *d).is_none())
+    {
         for isolation in Isolation::ALL {
             for (orders, items, nodes, latency) in [
                 (2, 1, 1, false),
@@ -76,6 +82,7 @@ fn every_reduction_reaches_the_outcomes_of_the_unreduced_search() {
                     ..Shape::new(strategy)
                 };
                 let mut scenario = shape.scenario();
+                scenario.database = database;
                 if latency {
                     // Sleeps, virtual time in the key, and (4 latencies by
                     // default) a choice of arrival times.
@@ -87,7 +94,7 @@ fn every_reduction_reaches_the_outcomes_of_the_unreduced_search() {
                 let simulation = Simulation::new(scenario, &Strategies::builtin()).expect("valid");
                 let case =
                     format!(
-                    "{strategy} at {isolation:?}, {orders} orders, {items} items, {nodes} nodes{}",
+                    "{strategy} on {database} at {isolation:?}, {orders} orders, {items} items, {nodes} nodes{}",
                     if latency { ", latency and think time 1 ms" } else { "" }
                 );
                 let Some((full, violated, runs)) = outcomes(&simulation, Reductions::NONE) else {
@@ -359,12 +366,13 @@ impl stockrace_sim::Backend for Opaque {
 #[test]
 fn on_a_backend_without_a_state_the_cache_prunes_nothing() {
     use stockrace_sim::explore::dfs::Dfs;
+    use stockrace_sim::explore::independence::AbortRules;
     let simulation = shape_simulation("row-lock", 3);
     let search = |opaque: bool| {
         let mut dfs = Dfs::new(
             Reductions::ALL,
             simulation.symmetry_classes(),
-            simulation.scenario().check_nonnegative,
+            AbortRules::of(simulation.scenario()),
         );
         let mut runs = 0u64;
         while let Some(mut run) = dfs.next_run() {

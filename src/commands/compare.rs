@@ -15,7 +15,10 @@ use serde::Serialize;
 use std::fmt::Write as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use stockrace::{Figures, Simulation, Strategies, Sweep, Tally, COMPARE_LATENCY, COMPARE_ORDERS};
+use stockrace::{
+    Database, Figures, Isolation, Simulation, Strategies, Sweep, Tally, COMPARE_LATENCY,
+    COMPARE_ORDERS,
+};
 
 mod html;
 
@@ -32,6 +35,15 @@ pub struct CompareArgs {
     /// 2,4,8,16,32; with --scenario, the file's orders].
     #[arg(long, value_delimiter = ',', allow_negative_numbers = true)]
     pub orders: Vec<i64>,
+    /// Databases, comma-separated: every strategy on each (postgres-15,
+    /// mariadb-10.11) [default: --database, or as the scenario says]. A
+    /// strategy that cannot run on one is listed as such, not run.
+    #[arg(long, value_delimiter = ',', conflicts_with = "database")]
+    pub databases: Vec<String>,
+    /// Isolation levels, comma-separated: every strategy at each
+    /// [default: --isolation, or as the scenario says].
+    #[arg(long, value_delimiter = ',', conflicts_with = "isolation")]
+    pub isolations: Vec<String>,
     #[command(flatten)]
     pub shape: ShapeArgs,
     #[command(flatten)]
@@ -63,12 +75,31 @@ struct CompareDocument {
     first_seed: u64,
     seeds: u64,
     results: Vec<Cell>,
+    /// Strategies that cannot run on a compared database, and why.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    not_run: Vec<NotRun>,
 }
 
-/// One strategy at one concurrency level.
+/// A strategy left out on a database it cannot run on.
+#[derive(Serialize)]
+struct NotRun {
+    strategy: String,
+    database: Database,
+    reason: String,
+}
+
+/// One strategy at one concurrency level (on one database at one isolation
+/// level, when several are compared).
 #[derive(Serialize)]
 struct Cell {
+    /// What the table's rows and the chart's lines are named: the strategy,
+    /// with the database and isolation level when several are compared.
+    #[serde(skip)]
+    label: String,
     strategy: String,
+    database: Database,
+    /// The orders' isolation level (`mixed` for a scenario file that mixes them).
+    isolation: String,
     /// Orders per run (the tally's `orders` counts them over all runs).
     concurrency: usize,
     safe: bool,
@@ -179,24 +210,73 @@ pub fn compare(args: CompareArgs) -> Result<ExitCode, Bad> {
         (Some(_), true) => vec![None],
         (None, true) => COMPARE_ORDERS.into_iter().map(|n| Some(n as i64)).collect(),
     };
+    let databases = names(
+        &args.databases,
+        "--databases",
+        Database::from_name,
+        &Database::names(),
+    )?;
+    let isolations = names(
+        &args.isolations,
+        "--isolations",
+        Isolation::from_name,
+        "read-committed, repeatable-read, serializable",
+    )?;
+    let several = databases.len() > 1 || isolations.len() > 1;
     // Every scenario is built (and so checked) before anything runs.
-    // A cell: its simulation, the flags that replay it, its strategy label.
-    let mut plan: Vec<(Simulation, String, String)> = Vec::new();
-    for strategy in &strategies {
-        for &orders in &levels {
-            let scenario = args
-                .shape
-                .scenario(strategy.as_deref(), orders, COMPARE_LATENCY)?;
-            let flags = args.shape.flags(strategy.as_deref(), orders, &scenario)?;
-            let label = strategy.clone().unwrap_or_else(|| AS_WRITTEN.to_string());
-            plan.push((simulation(scenario)?, flags, label));
+    let mut plan: Vec<Planned> = Vec::new();
+    let mut not_run: Vec<NotRun> = Vec::new();
+    let registry = Strategies::builtin();
+    for &database in &databases {
+        for &isolation in &isolations {
+            for strategy in &strategies {
+                for &orders in &levels {
+                    let shape = args.shape.with(database, isolation);
+                    // A strategy the database cannot run is listed as not run.
+                    if let Some(name) = strategy {
+                        let on = shape.database_of_scenario()?;
+                        if let Some(reason) = registry.refusal(name, on) {
+                            if !not_run.iter().any(|n| n.reason == reason) {
+                                not_run.push(NotRun {
+                                    strategy: name.clone(),
+                                    database: on,
+                                    reason,
+                                });
+                            }
+                            continue;
+                        }
+                    }
+                    let scenario = shape.scenario(strategy.as_deref(), orders, COMPARE_LATENCY)?;
+                    let flags = shape.flags(strategy.as_deref(), orders, &scenario)?;
+                    let strategy = strategy.clone().unwrap_or_else(|| AS_WRITTEN.to_string());
+                    let isolation = isolation_name(&scenario);
+                    let label = match several {
+                        false => strategy.clone(),
+                        true => format!("{strategy} | {} | {isolation}", scenario.database),
+                    };
+                    plan.push(Planned {
+                        simulation: simulation(scenario)?,
+                        flags,
+                        label,
+                        strategy,
+                        isolation,
+                    });
+                }
+            }
         }
     }
     let seeds = args.seeds.range()?;
     let progress = Progress::new(seeds.end.saturating_sub(seeds.start) * plan.len() as u64);
     let advance = |n| progress.advance(n);
     let mut cells = Vec::new();
-    for (simulation, flags, label) in &plan {
+    for Planned {
+        simulation,
+        flags,
+        label,
+        strategy,
+        isolation,
+    } in &plan
+    {
         // Each first failure is shown as small as it can be made.
         let cell = stockrace::CompareCell::run(
             label,
@@ -217,7 +297,10 @@ pub fn compare(args: CompareArgs) -> Result<ExitCode, Bad> {
             cell.shrunk.as_ref(),
         );
         cells.push(Cell {
-            strategy: label.clone(),
+            label: label.clone(),
+            strategy: strategy.clone(),
+            database: simulation.scenario().database,
+            isolation: isolation.clone(),
             concurrency: cell.concurrency,
             safe: document.tally.violations == 0,
             tally: document.tally,
@@ -232,12 +315,20 @@ pub fn compare(args: CompareArgs) -> Result<ExitCode, Bad> {
     let concurrency: Vec<String> = plan
         .iter()
         .take(levels.len())
-        .map(|(s, _, _)| s.scenario().orders.len().to_string())
+        .map(|p| p.simulation.scenario().orders.len().to_string())
         .collect();
     let base = plan
         .first()
-        .map(|(s, _, _)| {
-            describe_with_orders(s.scenario(), &concurrency.join(",")) + &arrivals(s.scenario())
+        .map(|p| {
+            let scenario = p.simulation.scenario();
+            let mut base =
+                describe_with_orders(scenario, &concurrency.join(",")) + &arrivals(scenario);
+            if several {
+                // Each row names its database and isolation level.
+                base = base.replacen(&format!("{} | ", scenario.database), "", 1);
+                base = base.replacen(&format!(" | {}", p.isolation), "", 1);
+            }
+            base
         })
         .unwrap_or_default();
     // Everything is rendered before anything is printed or written.
@@ -262,11 +353,15 @@ pub fn compare(args: CompareArgs) -> Result<ExitCode, Bad> {
         _ => None,
     };
     let mut table = table(&cells, &base, &seeds);
+    for n in &not_run {
+        table += &format!("not run: {}\n", n.reason);
+    }
     let document = CompareDocument {
         scenario: base,
         first_seed: seeds.start,
         seeds: seeds.end - seeds.start,
         results: cells,
+        not_run,
     };
     let json = pretty(&document) + "\n";
     if outputs.json_only {
@@ -299,6 +394,49 @@ pub fn compare(args: CompareArgs) -> Result<ExitCode, Bad> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// One cell to run: its simulation, the flags that replay it, its row's
+/// label, its strategy and isolation level.
+struct Planned {
+    simulation: Simulation,
+    flags: String,
+    label: String,
+    strategy: String,
+    isolation: String,
+}
+
+/// `list` (a comma-separated flag's values) parsed by `parse`, each once;
+/// empty: one `None`, "as the scenario says".
+fn names<T: PartialEq + Copy>(
+    list: &[String],
+    flag: &str,
+    parse: fn(&str) -> Option<T>,
+    expected: &str,
+) -> Result<Vec<Option<T>>, Bad> {
+    if list.is_empty() {
+        return Ok(vec![None]);
+    }
+    let mut parsed: Vec<Option<T>> = Vec::new();
+    for name in list {
+        let value =
+            parse(name).ok_or_else(|| Bad(format!("{flag} {name:?}: expected {expected}")))?;
+        if parsed.contains(&Some(value)) {
+            return Err(Bad(format!("{flag}: {name} is listed twice")));
+        }
+        parsed.push(Some(value));
+    }
+    Ok(parsed)
+}
+
+/// The orders' isolation level, or `mixed`.
+fn isolation_name(scenario: &stockrace::Scenario) -> String {
+    let mut levels = scenario.orders.iter().map(|o| o.isolation);
+    match levels.next() {
+        Some(first) if levels.all(|l| l == first) => first.name().to_string(),
+        Some(_) => "mixed".to_string(),
+        None => String::new(),
+    }
+}
+
 /// When orders arrive, for the header: a window spreads their starts,
 /// without one they start together (and move in lockstep under a latency).
 fn arrivals(scenario: &stockrace::Scenario) -> String {
@@ -323,9 +461,15 @@ fn table(cells: &[Cell], base: &str, seeds: &std::ops::Range<u64>) -> String {
         seeds.start,
         seeds.end
     );
-    w!("per order: retries, 40001 and 40P01 errors, lock wait; latency and throughput in virtual time\n");
+    w!("per order: retries, serialization failures (40001; MariaDB 1020) and deadlocks (40P01; MariaDB 1213), lock wait; latency and throughput in virtual time\n");
+    let width = cells
+        .iter()
+        .map(|c| c.label.len())
+        .max()
+        .unwrap_or(0)
+        .max(24);
     w!(
-        "{:<24} {:>6}  {:<6} {:>9}  {:<30} {:>6} {:>7} {:>6} {:>7} {:>6} {:>6} {:>8} {:>5} {:>5} {:>8}",
+        "{:<width$} {:>6}  {:<6} {:>9}  {:<30} {:>6} {:>7} {:>6} {:>7} {:>6} {:>6} {:>8} {:>5} {:>5} {:>8}",
         "strategy", "orders", "safe?", "viol/10k", "violations", "sold", "no-stk", "failed", "retries", "40001", "40P01", "wait ms", "p50", "p99", "orders/s"
     );
     for cell in cells {
@@ -337,8 +481,8 @@ fn table(cells: &[Cell], base: &str, seeds: &std::ops::Range<u64>) -> String {
             .map(|(i, n)| format!("{i} {n}"))
             .collect();
         w!(
-            "{:<24} {:>6}  {:<6} {:>9.1}  {:<30} {:>6} {:>7} {:>6} {:>7} {:>6} {:>6} {:>8} {:>5} {:>5} {:>8}",
-            cell.strategy,
+            "{:<width$} {:>6}  {:<6} {:>9.1}  {:<30} {:>6} {:>7} {:>6} {:>7} {:>6} {:>6} {:>8} {:>5} {:>5} {:>8}",
+            cell.label,
             cell.concurrency,
             if cell.safe { "safe" } else { "UNSAFE" },
             f.violations_per_10k_runs.unwrap_or(0.0),
@@ -377,7 +521,7 @@ fn table(cells: &[Cell], base: &str, seeds: &std::ops::Range<u64>) -> String {
     for strategy in &unsafe_strategies {
         let cell = cells
             .iter()
-            .find(|c| &c.strategy == *strategy && !c.safe)
+            .find(|c| &c.label == *strategy && !c.safe)
             .expect("unsafe");
         let failure = cell.first_failure.as_ref().expect("a failure");
         w!(
@@ -399,11 +543,11 @@ fn table(cells: &[Cell], base: &str, seeds: &std::ops::Range<u64>) -> String {
 fn safe_and_unsafe(cells: &[Cell]) -> (Vec<&String>, Vec<&String>) {
     let mut unsafe_strategies = Vec::new();
     let mut safe = Vec::new();
-    for strategy in cells.iter().map(|c| &c.strategy) {
+    for strategy in cells.iter().map(|c| &c.label) {
         if safe.contains(&strategy) || unsafe_strategies.contains(&strategy) {
             continue;
         }
-        let mine = cells.iter().filter(|c| &c.strategy == strategy);
+        let mine = cells.iter().filter(|c| &c.label == strategy);
         match mine.clone().find(|c| !c.safe) {
             Some(_) => unsafe_strategies.push(strategy),
             None => safe.push(strategy),
@@ -420,10 +564,10 @@ fn series(cells: &[Cell]) -> Vec<Series> {
             violations_per_10k: cell.figures.violations_per_10k_runs.unwrap_or(0.0),
             p99_latency_ms: cell.figures.latency_p99_ms,
         };
-        match series.iter_mut().find(|s| s.strategy == cell.strategy) {
+        match series.iter_mut().find(|s| s.strategy == cell.label) {
             Some(s) => s.points.push(point),
             None => series.push(Series {
-                strategy: cell.strategy.clone(),
+                strategy: cell.label.clone(),
                 points: vec![point],
             }),
         }

@@ -25,7 +25,7 @@ pub struct ScenarioArgs {
 /// Everything about a scenario but its strategy and number of orders: a
 /// scenario file, or `--items` items stocked `--stock` each of which every
 /// order buys `--qty`.
-#[derive(Args)]
+#[derive(Args, Clone)]
 pub struct ShapeArgs {
     /// A scenario file (TOML; see scenarios/). The shape flags cannot be
     /// combined with it; --strategy, --orders, --isolation, --latency-ms,
@@ -238,6 +238,35 @@ impl ShapeArgs {
                 Bad(format!("{flag}: {e}"))
             })?;
         Ok(scenario)
+    }
+
+    /// These flags with `--database` and `--isolation` set (where given),
+    /// as `compare --databases` and `--isolations` run them.
+    pub fn with(&self, database: Option<Database>, isolation: Option<Isolation>) -> ShapeArgs {
+        let mut shape = self.clone();
+        if let Some(database) = database {
+            shape.database = Some(database.name().to_string());
+        }
+        if let Some(isolation) = isolation {
+            shape.isolation = Some(isolation.name().to_string());
+        }
+        shape
+    }
+
+    /// The database the scenario runs on: `--database`, else the scenario
+    /// file's, else the default.
+    pub fn database_of_scenario(&self) -> Result<Database, Bad> {
+        if let Some(database) = self.database()? {
+            return Ok(database);
+        }
+        Ok(match &self.scenario {
+            Some(path) => {
+                Scenario::load(path, |_| true)
+                    .map_err(|e| Bad(e.to_string()))?
+                    .database
+            }
+            None => Database::default(),
+        })
     }
 
     /// `--database`, if given.

@@ -33,7 +33,7 @@ use crate::strategies::{Strategies, Strategy};
 use crate::sweep::{CompareCell, Comparison, Sweep, COMPARE_LATENCY};
 use crate::{chooser::SeedChooser, execution::Execution, file_error::FileError};
 use std::path::{Path, PathBuf};
-use stockrace_model::Isolation;
+use stockrace_model::{Database, Isolation};
 
 /// Environment variable that sets how many seeds a builder sweeps.
 pub const SEEDS_ENV: &str = "STOCKRACE_SEEDS";
@@ -248,6 +248,21 @@ impl Builder {
     /// default 1000).
     pub fn deadlock_timeout_ms(mut self, ms: u64) -> Builder {
         self.overrides.deadlock_timeout_ms = Some(ms);
+        self
+    }
+
+    /// Whose rules the statements follow (`--database`, default
+    /// [`Database::Postgres15`]): the same strategies on the InnoDB model
+    /// with [`Database::MariaDb1011`].
+    pub fn database(mut self, database: Database) -> Builder {
+        self.overrides.database = Some(database);
+        self
+    }
+
+    /// MariaDB's `innodb_snapshot_isolation` (`--innodb-snapshot-isolation`,
+    /// off as in 10.11): with [`Builder::database`] MariaDB only.
+    pub fn innodb_snapshot_isolation(mut self, on: bool) -> Builder {
+        self.overrides.innodb_snapshot_isolation = Some(on);
         self
     }
 

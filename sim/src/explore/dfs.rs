@@ -16,7 +16,7 @@
 //!   bookkeeping), is not explored again (see [`super::cache`]).
 
 use super::cache::Visited;
-use super::independence::independent;
+use super::independence::{independent, AbortRules};
 use crate::chooser::{key_of, Actor, Choice, Chooser, StateKey};
 
 /// What the search may skip.
@@ -65,7 +65,7 @@ pub struct Dfs {
     reductions: Reductions,
     /// Symmetry class of each order: equal classes are identical orders.
     classes: Vec<u32>,
-    check_nonnegative: bool,
+    aborts: AbortRules,
     path: Vec<Node>,
     started: bool,
     /// Some option was left out for the preemption bound: not a proof.
@@ -75,11 +75,11 @@ pub struct Dfs {
 }
 
 impl Dfs {
-    pub fn new(reductions: Reductions, classes: Vec<u32>, check_nonnegative: bool) -> Dfs {
+    pub fn new(reductions: Reductions, classes: Vec<u32>, aborts: AbortRules) -> Dfs {
         Dfs {
             reductions,
             classes,
-            check_nonnegative,
+            aborts,
             path: Vec::new(),
             started: false,
             bounded: false,
@@ -290,7 +290,7 @@ impl Chooser for DfsRun<'_> {
             let taken = &node.options[chosen];
             let mut sleep: Vec<Choice> = node.sleep.clone();
             sleep.extend(node.done.iter().map(|&i| node.options[i].clone()));
-            let check = self.dfs.check_nonnegative;
+            let check = self.dfs.aborts;
             sleep.retain(|s| independent(s, taken, check));
             self.sleep = sleep;
         }
@@ -303,7 +303,7 @@ impl Chooser for DfsRun<'_> {
     }
 
     fn observe(&mut self, taken: &Choice) {
-        let check = self.dfs.check_nonnegative;
+        let check = self.dfs.aborts;
         // A forced step (the only option) also wakes what depends on it.
         self.sleep
             .retain(|s| s.actor != taken.actor && independent(s, taken, check));

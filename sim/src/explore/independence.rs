@@ -7,6 +7,7 @@
 //! unreduced one.
 
 use crate::chooser::{Action, Actor, Choice};
+use crate::scenario::Scenario;
 use stockrace_model::{Isolation, Lock, Statement};
 
 /// The object a statement reads or writes: a row (with its reservations),
@@ -35,9 +36,30 @@ fn plain_read(statement: &Statement) -> bool {
     )
 }
 
+/// What of the scenario decides which statements may abort their transaction.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct AbortRules {
+    /// `CHECK (stocked_quantity >= 0)`: an UPDATE may fail.
+    pub check_nonnegative: bool,
+    /// The database finds a deadlock inside the statement that closes it
+    /// (InnoDB) rather than on a later timer (PostgreSQL's deadlock_timeout,
+    /// a clock step): any statement that takes a lock may abort a
+    /// transaction, its own or another's.
+    pub deadlocks_at_once: bool,
+}
+
+impl AbortRules {
+    pub fn of(scenario: &Scenario) -> AbortRules {
+        AbortRules {
+            check_nonnegative: scenario.check_nonnegative,
+            deadlocks_at_once: scenario.database.finds_deadlocks_at_once(),
+        }
+    }
+}
+
 /// Whether the statement can fail in a way that aborts its transaction (and
 /// so releases every lock it holds, waking waiters on other rows).
-fn may_abort(statement: &Statement, isolation: Isolation, check_nonnegative: bool) -> bool {
+fn may_abort(statement: &Statement, isolation: Isolation, rules: AbortRules) -> bool {
     match statement {
         Statement::Select {
             lock: Lock::ForUpdateNowait,
@@ -49,15 +71,17 @@ fn may_abort(statement: &Statement, isolation: Isolation, check_nonnegative: boo
         }
         | Statement::Update(_)
         | Statement::InsertReservation { .. } => {
-            isolation != Isolation::ReadCommitted
-                || (check_nonnegative && matches!(statement, Statement::Update(_)))
+            rules.deadlocks_at_once
+                || isolation != Isolation::ReadCommitted
+                || (rules.check_nonnegative && matches!(statement, Statement::Update(_)))
         }
+        Statement::AdvisoryLock { .. } => rules.deadlocks_at_once,
         _ => false,
     }
 }
 
 /// Whether taking `a` then `b` leads where taking `b` then `a` does.
-pub fn independent(a: &Choice, b: &Choice, check_nonnegative: bool) -> bool {
+pub fn independent(a: &Choice, b: &Choice, rules: AbortRules) -> bool {
     let (Actor::Order(i), Actor::Order(j)) = (a.actor, b.actor) else {
         return false; // letting time pass fires timers: dependent with all
     };
@@ -81,7 +105,7 @@ pub fn independent(a: &Choice, b: &Choice, check_nonnegative: bool) -> bool {
                 isolation: y,
                 in_transaction: ty,
             },
-        ) => statements_independent((s, *x, *tx), (t, *y, *ty), check_nonnegative),
+        ) => statements_independent((s, *x, *tx), (t, *y, *ty), rules),
         _ => false,
     }
 }
@@ -89,7 +113,7 @@ pub fn independent(a: &Choice, b: &Choice, check_nonnegative: bool) -> bool {
 fn statements_independent(
     (s, x, tx): (&Statement, Isolation, bool),
     (t, y, ty): (&Statement, Isolation, bool),
-    check_nonnegative: bool,
+    rules: AbortRules,
 ) -> bool {
     // The snapshot is taken at the first statement, not at BEGIN.
     if matches!(s, Statement::Begin(_)) || matches!(t, Statement::Begin(_)) {
@@ -118,14 +142,23 @@ fn statements_independent(
         return true;
     }
     object(s) != object(t)
-        && !may_abort(s, x, check_nonnegative)
-        && !may_abort(t, y, check_nonnegative)
+        && !may_abort(s, x, rules)
+        && !may_abort(t, y, rules)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use stockrace_model::{LevelId, Update};
+
+    const PG: AbortRules = AbortRules {
+        check_nonnegative: false,
+        deadlocks_at_once: false,
+    };
+    const INNODB: AbortRules = AbortRules {
+        check_nonnegative: false,
+        deadlocks_at_once: true,
+    };
 
     fn step(order: u32, statement: Statement, isolation: Isolation) -> Choice {
         Choice {
@@ -150,43 +183,56 @@ mod tests {
         assert!(independent(
             &step(0, Statement::Begin(rc), rc),
             &step(1, Statement::Commit, rc),
-            false
+            PG
         ));
         // COMMIT with nothing else.
         assert!(!independent(
             &step(0, Statement::Commit, rc),
             &step(1, select(0), rc),
-            false
+            PG
         ));
         // Reads of one row commute; writes of one row do not.
         assert!(independent(
             &step(0, select(0), rc),
             &step(1, select(0), rc),
-            false
+            PG
         ));
         assert!(!independent(
             &step(0, update(0), rc),
             &step(1, update(0), rc),
-            false
+            PG
         ));
         // Writes of different rows commute at READ COMMITTED, not at REPEATABLE READ.
         assert!(independent(
             &step(0, update(0), rc),
             &step(1, update(1), rc),
-            false
+            PG
+        ));
+        // Not on InnoDB: either may close a deadlock and abort a
+        // transaction inside the statement, waking the other's waiters.
+        assert!(!independent(
+            &step(0, update(0), rc),
+            &step(1, update(1), rc),
+            INNODB
+        ));
+        // Plain reads take no lock there either.
+        assert!(independent(
+            &step(0, select(0), rc),
+            &step(1, update(1), rc),
+            INNODB
         ));
         let rr = Isolation::RepeatableRead;
         assert!(!independent(
             &step(0, update(0), rr),
             &step(1, update(1), rr),
-            false
+            PG
         ));
         // SERIALIZABLE: nothing but BEGIN commutes.
         let sz = Isolation::Serializable;
         assert!(!independent(
             &step(0, select(0), sz),
             &step(1, select(1), sz),
-            false
+            PG
         ));
         // Time passing is dependent with everything.
         let clock = Choice {
@@ -196,7 +242,7 @@ mod tests {
         assert!(!independent(
             &clock,
             &step(1, Statement::Begin(rc), rc),
-            false
+            PG
         ));
         // An autocommit write is seen by a later read.
         let autocommit = Choice {
@@ -207,6 +253,6 @@ mod tests {
                 in_transaction: false,
             },
         };
-        assert!(!independent(&autocommit, &step(1, select(0), rc), false));
+        assert!(!independent(&autocommit, &step(1, select(0), rc), PG));
     }
 }

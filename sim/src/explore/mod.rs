@@ -20,6 +20,7 @@ pub mod shrink;
 use crate::execution::Execution;
 use crate::simulation::Simulation;
 use dfs::{Dfs, Reductions};
+use independence::AbortRules;
 use std::collections::BTreeMap;
 
 /// How far `check` may go.
@@ -81,7 +82,7 @@ impl Simulation {
         let mut dfs = Dfs::new(
             config.reductions,
             classes.clone(),
-            self.scenario().check_nonnegative,
+            AbortRules::of(self.scenario()),
         );
         let mut report = CheckReport {
             result: CheckResult::Complete,

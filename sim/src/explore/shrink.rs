@@ -16,6 +16,7 @@
 //! finds is shrunk in turn.
 
 use super::dfs::{Dfs, Reductions};
+use super::independence::AbortRules;
 use crate::chooser::{Actor, Choice, Chooser, ReplayChooser};
 use crate::execution::Execution;
 use crate::invariants::Invariant;
@@ -288,7 +289,7 @@ impl Shrinker<'_> {
                 ..Reductions::ALL
             },
             simulation.symmetry_classes(),
-            simulation.scenario().check_nonnegative,
+            AbortRules::of(simulation.scenario()),
         );
         let mut runs = 0;
         while let Some(mut run) = dfs.next_run() {

@@ -80,6 +80,7 @@ impl Overrides {
             "budget.max_virtual_ms" => Setting::MaxVirtualMs,
             "deadlock_timeout_ms" => Setting::DeadlockTimeoutMs,
             "arrivals.window_ms" => Setting::ArrivalWindowMs,
+            "innodb_snapshot_isolation" => Setting::InnoDbSnapshotIsolation,
             _ => return None,
         })
     }
@@ -94,6 +95,7 @@ pub enum Setting {
     MaxVirtualMs,
     DeadlockTimeoutMs,
     ArrivalWindowMs,
+    InnoDbSnapshotIsolation,
 }
 
 impl Setting {
@@ -106,6 +108,7 @@ impl Setting {
             Setting::MaxVirtualMs => "--max-virtual-ms",
             Setting::DeadlockTimeoutMs => "--deadlock-timeout-ms",
             Setting::ArrivalWindowMs => "--arrival-window-ms",
+            Setting::InnoDbSnapshotIsolation => "--innodb-snapshot-isolation",
         }
     }
 
@@ -118,6 +121,7 @@ impl Setting {
             Setting::MaxVirtualMs => ".max_virtual_ms()",
             Setting::DeadlockTimeoutMs => ".deadlock_timeout_ms()",
             Setting::ArrivalWindowMs => ".arrival_window_ms()",
+            Setting::InnoDbSnapshotIsolation => ".innodb_snapshot_isolation()",
         }
     }
 }

@@ -44,7 +44,7 @@ pub fn page(
                 .collect();
             let rate = f.violations_per_10k_runs.unwrap_or(0.0);
             vec![
-                page::Cell::text(cell.strategy.clone()),
+                page::Cell::text(cell.label.clone()),
                 int(cell.concurrency as u64),
                 page::Cell::text(if cell.safe { "safe" } else { "UNSAFE" }).alarm(!cell.safe),
                 page::Cell::number(format!("{rate:.1}"), Some(rate)),
@@ -78,7 +78,7 @@ pub fn page(
     let findings = unsafe_strategies
         .iter()
         .filter_map(|strategy| {
-            let cell = cells.iter().find(|c| &c.strategy == *strategy && !c.safe)?;
+            let cell = cells.iter().find(|c| &c.label == *strategy && !c.safe)?;
             let failure = cell.first_failure.as_ref()?;
             let mut lines = vec![format!(
                 "{} at {} orders, seed {}: {}",
