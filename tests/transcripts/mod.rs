@@ -16,14 +16,19 @@
 //! reads them. Notes (`innodb status:`, deferrals) and comments are skipped:
 //! the steps are listed in the order they ran.
 //!
-//! [`sql`] turns the MariaDB transcripts' SQL into the model's statements,
-//! and [`innodb`] is the one driver that replays them, on the InnoDB model
-//! (tests/conformance_mariadb_model.rs) and on a real MariaDB
-//! (tests/conformance_mariadb.rs).
+//! [`sql`] turns the transcripts' SQL into the model's statements, and
+//! [`replay`] is the one driver that replays them on a database. What
+//! differs between the databases is in [`innodb`] (the InnoDB model,
+//! tests/conformance_mariadb_model.rs; a real MariaDB,
+//! tests/conformance_mariadb.rs) and [`postgres`] (the PostgreSQL model and
+//! a real PostgreSQL, tests/conformance_postgres_transcripts.rs).
 
 #![allow(dead_code)]
 
+pub mod check;
 pub mod innodb;
+pub mod postgres;
+pub mod replay;
 pub mod sql;
 
 use stockrace::model::Isolation;
@@ -136,10 +141,12 @@ pub enum Outcome {
         rows: Option<Vec<Vec<Py>>>,
     },
     /// `code`: MariaDB's error number (`None` in the PostgreSQL transcripts);
-    /// `in_trx`: `@@in_transaction` right after, where recorded.
+    /// `in_trx`: `@@in_transaction` right after, where recorded; `message`:
+    /// the server's text (PostgreSQL's without its `ERROR:  ` prefix).
     Err {
         code: Option<u16>,
         sqlstate: String,
+        message: String,
         in_trx: Option<bool>,
     },
     /// Still running when the harness looked: whom it waits for (T numbers), where recorded.
@@ -164,6 +171,7 @@ impl Outcome {
             Some("ERR") if field(1)?.int().is_some() => Ok(Outcome::Err {
                 code: field(1)?.int().map(|c| c as u16),
                 sqlstate: field(2)?.str().ok_or("sqlstate")?.to_string(),
+                message: field(3)?.str().ok_or("message")?.to_string(),
                 in_trx: items
                     .iter()
                     .filter_map(Py::str)
@@ -174,6 +182,12 @@ impl Outcome {
             Some("ERR") => Ok(Outcome::Err {
                 code: None,
                 sqlstate: field(1)?.str().ok_or("sqlstate")?.to_string(),
+                message: field(2)?
+                    .str()
+                    .ok_or("message")?
+                    .trim_start_matches("ERROR:")
+                    .trim_start()
+                    .to_string(),
                 in_trx: None,
             }),
             Some("BLOCKED") => {
@@ -237,6 +251,17 @@ impl Transcript {
             .map(|s| format!(" stock={s}"))
             .unwrap_or_default();
         format!("{}{stock} [{}{si}]", self.key(), self.isolation.sql())
+    }
+
+    /// How many sessions the case uses (T1..Tn).
+    pub fn sessions(&self) -> usize {
+        self.steps
+            .iter()
+            .map(|s| match s {
+                Step::Sent { session, .. } | Step::Unblocked { session, .. } => *session as usize,
+            })
+            .max()
+            .unwrap_or(0)
     }
 
     /// `stock=N` or `stock N` in the header.
@@ -356,8 +381,8 @@ fn literals_parse() {
     );
 }
 
-/// The same reader takes the PostgreSQL reference (driving the PostgreSQL
-/// store from it is left to the step that moves its conformance scripts to data).
+/// The same reader takes the PostgreSQL reference (replayed by
+/// tests/conformance_postgres_transcripts.rs).
 #[test]
 fn the_postgres_transcripts_parse_too() {
     let text = include_str!("../conformance/reference/postgres-15-transcripts.txt");

@@ -1,4 +1,5 @@
-//! The SQL of the MariaDB transcripts as the model's statements.
+//! The SQL of the transcripts (MariaDB's, and PostgreSQL's completed from
+//! them: see `postgres::cases`) as the model's statements.
 //!
 //! Each line maps to one `Statement`, except a multi-row statement (`WHERE
 //! id IN (...)`, `ORDER BY id`), which the driver sends one row at a time,
@@ -18,7 +19,7 @@ pub enum Action {
         columns: Columns,
         returning: bool,
     },
-    /// `SELECT SLEEP(s)`: think time; virtual time passes.
+    /// `SELECT SLEEP(s)`, `SELECT pg_sleep(s)`: think time; virtual time passes.
     Sleep(u64),
     /// `SELECT 'text'`, `SELECT 1`: no table, nothing for the store.
     Literal,
@@ -86,7 +87,10 @@ pub fn translate(sql: &str, rows: usize) -> Result<Action, String> {
         "SET SESSION TRANSACTION ISOLATION LEVEL SERIALIZABLE" => return Ok(Action::Nothing),
         _ => {}
     }
-    if let Some(seconds) = sql.strip_prefix("SELECT SLEEP(") {
+    if let Some(seconds) = sql
+        .strip_prefix("SELECT SLEEP(")
+        .or_else(|| sql.strip_prefix("SELECT pg_sleep("))
+    {
         let seconds: f64 = seconds.trim_end_matches(')').parse().map_err(|_| "sleep")?;
         return Ok(Action::Sleep((seconds * 1000.0) as u64));
     }
