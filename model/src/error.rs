@@ -15,6 +15,10 @@ pub enum SqlState {
     InFailedTransaction,
     /// 23514
     CheckViolation,
+    /// 08006 (connection_failure): the client lost its connection; it
+    /// cannot know whether its last statement ran. Not a database's own
+    /// answer: a fault the harness injects (a lost reply).
+    ConnectionFailure,
     /// MariaDB 1213 ER_LOCK_DEADLOCK, SQLSTATE 40001: InnoDB chose this
     /// transaction as a deadlock victim and rolled all of it back.
     MariaDbDeadlock,
@@ -39,6 +43,7 @@ impl SqlState {
             SqlState::LockNotAvailable => "55P03",
             SqlState::InFailedTransaction => "25P02",
             SqlState::CheckViolation => "23514",
+            SqlState::ConnectionFailure => "08006",
             SqlState::MariaDbDeadlock => "40001",
             SqlState::MariaDbRecordChanged | SqlState::MariaDbLockWaitTimeout => "HY000",
             SqlState::MariaDbCheckConstraint => "23000",
@@ -83,6 +88,7 @@ impl SqlState {
             SqlState::LockNotAvailable,
             SqlState::InFailedTransaction,
             SqlState::CheckViolation,
+            SqlState::ConnectionFailure,
         ]
         .into_iter()
         .find(|s| s.code() == code)
@@ -131,6 +137,12 @@ impl DbError {
     pub const IN_FAILED_TRANSACTION: DbError = DbError {
         state: SqlState::InFailedTransaction,
         message: "current transaction is aborted, commands ignored until end of transaction block",
+    };
+    /// The client's view of a lost reply: the connection broke while the
+    /// statement was on its way (libpq's wording).
+    pub const CONNECTION_LOST: DbError = DbError {
+        state: SqlState::ConnectionFailure,
+        message: "server closed the connection unexpectedly",
     };
     pub const CHECK_VIOLATION: DbError = DbError {
         state: SqlState::CheckViolation,

@@ -72,10 +72,10 @@ with_madsim! {
     pub use invariants::{Invariant, Judgement, Verdict, Violation};
     pub use regression::{Expect, Regression, Saved};
     pub use simulation::{CustomInvariant, Simulation};
-    pub use scenario::{Arrivals, Budget, Generator, Latency, Level, Line, Lines, LineSpec, LockOrder, Order, OrderSpec, Overrides, Scenario, ScenarioError, Shape};
+    pub use scenario::{Arrivals, Budget, Faults, Generator, Latency, Level, Line, Lines, LineSpec, LockOrder, Order, OrderSpec, Overrides, Scenario, ScenarioError, Shape};
     pub use strategies::{Effect, Sale, Strategies, Strategy, StrategyResult};
     pub use sweep::{sweep, CompareCell, Comparison, Figures, Histogram, Sweep, SweepReport, Tally, COMPARE_LATENCY, COMPARE_ORDERS};
-    pub use trace::{ProcessLockEvent, TraceEvent};
+    pub use trace::{Fault, ProcessLockEvent, TraceEvent};
 
     pub use stockrace_model as model;
     pub use stockrace_model::{

@@ -15,6 +15,8 @@ pub enum Outcome {
     Panicked(String),
     /// The run stopped (budget or hang) before the order ended.
     Unfinished,
+    /// Its app node crashed before it ended: nobody was told anything.
+    Crashed,
 }
 
 impl Outcome {
@@ -26,6 +28,7 @@ impl Outcome {
             Outcome::Failed(_) => "failed",
             Outcome::Panicked(_) => "panicked",
             Outcome::Unfinished => "unfinished",
+            Outcome::Crashed => "crashed",
         }
     }
 }

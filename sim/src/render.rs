@@ -4,7 +4,7 @@
 use crate::execution::Execution;
 use crate::invariants::Verdict;
 use crate::scenario::Scenario;
-use crate::trace::{process_lock_text, result_text, TraceEvent};
+use crate::trace::{fault_text, process_lock_text, result_text, TraceEvent};
 use std::fmt::Write;
 
 impl Execution {
@@ -66,6 +66,11 @@ impl Execution {
                 ),
                 TraceEvent::Finished { order, .. } => (
                     format!("finished: {}", execution.outcomes[*order as usize]),
+                    String::new(),
+                    String::new(),
+                ),
+                TraceEvent::Fault { fault, .. } => (
+                    format!("FAULT: {}", fault_text(*fault)),
                     String::new(),
                     String::new(),
                 ),

@@ -14,6 +14,16 @@ pub enum ProcessLockEvent {
     Released,
 }
 
+/// A fault, as the trace shows it on the line of the order it hit.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Fault {
+    /// The order's app node crashed: one line, on the lowest order it ran;
+    /// each of its orders then finishes `crashed`.
+    Crash { node: u32 },
+    /// The reply to the order's statement was lost: it saw 08006.
+    LostReply,
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum TraceEvent {
     /// The store completed a statement or parked it behind a lock.
@@ -34,6 +44,12 @@ pub enum TraceEvent {
         time_ms: u64,
         order: u32,
     },
+    /// A fault the scheduler injected (see `runtime::faults`).
+    Fault {
+        time_ms: u64,
+        order: u32,
+        fault: Fault,
+    },
     /// An in-process lock (one app node's) was taken, waited for or released.
     ProcessLock {
         time_ms: u64,
@@ -50,6 +66,7 @@ impl TraceEvent {
             | TraceEvent::Sleep { time_ms, .. }
             | TraceEvent::Wake { time_ms, .. }
             | TraceEvent::Finished { time_ms, .. }
+            | TraceEvent::Fault { time_ms, .. }
             | TraceEvent::ProcessLock { time_ms, .. } => time_ms,
         }
     }
@@ -60,6 +77,7 @@ impl TraceEvent {
             TraceEvent::Sleep { order, .. }
             | TraceEvent::Wake { order, .. }
             | TraceEvent::Finished { order, .. }
+            | TraceEvent::Fault { order, .. }
             | TraceEvent::ProcessLock { order, .. } => SessionId(order),
         }
     }
@@ -82,5 +100,17 @@ pub fn process_lock_text(key: u64, event: ProcessLockEvent) -> String {
             format!("waits for in-process lock {key} (held by T{})", holder + 1)
         }
         ProcessLockEvent::Released => format!("releases in-process lock {key}"),
+    }
+}
+
+/// What a fault says on its trace line.
+pub fn fault_text(fault: Fault) -> String {
+    match fault {
+        Fault::Crash { node } => {
+            format!("app node {node} crashed: its connection closed, the server rolls back what it had open")
+        }
+        Fault::LostReply => {
+            "the reply was lost: the order saw 08006 and cannot know whether it ran".to_string()
+        }
     }
 }

@@ -1,7 +1,7 @@
 //! JSON shapes shared by the subcommands.
 
 use serde_json::{json, Value};
-use stockrace::trace::{process_lock_text, result_text, TraceEvent};
+use stockrace::trace::{fault_text, process_lock_text, result_text, TraceEvent};
 use stockrace::Execution;
 
 pub fn execution_json(execution: &Execution) -> Value {
@@ -27,6 +27,7 @@ pub fn execution_json(execution: &Execution) -> Value {
                 TraceEvent::ProcessLock { key, event, .. } => {
                     line["process_lock"] = json!(process_lock_text(*key, *event))
                 }
+                TraceEvent::Fault { fault, .. } => line["fault"] = json!(fault_text(*fault)),
                 TraceEvent::Finished { order, .. } => {
                     line["finished"] = json!(execution.outcomes[*order as usize].to_string())
                 }

@@ -10,7 +10,7 @@ use stockrace::strategies::Effect;
 use stockrace::Strategies;
 
 /// One line per built-in strategy: what its decrement path does.
-const DESCRIPTIONS: [(&str, &str); 12] = [
+const DESCRIPTIONS: [(&str, &str); 13] = [
     (
         "plain-update",
         "read, then write back the absolute value read - q (lost updates, oversells)",
@@ -54,7 +54,11 @@ const DESCRIPTIONS: [(&str, &str); 12] = [
     ),
     (
         "advisory-lock",
-        "pg_advisory_xact_lock per level, then check and write the absolute value",
+        "pg_advisory_xact_lock per level, then check and write the absolute value (PostgreSQL only)",
+    ),
+    (
+        "retry-on-error",
+        "guarded-decrement retried on any error, a lost COMMIT reply included (applies twice)",
     ),
 ];
 

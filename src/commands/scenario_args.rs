@@ -91,6 +91,14 @@ pub struct ShapeArgs {
     /// with 1020 [default: off, or as the scenario file says].
     #[arg(long)]
     innodb_snapshot_isolation: bool,
+    /// App node crashes the scheduler may inject in a run, each a choice
+    /// like any other [default: 0, or as the scenario's [faults] says].
+    #[arg(long)]
+    crashes: Option<u32>,
+    /// Lost replies the scheduler may inject in a run: a statement runs but
+    /// the order sees 08006 [default: 0, or as the scenario's [faults] says].
+    #[arg(long)]
+    lost_replies: Option<u32>,
 }
 
 impl ScenarioArgs {
@@ -121,6 +129,8 @@ impl ScenarioArgs {
             || s.arrival_window_ms.is_some()
             || s.database.is_some()
             || s.innodb_snapshot_isolation
+            || s.crashes.is_some()
+            || s.lost_replies.is_some()
     }
 
     /// `scenario file: PATH`, when the scenario came from a file.
@@ -217,6 +227,8 @@ impl ShapeArgs {
             arrival_window_ms: self.arrival_window_ms,
             database: self.database()?,
             innodb_snapshot_isolation: self.innodb_snapshot_isolation.then_some(true),
+            crashes: self.crashes,
+            lost_replies: self.lost_replies,
         }
         .apply(&base);
         // Overrides are checked like the file: one message, naming the flag.
@@ -368,6 +380,8 @@ impl ShapeArgs {
             flag("database", database.clone());
         }
         for (name, value) in [
+            ("crashes", self.crashes.map(u64::from)),
+            ("lost-replies", self.lost_replies.map(u64::from)),
             ("max-steps", self.max_steps.map(u64::from)),
             ("max-virtual-ms", self.max_virtual_ms),
             ("deadlock-timeout-ms", self.deadlock_timeout_ms),

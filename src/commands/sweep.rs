@@ -208,12 +208,26 @@ impl SweepDocument {
             outln!("  {invariant}: {count}");
         }
         outln!(
-            "orders: {} sold, {} out of stock, {} failed, {} unfinished",
+            "orders: {} sold, {} out of stock, {} failed, {} unfinished{}",
             t.sold,
             t.out_of_stock,
             t.failed,
-            t.unfinished
+            t.unfinished,
+            if t.crashed > 0 {
+                format!(", {} crashed", t.crashed)
+            } else {
+                String::new()
+            }
         );
+        if !self.scenario.faults.is_none() {
+            outln!(
+                "faults injected: {} app node crash(es), {} lost repl(ies) (budget per run: {} and {})",
+                t.crashes,
+                t.lost_replies,
+                self.scenario.faults.crashes,
+                self.scenario.faults.lost_replies
+            );
+        }
         let (serialization_failures, deadlocks) = self.scenario.database.failure_names();
         outln!(
             "{serialization_failures}: {}, {deadlocks}: {}, retries: {}",

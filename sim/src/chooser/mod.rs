@@ -67,6 +67,8 @@ pub enum Actor {
     Order(u32),
     /// Virtual time, passing to the next timer.
     Clock,
+    /// A fault (an app node's crash, a lost reply): dependent with every step.
+    Fault,
 }
 
 /// What an option would do.
@@ -89,6 +91,10 @@ pub enum Action {
     /// Start the order at this virtual time (an offset within the arrival
     /// window, chosen before anything runs). Dependent with everything.
     Arrive { at_ms: u64 },
+    /// Crash app node `node`.
+    Crash { node: u32 },
+    /// Run order `order`'s pending statement and lose its reply.
+    LoseReply { order: u32 },
 }
 
 /// One option at a quiet point.

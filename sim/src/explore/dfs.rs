@@ -170,7 +170,7 @@ impl DfsRun<'_> {
                                     && self.dfs.classes[p as usize] == class
                                     && unstarted(other.actor)
                             }
-                            Actor::Clock => false,
+                            Actor::Clock | Actor::Fault => false,
                         });
                         if unstarted(option.actor) && lower_twin {
                             return false;

@@ -12,14 +12,20 @@
 //!   maintained it equals its initial value plus those rows; and reserved
 //!   never exceeds stocked.
 //! - termination: every order ends within the run's budgets.
+//! - exactly-once and stranded-stock, in runs with a fault budget: an
+//!   order's decrements committed at most once, and only for an order that
+//!   was told it sold (see `applied`).
 //! - a test's own (`crate::CustomInvariant`), judged on each finished run whose
 //!   built-in invariants held.
 //!
 //! A sale decrements stock or reserves it, as its strategy's [`Effect`] says;
 //! either way a level never sells more than it had available at the start.
 
+mod applied;
+
 use crate::backend::Backend;
 use crate::outcome::Outcome;
+use applied::Applied;
 use crate::scenario::{Order, Scenario};
 use crate::strategies::{Effect, Strategy};
 use serde::{Deserialize, Serialize};
@@ -34,6 +40,10 @@ pub enum Invariant {
     Conservation,
     Reservations,
     Termination,
+    /// An order's decrement committed more than once.
+    ExactlyOnce,
+    /// An order never told it sold has a decrement that committed.
+    StrandedStock,
     /// A test's own invariant, by name (see `crate::CustomInvariant`). In files
     /// and JSON it is its name, like the built-in ones.
     Custom(&'static str),
@@ -41,11 +51,13 @@ pub enum Invariant {
 
 impl Invariant {
     /// The built-in invariants.
-    pub const ALL: [Invariant; 4] = [
+    pub const ALL: [Invariant; 6] = [
         Invariant::NoOversell,
         Invariant::Conservation,
         Invariant::Reservations,
         Invariant::Termination,
+        Invariant::ExactlyOnce,
+        Invariant::StrandedStock,
     ];
 
     pub fn name(self) -> &'static str {
@@ -54,6 +66,8 @@ impl Invariant {
             Invariant::Conservation => "conservation",
             Invariant::Reservations => "reservations",
             Invariant::Termination => "termination",
+            Invariant::ExactlyOnce => "exactly-once",
+            Invariant::StrandedStock => "stranded-stock",
             Invariant::Custom(name) => name,
         }
     }
@@ -170,6 +184,8 @@ pub(crate) struct Expectations {
     /// (level index, quantity) per order.
     lines: Vec<Vec<(usize, i64)>>,
     effects: Vec<Effect>,
+    /// The scenario has a fault budget: keep the ledger of who committed what.
+    faults: bool,
 }
 
 impl Expectations {
@@ -188,6 +204,7 @@ impl Expectations {
                 })
                 .collect(),
             effects: strategies.iter().map(Strategy::effect).collect(),
+            faults: !scenario.faults.is_none(),
         }
     }
 }
@@ -203,6 +220,8 @@ pub(crate) struct Monitor<'a> {
     unreported: Vec<bool>,
     unreported_count: usize,
     first: Option<Violation>,
+    /// Who committed which decrements (kept only with faults).
+    applied: Applied,
 }
 
 impl<'a> Monitor<'a> {
@@ -214,6 +233,7 @@ impl<'a> Monitor<'a> {
             unreported: vec![false; expect.lines.len()],
             unreported_count: 0,
             first: None,
+            applied: Applied::new(expect.lines.len(), &expect.initial_stocked),
         }
     }
 
@@ -225,6 +245,7 @@ impl<'a> Monitor<'a> {
         self.unreported.fill(false);
         self.unreported_count = 0;
         self.first = None;
+        self.applied.reset(&self.expect.initial_stocked);
     }
 
     fn violate(&mut self, invariant: Invariant, step: usize, detail: impl FnOnce() -> String) {
@@ -259,6 +280,9 @@ impl<'a> Monitor<'a> {
             }
             _ => false,
         };
+        if self.expect.faults {
+            self.applied.on_statement(event, store);
+        }
         let order = event.session.index();
         if committed_something && !self.unreported[order] {
             self.unreported[order] = true;
@@ -294,8 +318,34 @@ impl<'a> Monitor<'a> {
                 }
             }
         }
+        if self.expect.faults && self.expect.effects[order] == Effect::Decrements {
+            self.check_applied(step, order, outcome);
+        }
         if store.open_transactions() == 0 && self.unreported_count == 0 {
             self.check_quiet_point(step, store);
+        }
+    }
+
+    /// `order` ended: its committed decrements match what it was told.
+    fn check_applied(&mut self, step: usize, order: usize, outcome: &Outcome) {
+        for i in 0..self.expect.lines[order].len() {
+            let level = self.expect.lines[order][i].0;
+            let bought: i64 = self.expect.lines[order]
+                .iter()
+                .filter(|(l, _)| *l == level)
+                .map(|(_, q)| q)
+                .sum();
+            let taken = self.applied.taken(order, level);
+            let (id, t) = (level + 1, order + 1);
+            if taken > bought {
+                self.violate(Invariant::ExactlyOnce, step, || {
+                    format!("T{t}'s decrements of id={id} committed {taken} units for an order of {bought}: applied more than once")
+                });
+            } else if *outcome != Outcome::Sold && taken > 0 {
+                self.violate(Invariant::StrandedStock, step, || {
+                    format!("T{t} was never told it sold ({outcome}), but {taken} unit(s) of id={id} it decremented committed: stock gone, nobody bought it")
+                });
+            }
         }
     }
 
@@ -358,6 +408,9 @@ impl<'a> Monitor<'a> {
         self.decremented.hash(state);
         self.reserved.hash(state);
         self.unreported.hash(state);
+        if self.expect.faults {
+            self.applied.hash_state(state);
+        }
     }
 
     /// The verdict; `stopped` says why the run ended before every order did.

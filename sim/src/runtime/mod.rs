@@ -14,6 +14,7 @@
 mod arrivals;
 mod ask;
 mod connection;
+mod faults;
 mod options;
 mod order_set;
 mod orders;
@@ -279,6 +280,15 @@ impl Prepared {
                         let statement = state.take_statement(order);
                         run.execute(&mut state, SessionId(order as u32), statement);
                     }
+                }
+                Actor::Fault => {
+                    let fault = options.take_fault(choice);
+                    let crashed = run.inject(&mut state, fault);
+                    for &order in &crashed {
+                        orders.kill(order);
+                    }
+                    options.drop_orders(&crashed);
+                    finished += crashed.len();
                 }
                 Actor::Clock => {
                     let at = next_timer.expect("a timer");

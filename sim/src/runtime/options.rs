@@ -27,6 +27,10 @@ pub(crate) struct Options {
     orders: Vec<u32>,
     /// Whether the clock has an option (listed after the orders').
     clock: bool,
+    /// The faults on offer (listed last; see `super::faults`): listed
+    /// afresh at every quiet point, and only while the run has a fault
+    /// budget left, so runs without one never look.
+    faults: Vec<Action>,
     /// Whether `choices` is kept (the chooser reads the options).
     described: bool,
     /// The options described, in list order, if `described`.
@@ -45,6 +49,7 @@ impl Options {
         self.orders.clear();
         self.orders.reserve(n);
         self.clock = false;
+        self.faults.clear();
         self.choices.clear();
         self.described = described;
         self.taken = None;
@@ -58,12 +63,16 @@ impl Options {
     /// Who moves in each option (for the log).
     pub fn actors(&self) -> Vec<Actor> {
         let orders = self.orders.iter().map(|o| Actor::Order(*o));
-        orders.chain(self.clock.then_some(Actor::Clock)).collect()
+        let faults = self.faults.iter().map(|_| Actor::Fault);
+        orders
+            .chain(self.clock.then_some(Actor::Clock))
+            .chain(faults)
+            .collect()
     }
 
     #[inline]
     pub fn len(&self) -> usize {
-        self.orders.len() + usize::from(self.clock)
+        self.orders.len() + usize::from(self.clock) + self.faults.len()
     }
 
     /// Brings the list up to date at a quiet point: adds the requests of
@@ -90,6 +99,13 @@ impl Options {
                 self.orders.remove(at);
             }
         }
+        if !self.faults.is_empty() {
+            if self.described {
+                self.choices
+                    .truncate(self.choices.len() - self.faults.len());
+            }
+            self.faults.clear();
+        }
         if std::mem::take(&mut self.clock) && self.described {
             self.choices.pop();
         }
@@ -98,12 +114,15 @@ impl Options {
         }
         let next_timer = state.next_timer();
         let result = self.offer_clock(prepared, state, store, next_timer);
+        if result.is_ok() && !state.faults_left.is_none() {
+            self.offer_faults(prepared, state);
+        }
         #[cfg(debug_assertions)]
         {
             let fresh = listed_afresh(prepared, state, store);
             assert_eq!(
-                (&self.orders, self.clock),
-                (&fresh.orders, fresh.clock),
+                (&self.orders, self.clock, &self.faults),
+                (&fresh.orders, fresh.clock, &fresh.faults),
                 "the kept options differ from the options listed afresh"
             );
             if self.described {
@@ -141,7 +160,8 @@ impl Options {
             let at = self.orders.partition_point(|o| (*o as usize) < order);
             self.orders.insert(at, order as u32);
             if self.described {
-                self.choices.insert(at, offer(prepared, state, order, store));
+                self.choices
+                    .insert(at, offer(prepared, state, order, store));
             }
         }
     }
@@ -186,6 +206,38 @@ impl Options {
         Ok(next_timer)
     }
 
+    /// The faults on offer while budget is left: a crash of each app node
+    /// that still runs an order, then a lost reply for each order with a
+    /// statement to send, by order id.
+    fn offer_faults(&mut self, prepared: &Prepared, state: &Shared) {
+        let left = state.faults_left;
+        if left.crashes > 0 {
+            for node in 0..prepared.scenario.nodes {
+                if state
+                    .slots
+                    .iter()
+                    .any(|s| s.node == node && s.outcome.is_none())
+                {
+                    self.faults.push(Action::Crash { node });
+                }
+            }
+        }
+        if left.lost_replies > 0 {
+            for &order in &self.orders {
+                if matches!(state.slots[order as usize].phase, Phase::Submitted(_)) {
+                    self.faults.push(Action::LoseReply { order });
+                }
+            }
+        }
+        if self.described {
+            let faults = self.faults.iter().map(|action| Choice {
+                actor: Actor::Fault,
+                action: action.clone(),
+            });
+            self.choices.extend(faults);
+        }
+    }
+
     /// The chosen option: its actor moves now, and the option goes at the
     /// next update.
     #[inline]
@@ -195,9 +247,37 @@ impl Options {
                 self.taken = Some((index, order as usize));
                 Actor::Order(order)
             }
-            None => {
-                debug_assert!(self.clock && index == self.orders.len());
-                Actor::Clock
+            None if self.clock && index == self.orders.len() => Actor::Clock,
+            None => Actor::Fault,
+        }
+    }
+
+    /// The fault the option at `index` (taken, an [`Actor::Fault`]) injects.
+    /// A lost reply takes its order's option, as running its statement would.
+    pub fn take_fault(&mut self, index: usize) -> Action {
+        let action = self.faults[index - self.orders.len() - usize::from(self.clock)].clone();
+        if let Action::LoseReply { order } = action {
+            let at = self
+                .orders
+                .iter()
+                .position(|o| *o == order)
+                .expect("an order with an option");
+            self.taken = Some((at, order as usize));
+        }
+        action
+    }
+
+    /// `crashed` orders lose their options (their app node crashed).
+    pub fn drop_orders(&mut self, crashed: &[usize]) {
+        let mut at = 0;
+        while at < self.orders.len() {
+            if crashed.contains(&(self.orders[at] as usize)) {
+                self.orders.remove(at);
+                if self.described {
+                    self.choices.remove(at);
+                }
+            } else {
+                at += 1;
             }
         }
     }
@@ -251,7 +331,13 @@ fn listed_afresh<B: Backend>(prepared: &Prepared, state: &Shared, store: &B) -> 
             });
         }
     }
-    let _ = fresh.offer_clock(prepared, state, store, state.timer_of_slots());
+    if fresh
+        .offer_clock(prepared, state, store, state.timer_of_slots())
+        .is_ok()
+        && !state.faults_left.is_none()
+    {
+        fresh.offer_faults(prepared, state);
+    }
     fresh
 }
 

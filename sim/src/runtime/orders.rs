@@ -147,6 +147,16 @@ impl Orders {
         }
     }
 
+    /// Drops `order`'s application code where it stands: its app node crashed.
+    pub fn kill(&mut self, order: usize) {
+        let task = &mut self.tasks[order];
+        task.arriving = false;
+        task.arrival = None;
+        if std::mem::take(&mut task.running) {
+            task.strategy.clear();
+        }
+    }
+
     /// Runs every order that can run until none can: resolves when no order
     /// is running application code (quiescence).
     pub fn run_until_quiet<'a>(&'a mut self, shared: &'a SpinLock<Shared>) -> RunUntilQuiet<'a> {

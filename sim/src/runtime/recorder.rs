@@ -3,7 +3,8 @@
 //! trace, judged by the monitor as it is recorded; and the timers of lock
 //! waits.
 
-use super::shared::{News, Phase, Shared, WaitTimers};
+use super::faults::through_fault;
+use super::shared::{News, Phase, Shared, SlotFault, WaitTimers};
 use crate::backend::{Backend, WaitSettings};
 use crate::invariants::Monitor;
 use crate::trace::TraceEvent;
@@ -36,6 +37,9 @@ impl<B: Backend> Recorder<'_, '_, B> {
     /// to its order, and starts the timers of statements that began waiting.
     fn record(&mut self, state: &mut Shared) {
         let now = state.now_ms;
+        // Dead connections the server rolls back once these are recorded
+        // (a fault's; see `super::faults`).
+        let mut closing = Vec::new();
         // By reference: an event is a few hundred bytes, and each copy showed.
         for event in self.events.iter() {
             tracing::debug!(
@@ -70,10 +74,20 @@ impl<B: Backend> Recorder<'_, '_, B> {
                 .on_statement(self.trace.len(), event, &*self.store);
             let order = event.session.index();
             match event.progress {
-                Progress::Done(result) => state.deliver(order, result),
+                Progress::Done(result) if state.slots[order].fault == SlotFault::None => {
+                    state.deliver(order, result)
+                }
+                Progress::Done(result) => {
+                    let trace = &mut self.trace;
+                    if let Some(result) = through_fault(trace, state, order, result, &mut closing) {
+                        state.deliver(order, result);
+                    }
+                }
                 Progress::Waiting { .. } => {
                     self.waits_begun += 1;
-                    let deadlines = self.store.wait_deadlines(event.session, now, self.wait_settings[order]);
+                    let deadlines =
+                        self.store
+                            .wait_deadlines(event.session, now, self.wait_settings[order]);
                     state.set_timers(
                         order,
                         WaitTimers {
@@ -86,6 +100,9 @@ impl<B: Backend> Recorder<'_, '_, B> {
             }
         }
         self.events.clear();
+        for order in closing {
+            self.close_connection(state, order);
+        }
     }
 
     /// Virtual time moved on to `now_ms`: the backend reports what it did by

@@ -56,6 +56,7 @@ impl<'p> Scratch<'p> {
         } else {
             lock(&self.shared).reset(prepared.orders.iter().map(|o| o.node), keyed);
         }
+        lock(&self.shared).faults_left = prepared.scenario.faults;
         self.options.clear(prepared.orders.len(), described);
         self.monitor.reset();
         self.events.clear();

@@ -8,10 +8,11 @@ use std::sync::Arc;
 use std::task::Waker;
 use stockrace_model::{DbError, Reply, Statement};
 
-use super::order_set::OrderSet;
 use super::lock::{SpinGuard, SpinLock};
+use super::order_set::OrderSet;
 use crate::chooser::{key_of, StateKey};
 use crate::outcome::Outcome;
+use crate::scenario::Faults;
 use crate::trace::ProcessLockEvent;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -71,6 +72,25 @@ pub(crate) struct Slot {
     /// A running hash of everything the order observed (each reply, wake
     /// and granted lock, with its virtual time), kept only for state keys.
     pub history: StateKey,
+    /// The fault it is under, if any (see `super::faults`).
+    pub fault: SlotFault,
+}
+
+/// What a fault left on an order's connection, acted on when its
+/// statement's answer comes.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub(crate) enum SlotFault {
+    #[default]
+    None,
+    /// The reply to the statement it sent will be lost: it gets 08006.
+    ReplyLost,
+    /// Its node crashed while its statement waited for a lock: the server
+    /// rolls back when it answers it (it notices the closed connection
+    /// only when it writes to it).
+    Disconnected,
+    /// The scheduler is rolling back its dead connection: the answer goes
+    /// to nobody.
+    Closing,
 }
 
 /// Something an order did on its own, for the trace.
@@ -129,6 +149,8 @@ pub(crate) struct Shared {
     /// Whether to keep each order's `history` (for a chooser that wants
     /// state keys).
     keyed: bool,
+    /// The fault budget still to spend in this run.
+    pub faults_left: Faults,
 }
 
 pub(crate) type SharedRef = Arc<SpinLock<Shared>>;
@@ -152,6 +174,7 @@ impl Shared {
             alarms: Vec::new(),
             next_alarm: None,
             keyed,
+            faults_left: Faults::default(),
         };
         shared.reset(nodes, keyed);
         shared
@@ -170,6 +193,7 @@ impl Shared {
             timers: WaitTimers::default(),
             parked_ms: 0,
             history: 0,
+            fault: SlotFault::None,
         }));
         let n = self.slots.len();
         self.running = n;
@@ -188,6 +212,7 @@ impl Shared {
         self.alarms.resize(n, u64::MAX);
         self.next_alarm = Some(u64::MAX);
         self.keyed = keyed;
+        self.faults_left = Faults::default();
     }
 
     /// The earliest timer of an order: the end of a sleep, or a lock
@@ -278,6 +303,7 @@ impl Shared {
             slot.reply.hash(state);
             slot.woken.hash(state);
             slot.outcome.hash(state);
+            slot.fault.hash(state);
             if latency {
                 slot.parked_ms.hash(state);
             }
@@ -296,6 +322,7 @@ impl Shared {
             earlier.hash(state);
         }
         self.process_locks.hash(state);
+        self.faults_left.hash(state);
     }
 
     pub fn is_quiescent(&self) -> bool {
@@ -366,22 +393,61 @@ impl Shared {
 
     pub fn finish(&mut self, order: usize, outcome: Outcome) {
         self.slots[order].outcome = Some(outcome);
-        // An in-process lock does not outlive the code holding it. (Most
-        // runs take none: then there is nothing to look through.)
-        if !self.process_locks.is_empty() {
-            let node = self.slots[order].node;
-            let held: Vec<u64> = self
-                .process_locks
-                .iter()
-                .filter(|((n, _), l)| *n == node && l.holder == order)
-                .map(|((_, key), _)| *key)
-                .collect();
-            for key in held {
-                self.process_unlock(order, key);
-            }
-        }
+        self.release_process_locks(order);
         self.news.push(News::Finished(order));
         self.park(order, Phase::Finished);
+    }
+
+    /// An in-process lock does not outlive the code holding it.
+    fn release_process_locks(&mut self, order: usize) {
+        // Most runs take none: then there is nothing to look through.
+        if self.process_locks.is_empty() {
+            return;
+        }
+        let node = self.slots[order].node;
+        for lock in self.process_locks.values_mut() {
+            lock.queue.retain(|o| *o != order);
+        }
+        let held: Vec<u64> = self
+            .process_locks
+            .iter()
+            .filter(|((n, _), l)| *n == node && l.holder == order)
+            .map(|((_, key), _)| *key)
+            .collect();
+        for key in held {
+            self.process_unlock(order, key);
+        }
+    }
+
+    /// `order`'s app node crashed at a quiet point: it stops where it is,
+    /// told nothing. A statement it has waiting for a lock waits on (the
+    /// server has not noticed; its timers still run) until answered, when
+    /// [`Shared::end_disconnected`] ends it. Its connection is the caller's
+    /// to close.
+    pub fn crash(&mut self, order: usize) {
+        debug_assert_ne!(
+            self.slots[order].phase,
+            Phase::Running,
+            "crashes happen at quiet points"
+        );
+        self.slots[order].outcome = Some(Outcome::Crashed);
+        self.release_process_locks(order);
+        self.offered.remove(order);
+        self.runnable.remove(order);
+        if self.slots[order].phase == Phase::Waiting {
+            self.slots[order].fault = SlotFault::Disconnected;
+        } else {
+            self.end_disconnected(order);
+        }
+    }
+
+    /// A crashed order's last statement was answered (or it had none).
+    pub fn end_disconnected(&mut self, order: usize) {
+        let slot = &mut self.slots[order];
+        slot.phase = Phase::Finished;
+        slot.timers = WaitTimers::default();
+        slot.reply = None;
+        self.set_alarm(order, u64::MAX);
     }
 
     #[inline]

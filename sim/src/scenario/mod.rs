@@ -50,6 +50,10 @@ pub struct Scenario {
     /// Schema option `CHECK (stocked_quantity >= 0)`.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub check_nonnegative: bool,
+    /// How many faults (app crashes, lost replies) the scheduler may inject
+    /// in a run, each a choice like any other (see `runtime::faults`).
+    #[serde(default, skip_serializing_if = "Faults::is_none")]
+    pub faults: Faults,
     /// App processes (madsim nodes) the orders run on. An in-process lock
     /// only serialises orders on the same node.
     #[serde(default = "one")]
@@ -172,6 +176,25 @@ impl Generator {
             lock_timeout_ms: None,
             count: 1,
         }
+    }
+}
+
+/// A run's fault budget: each fault is offered to the chooser at every quiet
+/// point while some of its budget is left.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Faults {
+    /// App node crashes: the node's orders stop where they are and their
+    /// connections close (the server rolls back what they had open).
+    pub crashes: u32,
+    /// Lost replies: a statement runs on the server, but its reply never
+    /// reaches the order, which sees a broken connection (08006).
+    pub lost_replies: u32,
+}
+
+impl Faults {
+    pub fn is_none(&self) -> bool {
+        *self == Faults::default()
     }
 }
 
@@ -329,6 +352,7 @@ impl Shape {
             budget: Budget::default(),
             arrivals: Arrivals::default(),
             check_nonnegative: false,
+            faults: Faults::default(),
             nodes: self.nodes,
             deadlock_timeout_ms: default_deadlock_timeout_ms(),
         }

@@ -23,6 +23,8 @@ pub struct Overrides {
     pub arrival_window_ms: Option<u64>,
     pub database: Option<Database>,
     pub innodb_snapshot_isolation: Option<bool>,
+    pub crashes: Option<u32>,
+    pub lost_replies: Option<u32>,
 }
 
 impl Overrides {
@@ -65,6 +67,12 @@ impl Overrides {
         }
         if let Some(on) = self.innodb_snapshot_isolation {
             scenario.innodb_snapshot_isolation = on;
+        }
+        if let Some(n) = self.crashes {
+            scenario.faults.crashes = n;
+        }
+        if let Some(n) = self.lost_replies {
+            scenario.faults.lost_replies = n;
         }
         scenario
     }

@@ -7,8 +7,13 @@ use stockrace_model::{Assign, Guard, Update};
 /// stocked_quantity >= q`: the database checks and decrements in one
 /// statement; UPDATE 0 means out of stock.
 pub async fn guarded_decrement(mut db: Session, order: Order) -> StrategyResult {
+    attempt(&mut db, &order).await
+}
+
+/// One transaction of the guarded decrement, to its sale or rejection.
+pub(crate) async fn attempt(db: &mut Session, order: &Order) -> StrategyResult {
     db.begin(order.isolation).await?;
-    for line in lines_in_lock_order(&order).iter() {
+    for line in lines_in_lock_order(order).iter() {
         let updated = db
             .update(Update {
                 stocked: Assign::Add(-line.quantity),
@@ -17,8 +22,8 @@ pub async fn guarded_decrement(mut db: Session, order: Order) -> StrategyResult 
             })
             .await?;
         if updated.is_none() {
-            return reject_out_of_stock(&mut db).await;
+            return reject_out_of_stock(db).await;
         }
     }
-    commit_sale(&mut db).await
+    commit_sale(db).await
 }

@@ -17,6 +17,7 @@ mod optimistic;
 mod plain_update;
 mod reservation;
 mod row_lock;
+mod retry_on_error;
 mod serializable_retry;
 
 pub use advisory_lock::advisory_lock;
@@ -28,6 +29,7 @@ pub use optimistic::optimistic;
 pub use plain_update::plain_update;
 pub use reservation::{reservation, reservation_insert_only};
 pub use row_lock::row_lock;
+pub use retry_on_error::retry_on_error;
 pub use serializable_retry::serializable_retry;
 pub(crate) use in_place::OrderFuture;
 
@@ -162,7 +164,7 @@ pub struct Strategies {
 
 impl Strategies {
     /// Names of the built-in strategies, in the order reports list them.
-    pub const BUILTIN: [&'static str; 12] = [
+    pub const BUILTIN: [&'static str; 13] = [
         "plain-update",
         "optimistic",
         "row-lock",
@@ -175,6 +177,7 @@ impl Strategies {
         "medusa-adjust",
         "medusa-adjust-locked",
         "advisory-lock",
+        "retry-on-error",
     ];
 
     pub fn builtin() -> Strategies {
@@ -192,6 +195,7 @@ impl Strategies {
         all.add(Strategy::new("medusa-update-levels", medusa_update_levels));
         all.add(Strategy::new("medusa-adjust", medusa_adjust));
         all.add(Strategy::new("medusa-adjust-locked", medusa_adjust_locked));
+        all.add(Strategy::new("retry-on-error", retry_on_error));
         all.add(Strategy::new("advisory-lock", advisory_lock).only_on(
             Database::Postgres15,
             "it takes pg_advisory_xact_lock, a lock the transaction's end releases; MariaDB's GET_LOCK is held by the session until RELEASE_LOCK, a different path (use row-lock there)",
@@ -304,6 +308,16 @@ pub(crate) type Attempt = for<'a> fn(&'a mut Session, &'a Order) -> BoxFuture<'a
 /// on PostgreSQL, 1213 or 1020 on MariaDB); at most [`MAX_ATTEMPTS`] times,
 /// then the order gives up.
 pub(crate) async fn retrying(db: &mut Session, order: &Order, attempt: Attempt) -> StrategyResult {
+    retrying_on(db, order, attempt, DbError::is_retryable).await
+}
+
+/// [`retrying`], retrying the errors `retry` accepts.
+pub(crate) async fn retrying_on(
+    db: &mut Session,
+    order: &Order,
+    attempt: Attempt,
+    retry: fn(&DbError) -> bool,
+) -> StrategyResult {
     for n in 0..MAX_ATTEMPTS {
         if n > 0 {
             db.sleep(Duration::from_millis(1 << (n - 1).min(10))).await;
@@ -312,8 +326,9 @@ pub(crate) async fn retrying(db: &mut Session, order: &Order, attempt: Attempt) 
             Ok(Some(sale)) => return Ok(sale),
             Ok(None) => db.rollback().await?,
             // On MariaDB the server already rolled back (and the session
-            // is in autocommit): the ROLLBACK is a no-op there.
-            Err(e) if e.is_retryable() => db.rollback().await?,
+            // is in autocommit); after a lost reply the connection is new.
+            // Either way the ROLLBACK is a no-op there.
+            Err(e) if retry(&e) => db.rollback().await?,
             Err(e) => return Err(e),
         }
     }

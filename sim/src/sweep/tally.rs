@@ -6,9 +6,14 @@
 
 use crate::execution::{Execution, Outcome};
 use crate::invariants::Invariant;
+use crate::trace::{Fault, TraceEvent};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use stockrace_model::SqlState;
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
+}
 
 /// How many of the lowest failing seeds a tally keeps.
 pub const FAILING_SEEDS_KEPT: usize = 10;
@@ -29,6 +34,14 @@ pub struct Tally {
     pub failed: u64,
     /// Still running when the run stopped (a budget ran out, or a hang).
     pub unfinished: u64,
+    /// Stopped by a crash of their app node.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub crashed: u64,
+    /// Faults injected: app node crashes and lost replies.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub crashes: u64,
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub lost_replies: u64,
     /// Transactions begun again by orders.
     pub retries: u64,
     /// Statements that failed with a serialization failure (PostgreSQL's
@@ -66,9 +79,27 @@ impl Tally {
                 Outcome::OutOfStock => self.out_of_stock += 1,
                 Outcome::GaveUp | Outcome::Failed(_) | Outcome::Panicked(_) => self.failed += 1,
                 Outcome::Unfinished => self.unfinished += 1,
+                Outcome::Crashed => self.crashed += 1,
             }
         }
-        self.retries += execution.retries().iter().map(|&r| u64::from(r)).sum::<u64>();
+        self.retries += execution
+            .retries()
+            .iter()
+            .map(|&r| u64::from(r))
+            .sum::<u64>();
+        for event in &execution.trace {
+            match event {
+                TraceEvent::Fault {
+                    fault: Fault::Crash { .. },
+                    ..
+                } => self.crashes += 1,
+                TraceEvent::Fault {
+                    fault: Fault::LostReply,
+                    ..
+                } => self.lost_replies += 1,
+                _ => {}
+            }
+        }
         self.errors_40001 += execution.errors_where(SqlState::is_serialization_failure) as u64;
         self.errors_40p01 += execution.errors_where(SqlState::is_deadlock) as u64;
         self.lock_wait_ms += execution.lock_wait_ms().iter().sum::<u64>();
@@ -93,6 +124,9 @@ impl Tally {
         self.out_of_stock += other.out_of_stock;
         self.failed += other.failed;
         self.unfinished += other.unfinished;
+        self.crashed += other.crashed;
+        self.crashes += other.crashes;
+        self.lost_replies += other.lost_replies;
         self.retries += other.retries;
         self.errors_40001 += other.errors_40001;
         self.errors_40p01 += other.errors_40p01;

@@ -8,7 +8,7 @@
 //! get no row of their own: the time column shows the time they took.
 //! [`Story::of_app`] (in `app_story`) tells an app run's story the same way.
 
-use stockrace::trace::{process_lock_text, result_text};
+use stockrace::trace::{fault_text, process_lock_text, result_text};
 use stockrace::{Execution, Outcome, ProcessLockEvent, Progress, Reply, Scenario, Statement};
 use stockrace::{Row, TraceEvent};
 
@@ -194,6 +194,10 @@ impl Story {
                         None => "finished".to_string(),
                     };
                     (Some(step(kind, text, String::new(), None)), None)
+                }
+                TraceEvent::Fault { fault, .. } => {
+                    let text = format!("FAULT: {}", fault_text(fault));
+                    (Some(step(Kind::Error, text, String::new(), None)), None)
                 }
                 TraceEvent::Sleep { .. } | TraceEvent::Wake { .. } => (None, None),
             };

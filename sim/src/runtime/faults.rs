@@ -1,0 +1,131 @@
+//! Faults as choices.
+//!
+//! Most lost and doubled units in production come not from two clean
+//! transactions racing but from a process that dies between two steps, or
+//! a reply that never arrives. Here they are ordinary steps of a schedule:
+//! while a run has fault budget left (`[faults]` in a scenario,
+//! `--crashes`, `--lost-replies`), every quiet point offers them after the
+//! orders' options and the clock's, so they replay, sweep, `check` and
+//! shrink like any other step, and each one taken is a trace line.
+//!
+//! The fault model, what each fault does and what it does not:
+//!
+//! - **Crash** of an app node (one option per node still running an
+//!   order). Its orders stop where they are: their code is dropped and
+//!   nobody is told anything (outcome `crashed`). Their connections close,
+//!   so the server rolls back each transaction they had open. A statement
+//!   that is waiting for a lock when its connection closes is not cut
+//!   short: PostgreSQL and InnoDB notice a closed client only when they
+//!   write to it, so the statement runs on until the server answers it,
+//!   and then its transaction is rolled back. Nothing restarts the node
+//!   yet, and no recovery runs.
+//! - **Lost reply** (one option per order with a statement to send): the
+//!   statement runs on the server as sent, but its answer never reaches
+//!   the order, which sees a broken connection (08006) and cannot know
+//!   whether it ran. A COMMIT whose reply is lost has committed. The
+//!   server rolls back whatever the dead connection still had open; the
+//!   order's next statement goes out on a new connection.
+//!
+//! Strategies see only what a real client would: an error, or nothing.
+//! The budget is per run: each fault taken spends one unit of its kind.
+
+use super::recorder::Recorder;
+use super::shared::{Shared, SlotFault};
+use crate::backend::Backend;
+use crate::chooser::Action;
+use crate::trace::{Fault, TraceEvent};
+use stockrace_model::{DbError, Reply, SessionId, Statement};
+
+impl<B: Backend> Recorder<'_, '_, B> {
+    /// Injects `fault` (an [`Action::Crash`] or [`Action::LoseReply`]);
+    /// returns the orders it ended (a crash's).
+    pub fn inject(&mut self, state: &mut Shared, fault: Action) -> Vec<usize> {
+        match fault {
+            Action::LoseReply { order } => {
+                state.faults_left.lost_replies -= 1;
+                let order = order as usize;
+                state.slots[order].fault = SlotFault::ReplyLost;
+                let statement = state.take_statement(order);
+                self.execute(state, SessionId(order as u32), statement);
+                Vec::new()
+            }
+            Action::Crash { node } => {
+                state.faults_left.crashes -= 1;
+                self.crash(state, node)
+            }
+            other => unreachable!("not a fault: {other:?}"),
+        }
+    }
+
+    /// App node `node` crashed: every order on it that has not ended.
+    fn crash(&mut self, state: &mut Shared, node: u32) -> Vec<usize> {
+        let victims: Vec<usize> = (0..state.slots.len())
+            .filter(|&o| state.slots[o].node == node && state.slots[o].outcome.is_none())
+            .collect();
+        self.trace.push(TraceEvent::Fault {
+            time_ms: state.now_ms,
+            order: victims[0] as u32,
+            fault: Fault::Crash { node },
+        });
+        // Every victim stops before any connection closes: closing one
+        // can answer another's waiting statement, which must find its
+        // order gone.
+        for &order in &victims {
+            state.crash(order);
+        }
+        for &order in &victims {
+            if state.slots[order].fault != SlotFault::Disconnected {
+                self.close_connection(state, order);
+            }
+            self.trace.push(TraceEvent::Finished {
+                time_ms: state.now_ms,
+                order: order as u32,
+            });
+            let outcome = state.slots[order].outcome.as_ref().expect("crashed");
+            self.monitor
+                .on_finished(self.trace.len(), order, outcome, &*self.store);
+        }
+        victims
+    }
+
+    /// The server rolls back what `order`'s dead connection had open (if
+    /// anything); the answer goes to nobody.
+    pub(super) fn close_connection(&mut self, state: &mut Shared, order: usize) {
+        let session = SessionId(order as u32);
+        if self.store.in_transaction(session) {
+            state.slots[order].fault = SlotFault::Closing;
+            self.execute(state, session, Statement::Rollback);
+            state.slots[order].fault = SlotFault::None;
+        }
+    }
+}
+
+/// What the order gets for its statement's `result`, under the fault its
+/// connection is under: `None` when nobody is there to get it.
+/// Connections the server must now roll back go to `closing`.
+pub(super) fn through_fault(
+    trace: &mut Vec<TraceEvent>,
+    state: &mut Shared,
+    order: usize,
+    result: Result<Reply, DbError>,
+    closing: &mut Vec<usize>,
+) -> Option<Result<Reply, DbError>> {
+    match std::mem::take(&mut state.slots[order].fault) {
+        SlotFault::None => Some(result),
+        SlotFault::Closing => None,
+        SlotFault::Disconnected => {
+            state.end_disconnected(order);
+            closing.push(order);
+            None
+        }
+        SlotFault::ReplyLost => {
+            trace.push(TraceEvent::Fault {
+                time_ms: state.now_ms,
+                order: order as u32,
+                fault: Fault::LostReply,
+            });
+            closing.push(order);
+            Some(Err(DbError::CONNECTION_LOST))
+        }
+    }
+}
