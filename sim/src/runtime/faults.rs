@@ -70,9 +70,7 @@ impl<B: Backend> Recorder<'_, '_, B> {
         // Every victim stops before any connection closes: closing one
         // can answer another's waiting statement, which must find its
         // order gone.
-        for &order in &victims {
-            state.crash(order);
-        }
+        state.crash(&victims);
         for &order in &victims {
             if state.slots[order].fault != SlotFault::Disconnected {
                 self.close_connection(state, order);

@@ -405,9 +405,6 @@ impl Shared {
             return;
         }
         let node = self.slots[order].node;
-        for lock in self.process_locks.values_mut() {
-            lock.queue.retain(|o| *o != order);
-        }
         let held: Vec<u64> = self
             .process_locks
             .iter()
@@ -419,25 +416,33 @@ impl Shared {
         }
     }
 
-    /// `order`'s app node crashed at a quiet point: it stops where it is,
-    /// told nothing. A statement it has waiting for a lock waits on (the
-    /// server has not noticed; its timers still run) until answered, when
-    /// [`Shared::end_disconnected`] ends it. Its connection is the caller's
-    /// to close.
-    pub fn crash(&mut self, order: usize) {
-        debug_assert_ne!(
-            self.slots[order].phase,
-            Phase::Running,
-            "crashes happen at quiet points"
-        );
-        self.slots[order].outcome = Some(Outcome::Crashed);
-        self.release_process_locks(order);
-        self.offered.remove(order);
-        self.runnable.remove(order);
-        if self.slots[order].phase == Phase::Waiting {
-            self.slots[order].fault = SlotFault::Disconnected;
-        } else {
-            self.end_disconnected(order);
+    /// The `victims`' app node crashed at a quiet point: they stop where
+    /// they are, told nothing. A statement one has waiting for a lock
+    /// waits on (the server has not noticed; its timers still run) until
+    /// answered, when [`Shared::end_disconnected`] ends it. Their
+    /// connections are the caller's to close.
+    pub fn crash(&mut self, victims: &[usize]) {
+        // None of them may be handed an in-process lock another releases.
+        for &order in victims {
+            debug_assert_ne!(
+                self.slots[order].phase,
+                Phase::Running,
+                "crashes happen at quiet points"
+            );
+            self.slots[order].outcome = Some(Outcome::Crashed);
+            self.offered.remove(order);
+            self.runnable.remove(order);
+            for lock in self.process_locks.values_mut() {
+                lock.queue.retain(|o| *o != order);
+            }
+        }
+        for &order in victims {
+            self.release_process_locks(order);
+            if self.slots[order].phase == Phase::Waiting {
+                self.slots[order].fault = SlotFault::Disconnected;
+            } else {
+                self.end_disconnected(order);
+            }
         }
     }
 
