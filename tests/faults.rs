@@ -351,3 +351,50 @@ fn every_strategy_runs_to_its_end_under_faults() {
         }
     }
 }
+
+/// `compare --faults`: the catalogue under one crash and one lost reply per
+/// run; the paths that sell in one transaction strand stock, the blind
+/// retry applies twice.
+#[test]
+fn compare_with_faults_shows_which_paths_survive() {
+    let output = stockrace(&[
+        "compare",
+        "--faults",
+        "--strategies",
+        "guarded-decrement,retry-on-error",
+        "--orders",
+        "2",
+        "--stock",
+        "3",
+        "--nodes",
+        "2",
+        "--seeds",
+        "300",
+        "--json",
+    ]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let json: serde_json::Value = serde_json::from_str(&stdout(&output)).unwrap();
+    let cell = |strategy: &str| {
+        json["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["strategy"] == strategy)
+            .unwrap()
+            .clone()
+    };
+    assert!(
+        cell("guarded-decrement")["by_invariant"]["stranded-stock"]
+            .as_u64()
+            .unwrap()
+            > 0
+    );
+    assert!(
+        cell("retry-on-error")["by_invariant"]["exactly-once"]
+            .as_u64()
+            .unwrap()
+            > 0
+    );
+    assert!(cell("retry-on-error")["crashes"].as_u64().unwrap() > 0);
+    assert!(cell("retry-on-error")["lost_replies"].as_u64().unwrap() > 0);
+}

@@ -44,6 +44,11 @@ pub struct CompareArgs {
     /// [default: --isolation, or as the scenario says].
     #[arg(long, value_delimiter = ',', conflicts_with = "isolation")]
     pub isolations: Vec<String>,
+    /// Run every cell under a fault budget: one app node crash and one lost
+    /// reply per run (`--crashes` and `--lost-replies` set others), so the
+    /// table shows which paths survive crashes and retries.
+    #[arg(long)]
+    pub faults: bool,
     #[command(flatten)]
     pub shape: ShapeArgs,
     #[command(flatten)]
@@ -231,7 +236,10 @@ pub fn compare(args: CompareArgs) -> Result<ExitCode, Bad> {
         for &isolation in &isolations {
             for strategy in &strategies {
                 for &orders in &levels {
-                    let shape = args.shape.with(database, isolation);
+                    let mut shape = args.shape.with(database, isolation);
+                    if args.faults {
+                        shape = shape.with_default_faults();
+                    }
                     // A strategy the database cannot run is listed as not run.
                     if let Some(name) = strategy {
                         let on = shape.database_of_scenario()?;

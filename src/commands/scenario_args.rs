@@ -281,6 +281,15 @@ impl ShapeArgs {
         })
     }
 
+    /// These flags with a fault budget of one crash and one lost reply per
+    /// run where `--crashes` and `--lost-replies` give none (`compare --faults`).
+    pub fn with_default_faults(&self) -> ShapeArgs {
+        let mut shape = self.clone();
+        shape.crashes = shape.crashes.or(Some(1));
+        shape.lost_replies = shape.lost_replies.or(Some(1));
+        shape
+    }
+
     /// `--database`, if given.
     fn database(&self) -> Result<Option<Database>, Bad> {
         self.database
