@@ -261,7 +261,7 @@ fn strategies_say_what_they_do_and_scenarios_are_listed() {
     assert!(line("plain-update").contains("decrements"), "{text}");
     assert!(line("reservation").contains("reserves"), "{text}");
     assert!(line("row-lock").contains("FOR UPDATE"), "{text}");
-    assert_eq!(text.lines().filter(|l| !l.is_empty()).count(), 13, "{text}");
+    assert_eq!(text.lines().filter(|l| !l.is_empty()).count(), 14, "{text}");
 
     for args in [&["scenarios"][..], &["scenarios", "scenarios"]] {
         let output = stockrace(args);

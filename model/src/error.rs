@@ -15,6 +15,11 @@ pub enum SqlState {
     InFailedTransaction,
     /// 23514
     CheckViolation,
+    /// 23505: a primary key taken (the `sale` row of an order that sold).
+    UniqueViolation,
+    /// MariaDB 1062 ER_DUP_ENTRY, SQLSTATE 23000: a key taken; only the
+    /// statement is rolled back.
+    MariaDbDuplicateKey,
     /// 08006 (connection_failure): the client lost its connection; it
     /// cannot know whether its last statement ran. Not a database's own
     /// answer: a fault the harness injects (a lost reply).
@@ -44,6 +49,8 @@ impl SqlState {
             SqlState::InFailedTransaction => "25P02",
             SqlState::CheckViolation => "23514",
             SqlState::ConnectionFailure => "08006",
+            SqlState::UniqueViolation => "23505",
+            SqlState::MariaDbDuplicateKey => "23000",
             SqlState::MariaDbDeadlock => "40001",
             SqlState::MariaDbRecordChanged | SqlState::MariaDbLockWaitTimeout => "HY000",
             SqlState::MariaDbCheckConstraint => "23000",
@@ -65,6 +72,11 @@ impl SqlState {
         )
     }
 
+    /// A key already taken: PostgreSQL's 23505, MariaDB's 1062.
+    pub fn is_unique_violation(self) -> bool {
+        matches!(self, SqlState::UniqueViolation | SqlState::MariaDbDuplicateKey)
+    }
+
     /// MariaDB's error number for a MariaDB error; `None` for PostgreSQL's.
     /// Several MariaDB errors share a SQLSTATE (1020 and 1205 are both
     /// HY000), so the number is what tells them apart.
@@ -74,6 +86,7 @@ impl SqlState {
             SqlState::MariaDbRecordChanged => Some(1020),
             SqlState::MariaDbLockWaitTimeout => Some(1205),
             SqlState::MariaDbCheckConstraint => Some(4025),
+            SqlState::MariaDbDuplicateKey => Some(1062),
             _ => None,
         }
     }
@@ -89,6 +102,7 @@ impl SqlState {
             SqlState::InFailedTransaction,
             SqlState::CheckViolation,
             SqlState::ConnectionFailure,
+            SqlState::UniqueViolation,
         ]
         .into_iter()
         .find(|s| s.code() == code)
@@ -137,6 +151,14 @@ impl DbError {
     pub const IN_FAILED_TRANSACTION: DbError = DbError {
         state: SqlState::InFailedTransaction,
         message: "current transaction is aborted, commands ignored until end of transaction block",
+    };
+    pub const UNIQUE_VIOLATION: DbError = DbError {
+        state: SqlState::UniqueViolation,
+        message: "duplicate key value violates unique constraint \"sale_pkey\"",
+    };
+    pub const MARIADB_DUPLICATE_KEY: DbError = DbError {
+        state: SqlState::MariaDbDuplicateKey,
+        message: "Duplicate entry for key 'PRIMARY'",
     };
     /// The client's view of a lost reply: the connection broke while the
     /// statement was on its way (libpq's wording).

@@ -14,6 +14,7 @@ mod error;
 mod event;
 pub mod innodb;
 mod postgres;
+mod sales;
 mod statement;
 
 pub use database::Database;

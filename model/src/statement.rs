@@ -196,6 +196,11 @@ pub enum Statement {
     AdvisoryLock {
         key: u32,
     },
+    /// `INSERT INTO sale (order_id)`: the order's sale, under a primary key
+    /// (order ids from 0; `order_id` is the SQL id, from 1).
+    InsertSale {
+        order: u32,
+    },
 }
 
 impl Statement {
@@ -252,6 +257,9 @@ impl fmt::Display for Statement {
                 level.sql_id()
             ),
             Statement::AdvisoryLock { key } => write!(f, "SELECT pg_advisory_xact_lock({key})"),
+            Statement::InsertSale { order } => {
+                write!(f, "INSERT INTO sale(order_id) VALUES ({})", order + 1)
+            }
             Statement::Update(u) => {
                 f.write_str("UPDATE inventory_level SET ")?;
                 let mut first = true;

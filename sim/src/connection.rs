@@ -184,6 +184,15 @@ impl Session {
             .then_read(drop)
     }
 
+    /// `INSERT INTO sale (order_id)`: `order`'s sale (0-based), under a
+    /// primary key, so that inserting it twice fails (23505; MariaDB 1062).
+    pub fn insert_sale(
+        &mut self,
+        order: u32,
+    ) -> impl Future<Output = Result<(), DbError>> + Send + '_ {
+        self.execute(Statement::InsertSale { order }).then_read(drop)
+    }
+
     /// `SELECT pg_advisory_xact_lock(key)`: held until the transaction ends.
     pub fn advisory_lock(
         &mut self,

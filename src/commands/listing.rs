@@ -10,7 +10,7 @@ use stockrace::strategies::Effect;
 use stockrace::Strategies;
 
 /// One line per built-in strategy: what its decrement path does.
-const DESCRIPTIONS: [(&str, &str); 13] = [
+const DESCRIPTIONS: [(&str, &str); 14] = [
     (
         "plain-update",
         "read, then write back the absolute value read - q (lost updates, oversells)",
@@ -59,6 +59,10 @@ const DESCRIPTIONS: [(&str, &str); 13] = [
     (
         "retry-on-error",
         "guarded-decrement retried on any error, a lost COMMIT reply included (applies twice)",
+    ),
+    (
+        "idempotent",
+        "guarded-decrement + INSERT INTO sale (order_id) in one transaction; a retry that hits the key knows it sold",
     ),
 ];
 

@@ -85,7 +85,7 @@ pub(crate) async fn run(conn: &mut Conn, statement: Statement) -> Answer {
                 panic!("MariaDB: `{statement}` returned {value:?}, not a whole number")
             })))
         }
-        Statement::InsertReservation { .. } => {
+        Statement::InsertReservation { .. } | Statement::InsertSale { .. } => {
             conn.query_drop(statement.to_string())
                 .await
                 .map_err(server)?;
@@ -126,6 +126,7 @@ pub(crate) fn error(e: &ServerError) -> Option<DbError> {
         1020 => DbError::MARIADB_RECORD_CHANGED,
         1205 => DbError::MARIADB_LOCK_WAIT_TIMEOUT,
         4025 => DbError::MARIADB_CHECK_CONSTRAINT,
+        1062 => DbError::MARIADB_DUPLICATE_KEY,
         _ => return None,
     };
     (known.state.code() == e.state).then_some(known)

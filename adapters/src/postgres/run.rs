@@ -124,6 +124,7 @@ impl PgServer {
                  reserved_quantity bigint NOT NULL, version bigint NOT NULL);
              CREATE TABLE {schema}.reservation (id serial PRIMARY KEY, inventory_level_id integer NOT NULL,
                  quantity bigint NOT NULL);
+             CREATE TABLE {schema}.sale (order_id integer PRIMARY KEY);
              INSERT INTO {schema}.inventory_level VALUES {};",
             values
         );

@@ -55,7 +55,7 @@ pub(crate) fn reply(
             row: rows.first().map(row),
         },
         Statement::Available { .. } => Reply::Value(int(rows.first().and_then(|r| r[0]))),
-        Statement::InsertReservation { .. } => Reply::Insert,
+        Statement::InsertReservation { .. } | Statement::InsertSale { .. } => Reply::Insert,
         Statement::AdvisoryLock { .. } => Reply::Locked,
     }
 }
@@ -83,6 +83,7 @@ pub(crate) fn error(error: &tokio_postgres::Error) -> DbError {
         DbError::LOCK_TIMEOUT,
         DbError::IN_FAILED_TRANSACTION,
         DbError::CHECK_VIOLATION,
+        DbError::UNIQUE_VIOLATION,
     ];
     known
         .iter()

@@ -136,6 +136,13 @@ impl InnoDbStore {
                 self.txn_mut(session).undo += 1;
                 Ok(Reply::Insert)
             }
+            Statement::InsertSale { order } => {
+                if !self.sales.insert(order, session) {
+                    return Err(Halt::Fail(DbError::MARIADB_DUPLICATE_KEY));
+                }
+                self.txn_mut(session).undo += 1;
+                Ok(Reply::Insert)
+            }
             Statement::AdvisoryLock { key } => {
                 // Not MariaDB's GET_LOCK (session-scoped, with its own
                 // timeout): a transaction-long exclusive lock, enough to keep

@@ -39,6 +39,7 @@ mod waits;
 use crate::error::DbError;
 use crate::event::{Event, Progress, RowView, SessionId, StoreConfig};
 use crate::statement::{Isolation, LevelId, Reply, Row, Statement};
+use crate::sales::Sales;
 use locks::{Locks, Target};
 
 /// Server settings the model follows.
@@ -141,6 +142,7 @@ pub struct InnoDbStore {
     config: InnoDbConfig,
     rows: Vec<RowState>,
     reservations: Vec<Reservation>,
+    sales: Sales,
     next_reservation: u64,
     locks: Locks,
     sessions: Vec<Session>,
@@ -161,6 +163,7 @@ impl InnoDbStore {
             config,
             rows: Vec::new(),
             reservations: Vec::new(),
+            sales: Sales::default(),
             next_reservation: 0,
             locks: Locks::default(),
             sessions: Vec::new(),
@@ -183,6 +186,7 @@ impl InnoDbStore {
             pending: None,
         }));
         self.reservations.clear();
+        self.sales.clear();
         self.next_reservation = 0;
         self.locks.clear();
         self.sessions.clear();
@@ -434,6 +438,7 @@ impl InnoDbStore {
                 }
             }
         }
+        self.sales.end(session, commit);
         let mut gone = Vec::new();
         for r in self
             .reservations

@@ -22,6 +22,7 @@ use crate::error::DbError;
 use crate::statement::{Isolation, LevelId, Lock, Reply, Row, Statement};
 use locks::{Released, Wait};
 use ssi::{Ssi, SxactId, Target};
+use crate::sales::Sales;
 use std::collections::BTreeMap;
 
 #[derive(Clone, Debug, Hash)]
@@ -138,6 +139,7 @@ pub struct Store {
     config: StoreConfig,
     rows: Vec<RowState>,
     reservations: Vec<Reservation>,
+    sales: Sales,
     advisory: BTreeMap<u32, SessionId>,
     sessions: Vec<SessionState>,
     commit_seq: u64,
@@ -161,6 +163,7 @@ impl Store {
             config,
             rows: Vec::with_capacity(rows.len()),
             reservations: Vec::new(),
+            sales: Sales::default(),
             advisory: BTreeMap::new(),
             sessions: Vec::with_capacity(sessions),
             commit_seq: 0,
@@ -201,6 +204,7 @@ impl Store {
             tuple_locks: Vec::new(),
         }));
         self.reservations.clear();
+        self.sales.clear();
         self.advisory.clear();
         for session in self.sessions.drain(..) {
             if let Some(mut txn) = session.txn {
@@ -452,6 +456,13 @@ impl Store {
                     .inserted = true;
                 self.ssi_write(sxact, Target::ReservationTable);
                 Progress::Done(Ok(Reply::Insert))
+            }
+            Statement::InsertSale { order } => {
+                if self.sales.insert(order, session) {
+                    Progress::Done(Ok(Reply::Insert))
+                } else {
+                    Progress::Done(Err(DbError::UNIQUE_VIOLATION))
+                }
             }
             Statement::Select {
                 level,

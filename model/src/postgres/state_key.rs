@@ -16,6 +16,7 @@ impl Store {
             config,
             rows,
             reservations,
+            sales,
             advisory,
             sessions,
             commit_seq,
@@ -30,6 +31,7 @@ impl Store {
         config.hash(state);
         rows.hash(state);
         reservations.hash(state);
+        sales.hash(state);
         advisory.hash(state);
         commit_seq.hash(state);
         wait_seq.hash(state);

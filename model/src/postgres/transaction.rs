@@ -88,6 +88,7 @@ impl Store {
                 }
             }
         }
+        self.sales.end(session, commit.is_some());
         match commit {
             Some(seq) => self
                 .reservations

@@ -11,16 +11,18 @@ use crate::scenario::Scenario;
 use stockrace_model::{Isolation, Lock, Statement};
 
 /// The object a statement reads or writes: a row (with its reservations),
-/// or an advisory lock key.
+/// an advisory lock key, or an order's `sale` row.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Object {
     Row(u32),
     Advisory(u32),
+    Sale(u32),
 }
 
 fn object(statement: &Statement) -> Option<Object> {
     match statement {
         Statement::AdvisoryLock { key } => Some(Object::Advisory(*key)),
+        Statement::InsertSale { order } => Some(Object::Sale(*order)),
         other => other.level().map(|l| Object::Row(l.0)),
     }
 }
@@ -76,6 +78,8 @@ fn may_abort(statement: &Statement, isolation: Isolation, rules: AbortRules) -> 
                 || (rules.check_nonnegative && matches!(statement, Statement::Update(_)))
         }
         Statement::AdvisoryLock { .. } => rules.deadlocks_at_once,
+        // A key already taken (23505 aborts the transaction).
+        Statement::InsertSale { .. } => true,
         _ => false,
     }
 }

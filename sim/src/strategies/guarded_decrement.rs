@@ -13,6 +13,11 @@ pub async fn guarded_decrement(mut db: Session, order: Order) -> StrategyResult 
 /// One transaction of the guarded decrement, to its sale or rejection.
 pub(crate) async fn attempt(db: &mut Session, order: &Order) -> StrategyResult {
     db.begin(order.isolation).await?;
+    lines(db, order).await
+}
+
+/// The guarded decrements and COMMIT, in a transaction already begun.
+pub(crate) async fn lines(db: &mut Session, order: &Order) -> StrategyResult {
     for line in lines_in_lock_order(order).iter() {
         let updated = db
             .update(Update {

@@ -10,6 +10,7 @@
 mod advisory_lock;
 mod atomic_decrement;
 mod guarded_decrement;
+mod idempotent;
 mod in_place;
 mod medusa_adjust;
 mod medusa_update_levels;
@@ -29,6 +30,7 @@ pub use optimistic::optimistic;
 pub use plain_update::plain_update;
 pub use reservation::{reservation, reservation_insert_only};
 pub use row_lock::row_lock;
+pub use idempotent::idempotent;
 pub use retry_on_error::retry_on_error;
 pub use serializable_retry::serializable_retry;
 pub(crate) use in_place::OrderFuture;
@@ -164,7 +166,7 @@ pub struct Strategies {
 
 impl Strategies {
     /// Names of the built-in strategies, in the order reports list them.
-    pub const BUILTIN: [&'static str; 13] = [
+    pub const BUILTIN: [&'static str; 14] = [
         "plain-update",
         "optimistic",
         "row-lock",
@@ -178,6 +180,7 @@ impl Strategies {
         "medusa-adjust-locked",
         "advisory-lock",
         "retry-on-error",
+        "idempotent",
     ];
 
     pub fn builtin() -> Strategies {
@@ -196,6 +199,7 @@ impl Strategies {
         all.add(Strategy::new("medusa-adjust", medusa_adjust));
         all.add(Strategy::new("medusa-adjust-locked", medusa_adjust_locked));
         all.add(Strategy::new("retry-on-error", retry_on_error));
+        all.add(Strategy::new("idempotent", idempotent));
         all.add(Strategy::new("advisory-lock", advisory_lock).only_on(
             Database::Postgres15,
             "it takes pg_advisory_xact_lock, a lock the transaction's end releases; MariaDB's GET_LOCK is held by the session until RELEASE_LOCK, a different path (use row-lock there)",
@@ -324,12 +328,17 @@ pub(crate) async fn retrying_on(
         }
         match attempt(db, order).await {
             Ok(Some(sale)) => return Ok(sale),
-            Ok(None) => db.rollback().await?,
+            Ok(None) => {}
             // On MariaDB the server already rolled back (and the session
             // is in autocommit); after a lost reply the connection is new.
             // Either way the ROLLBACK is a no-op there.
-            Err(e) if retry(&e) => db.rollback().await?,
+            Err(e) if retry(&e) => {}
             Err(e) => return Err(e),
+        }
+        // The ROLLBACK can fail too (its reply lost): retried alike.
+        match db.rollback().await {
+            Err(e) if !retry(&e) => return Err(e),
+            _ => {}
         }
     }
     Ok(Sale::GaveUp)
