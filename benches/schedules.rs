@@ -114,10 +114,7 @@ fn main() {
         let measured = sweep_rate(&mariadb);
         println!(
             "{:<44} {:>14.0} {:>13.2}x of {:>7.0}",
-            format!(
-                "mariadb-10.11: {strategy}, {orders} orders, {}",
-                isolation.name()
-            ),
+            format!("{strategy}, {orders} orders, {}", isolation.name()),
             measured,
             measured / baseline,
             baseline
