@@ -7,7 +7,7 @@ use super::files::{self, Output};
 use super::json::pretty;
 use super::out::out;
 use super::progress::Progress;
-use super::scenario_args::{simulation, ShapeArgs};
+use super::scenario_args::ShapeArgs;
 use super::sweep::{describe_with_orders, number, panicked, FailureDocument, SweepDocument};
 use super::{Bad, SeedArgs};
 use clap::Args;
@@ -15,12 +15,12 @@ use serde::Serialize;
 use std::fmt::Write as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use stockrace::{
-    Database, Figures, Isolation, Simulation, Strategies, Sweep, Tally, COMPARE_LATENCY,
-    COMPARE_ORDERS,
-};
+use stockrace::{Database, Figures, Sweep, Tally};
 
 mod html;
+mod plan;
+
+use plan::{NotRun, Plan, Planned};
 
 /// In `--strategies`: run a scenario file's orders with their own strategies.
 const AS_WRITTEN: &str = "as-written";
@@ -83,14 +83,6 @@ struct CompareDocument {
     /// Strategies that cannot run on a compared database, and why.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     not_run: Vec<NotRun>,
-}
-
-/// A strategy left out on a database it cannot run on.
-#[derive(Serialize)]
-struct NotRun {
-    strategy: String,
-    database: Database,
-    reason: String,
 }
 
 /// One strategy at one concurrency level (on one database at one isolation
@@ -195,84 +187,12 @@ pub fn compare(args: CompareArgs) -> Result<ExitCode, Bad> {
         return Err(Bad("--chooser: compare runs random seeds only (PCT's k is measured per scenario; use sweep --chooser pct per strategy)".into()));
     }
     let outputs = Outputs::new(&args)?;
-    let strategies: Vec<Option<String>> = if args.strategies.is_empty() {
-        Strategies::BUILTIN
-            .iter()
-            .map(|s| Some(s.to_string()))
-            .collect()
-    } else {
-        args.strategies
-            .iter()
-            .map(|s| match s.as_str() {
-                AS_WRITTEN if args.shape.scenario.is_some() => Ok(None),
-                AS_WRITTEN => Err(Bad(format!("--strategies {AS_WRITTEN}: needs --scenario"))),
-                name => Ok(Some(name.to_string())),
-            })
-            .collect::<Result<_, _>>()?
-    };
-    let levels: Vec<Option<i64>> = match (&args.shape.scenario, args.orders.is_empty()) {
-        (_, false) => args.orders.iter().map(|&n| Some(n)).collect(),
-        (Some(_), true) => vec![None],
-        (None, true) => COMPARE_ORDERS.into_iter().map(|n| Some(n as i64)).collect(),
-    };
-    let databases = names(
-        &args.databases,
-        "--databases",
-        Database::from_name,
-        &Database::names(),
-    )?;
-    let isolations = names(
-        &args.isolations,
-        "--isolations",
-        Isolation::from_name,
-        "read-committed, repeatable-read, serializable",
-    )?;
-    let several = databases.len() > 1 || isolations.len() > 1;
-    // Every scenario is built (and so checked) before anything runs.
-    let mut plan: Vec<Planned> = Vec::new();
-    let mut not_run: Vec<NotRun> = Vec::new();
-    let registry = Strategies::builtin();
-    for &database in &databases {
-        for &isolation in &isolations {
-            for strategy in &strategies {
-                for &orders in &levels {
-                    let mut shape = args.shape.with(database, isolation);
-                    if args.faults {
-                        shape = shape.with_default_faults();
-                    }
-                    // A strategy the database cannot run is listed as not run.
-                    if let Some(name) = strategy {
-                        let on = shape.database_of_scenario()?;
-                        if let Some(reason) = registry.refusal(name, on) {
-                            if !not_run.iter().any(|n| n.reason == reason) {
-                                not_run.push(NotRun {
-                                    strategy: name.clone(),
-                                    database: on,
-                                    reason,
-                                });
-                            }
-                            continue;
-                        }
-                    }
-                    let scenario = shape.scenario(strategy.as_deref(), orders, COMPARE_LATENCY)?;
-                    let flags = shape.flags(strategy.as_deref(), orders, &scenario)?;
-                    let strategy = strategy.clone().unwrap_or_else(|| AS_WRITTEN.to_string());
-                    let isolation = isolation_name(&scenario);
-                    let label = match several {
-                        false => strategy.clone(),
-                        true => format!("{strategy} | {} | {isolation}", scenario.database),
-                    };
-                    plan.push(Planned {
-                        simulation: simulation(scenario)?,
-                        flags,
-                        label,
-                        strategy,
-                        isolation,
-                    });
-                }
-            }
-        }
-    }
+    let Plan {
+        cells: plan,
+        not_run,
+        several,
+        levels,
+    } = plan::plan(&args)?;
     let seeds = args.seeds.range()?;
     let progress = Progress::new(seeds.end.saturating_sub(seeds.start) * plan.len() as u64);
     let advance = |n| progress.advance(n);
@@ -322,7 +242,7 @@ pub fn compare(args: CompareArgs) -> Result<ExitCode, Bad> {
     progress.finish();
     let concurrency: Vec<String> = plan
         .iter()
-        .take(levels.len())
+        .take(levels)
         .map(|p| p.simulation.scenario().orders.len().to_string())
         .collect();
     let base = plan
@@ -400,49 +320,6 @@ pub fn compare(args: CompareArgs) -> Result<ExitCode, Bad> {
     }
     // The comparison is the product: unsafe strategies are findings, not errors.
     Ok(ExitCode::SUCCESS)
-}
-
-/// One cell to run: its simulation, the flags that replay it, its row's
-/// label, its strategy and isolation level.
-struct Planned {
-    simulation: Simulation,
-    flags: String,
-    label: String,
-    strategy: String,
-    isolation: String,
-}
-
-/// `list` (a comma-separated flag's values) parsed by `parse`, each once;
-/// empty: one `None`, "as the scenario says".
-fn names<T: PartialEq + Copy>(
-    list: &[String],
-    flag: &str,
-    parse: fn(&str) -> Option<T>,
-    expected: &str,
-) -> Result<Vec<Option<T>>, Bad> {
-    if list.is_empty() {
-        return Ok(vec![None]);
-    }
-    let mut parsed: Vec<Option<T>> = Vec::new();
-    for name in list {
-        let value =
-            parse(name).ok_or_else(|| Bad(format!("{flag} {name:?}: expected {expected}")))?;
-        if parsed.contains(&Some(value)) {
-            return Err(Bad(format!("{flag}: {name} is listed twice")));
-        }
-        parsed.push(Some(value));
-    }
-    Ok(parsed)
-}
-
-/// The orders' isolation level, or `mixed`.
-fn isolation_name(scenario: &stockrace::Scenario) -> String {
-    let mut levels = scenario.orders.iter().map(|o| o.isolation);
-    match levels.next() {
-        Some(first) if levels.all(|l| l == first) => first.name().to_string(),
-        Some(_) => "mixed".to_string(),
-        None => String::new(),
-    }
 }
 
 /// When orders arrive, for the header: a window spreads their starts,
