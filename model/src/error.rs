@@ -74,7 +74,10 @@ impl SqlState {
 
     /// A key already taken: PostgreSQL's 23505, MariaDB's 1062.
     pub fn is_unique_violation(self) -> bool {
-        matches!(self, SqlState::UniqueViolation | SqlState::MariaDbDuplicateKey)
+        matches!(
+            self,
+            SqlState::UniqueViolation | SqlState::MariaDbDuplicateKey
+        )
     }
 
     /// MariaDB's error number for a MariaDB error; `None` for PostgreSQL's.

@@ -38,8 +38,8 @@ mod waits;
 
 use crate::error::DbError;
 use crate::event::{Event, Progress, RowView, SessionId, StoreConfig};
-use crate::statement::{Isolation, LevelId, Reply, Row, Statement};
 use crate::sales::Sales;
+use crate::statement::{Isolation, LevelId, Reply, Row, Statement};
 use locks::{Locks, Target};
 
 /// Server settings the model follows.

@@ -19,10 +19,10 @@ mod transaction;
 pub use crate::event::{Event, Progress, RowView, SessionId, StoreConfig};
 
 use crate::error::DbError;
+use crate::sales::Sales;
 use crate::statement::{Isolation, LevelId, Lock, Reply, Row, Statement};
 use locks::{Released, Wait};
 use ssi::{Ssi, SxactId, Target};
-use crate::sales::Sales;
 use std::collections::BTreeMap;
 
 #[derive(Clone, Debug, Hash)]
