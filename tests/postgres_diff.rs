@@ -7,7 +7,7 @@
 
 mod postgres;
 
-use stockrace::adapters::diff::{diff, diff_with, side_by_side, DiffReport};
+use stockrace::adapters::diff::{diff, diff_with, DiffReport};
 use stockrace::model::{Event, LevelId, Progress, Reply, Row, RowView, SessionId, Statement};
 use stockrace::scenario::Shape;
 use stockrace::{
@@ -42,7 +42,7 @@ fn assert_agrees(report: &DiffReport, context: &str) {
             "{context}: seed {} disagrees: {}\n\n{}",
             d.seed,
             d.what,
-            side_by_side(&d.model, &d.database)
+            d.side_by_side()
         );
     }
 }

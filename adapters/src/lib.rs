@@ -4,7 +4,8 @@
 //! [`Backend`](stockrace_sim::Backend) changes, so a model run and a
 //! PostgreSQL run of one schedule can be compared event by event ([`diff`]).
 //! [`mariadb`] runs statements on a real MariaDB 10.11 with the operations
-//! of the InnoDB model, for the MariaDB conformance transcripts.
+//! of the InnoDB model, for the MariaDB conformance transcripts, and is a
+//! `Backend` too, so [`diff`] compares the InnoDB model with it the same way.
 
 pub mod app;
 pub mod diff;

@@ -11,6 +11,7 @@
 //!   INNODB_LOCK_WAITS (MariaDB has no performance_schema.data_lock_waits),
 //!   virtual time paced to the server's lock wait timeout.
 //! - `sql`: statements to SQL, MariaDB's answers to replies and errors.
+//! - `backend`: a run as a simulation's `Backend`, for `diff`.
 //!
 //! The driver is mysql_async: a maintained, tokio-based MySQL/MariaDB
 //! client (the runtime the PostgreSQL adapter already uses), which sets
@@ -24,6 +25,7 @@
 //! several waiters they run as InnoDB grants their locks, and their answers
 //! are reported oldest statement first.
 
+mod backend;
 mod run;
 mod server;
 mod sql;

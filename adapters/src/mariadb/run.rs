@@ -7,10 +7,13 @@
 //! information_schema.INNODB_TRX as `LOCK WAIT`, and INNODB_LOCK_WAITS
 //! names the transactions it waits for, each of them either idle in its
 //! transaction (its session has nothing in flight) or itself confirmed
-//! waiting. A transaction being rolled back (a deadlock victim on its way
-//! out) or a statement still running leaves the picture unsettled, and the
-//! driver looks again. Only a read of the lock tables begun after the last
-//! answer counts, so a wait that a step ended is never reported as going on.
+//! waiting; or, for waits in a cycle InnoDB's deadlock detector does not
+//! see (one through several holders of a shared lock), waiting for the same
+//! lock in two reads in a row. A transaction being rolled back (a deadlock
+//! victim on its way out) or a statement still running leaves the picture
+//! unsettled, and the driver looks again. Only a read of the lock tables
+//! begun after the last answer counts, so a wait that a step ended is never
+//! reported as going on.
 //!
 //! Statements that answer during a step are reported after the sender's
 //! own event, oldest statement first, as the model reports them.
@@ -130,6 +133,7 @@ impl MariaDbServer {
                  inventory_level_id INT NOT NULL, quantity BIGINT NOT NULL, \
                  KEY reservation_inventory_level_id_idx (inventory_level_id)) ENGINE=InnoDB"
             ),
+            format!("CREATE TABLE {database}.sale (order_id INT PRIMARY KEY) ENGINE=InnoDB"),
             format!("INSERT INTO {database}.inventory_level VALUES {}", values),
         ];
         let monitor = self.monitor.clone();
@@ -402,6 +406,11 @@ impl MariaDbBackend<'_> {
     /// The virtual time at which the next lock wait times out, if any waits.
     pub fn next_timeout_ms(&self) -> Option<u64> {
         self.mirror.waits.iter().flatten().map(|(_, d)| *d).min()
+    }
+
+    /// The virtual time at which `session`'s lock wait times out, if it waits.
+    pub fn wait_deadline_ms(&self, session: SessionId) -> Option<u64> {
+        self.mirror.waits[session.index()].map(|(_, d)| d)
     }
 
     /// Whether `session` has a transaction open: `@@in_transaction` on its

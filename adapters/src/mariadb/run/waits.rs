@@ -12,11 +12,22 @@ impl RunState {
         let stuck_at = Instant::now() + STUCK;
         let mut own_event = None;
         let mut others = Vec::new();
-        // A read of the lock tables counts only if it began after this.
+        // When a statement last answered (or was sent).
         let mut changed = Instant::now();
+        // A read of the lock tables counts only if it began after this: the
+        // last change, or the last read that settled nothing. That read
+        // may be out of date (a statement still on its way to its wait, or
+        // a copy of InnoDB's tables another client's read had just made:
+        // InnoDB refreshes them at most every 100 ms), and is never used
+        // again, or a wait would go unconfirmed until the server times it out.
+        let mut read_after = changed;
+        // The last read since `changed` that settled nothing.
+        let mut unsettled: Option<LockSnapshot> = None;
         loop {
             if self.collect(own, &mut own_event, &mut others).await {
                 changed = Instant::now();
+                read_after = changed;
+                unsettled = None;
             }
             if self.sessions.iter().all(|s| s.pending.is_none()) {
                 break;
@@ -28,11 +39,11 @@ impl RunState {
             );
             // Give what was just sent, or just woken, a moment to answer,
             // and keep taking answers until the lock tables can be read afresh.
-            if changed.elapsed() < FIRST_WAIT || !snapshot_ready(&self.snapshot, changed) {
+            if changed.elapsed() < FIRST_WAIT || !snapshot_ready(&self.snapshot, read_after) {
                 tokio::time::sleep(POLL).await;
                 continue;
             }
-            let snapshot = self.snapshot_after(changed).await;
+            let snapshot = self.snapshot_after(read_after).await;
             if self
                 .sessions
                 .iter()
@@ -41,7 +52,7 @@ impl RunState {
                 // Something answered meanwhile: that read may be out of date.
                 continue;
             }
-            if let Some(waits) = self.confirmed_waits(&snapshot) {
+            if let Some(waits) = self.confirmed_waits(&snapshot, unsettled.as_ref()) {
                 for (session, on, lock) in waits {
                     let deadline_ms = self.virtual_now_ms + self.config.lock_wait_timeout_ms;
                     let pending = self.sessions[session.index()]
@@ -73,6 +84,8 @@ impl RunState {
                 }
                 break;
             }
+            read_after = Instant::now();
+            unsettled = Some(snapshot);
             tokio::time::sleep(POLL).await;
         }
         let mut events: Vec<Event> = own_event.into_iter().collect();
@@ -147,58 +160,65 @@ impl RunState {
     /// Each statement in flight with whom it waits for and the lock it
     /// requested, if every one of them is confirmed waiting on transactions
     /// that hold their locks for now; `None` while anything is unsettled.
+    /// `previous` is the read before `snapshot` since the last answer, if any.
     fn confirmed_waits(
         &self,
         snapshot: &LockSnapshot,
+        previous: Option<&LockSnapshot>,
     ) -> Option<Vec<(SessionId, SessionId, Option<String>)>> {
-        let trx = |session: SessionId| {
-            snapshot
-                .by_connection
-                .get(&self.sessions[session.index()].connection_id)
-        };
+        let connection = |session: SessionId| self.sessions[session.index()].connection_id;
+        let trx = |session: SessionId| snapshot.by_connection.get(&connection(session));
         let sessions = (0..self.sessions.len() as u32).map(SessionId);
+        // `session`'s transaction and, for each transaction it waits for,
+        // the run's sessions that could be it (trx_id 0 is every
+        // transaction that has written nothing), if it waits for locks
+        // transactions of the run hold.
+        let waiting = |session: SessionId| {
+            let waiter = trx(session)?;
+            if waiter.state != "LOCK WAIT" || waiter.blocked_by.is_empty() {
+                return None;
+            }
+            let blockers: Vec<Vec<SessionId>> = waiter
+                .blocked_by
+                .iter()
+                .map(|id| {
+                    sessions
+                        .clone()
+                        .filter(|b| *b != session && trx(*b).is_some_and(|t| t.id == *id))
+                        .collect()
+                })
+                .collect();
+            let held = blockers.iter().all(|candidates| {
+                !candidates.is_empty()
+                    && candidates.iter().all(|b| {
+                        trx(*b).is_some_and(|t| matches!(t.state.as_str(), "RUNNING" | "LOCK WAIT"))
+                    })
+            });
+            held.then_some((waiter, blockers))
+        };
         let in_flight: Vec<SessionId> = sessions
             .clone()
             .filter(|s| self.sessions[s.index()].pending.is_some())
             .collect();
         let mut confirmed: Vec<(SessionId, SessionId, Option<String>)> = Vec::new();
+        let is_confirmed = |confirmed: &[(SessionId, SessionId, Option<String>)],
+                            session: SessionId| {
+            confirmed.iter().any(|(s, _, _)| *s == session)
+        };
         // Settled from the idle holders outward: a waiter is settled when
         // every transaction it waits for is idle in its transaction or a
         // settled waiter.
         loop {
             let before = confirmed.len();
             for &session in &in_flight {
-                if confirmed.iter().any(|(s, _, _)| *s == session) {
+                if is_confirmed(&confirmed, session) {
                     continue;
                 }
-                let Some(waiter) = trx(session) else {
+                let Some((waiter, blockers)) = waiting(session) else {
                     continue;
                 };
-                if waiter.state != "LOCK WAIT" || waiter.blocked_by.is_empty() {
-                    continue;
-                }
-                // The run's other sessions each blocking transaction could be
-                // (trx_id 0 is every transaction that has written nothing).
-                let blockers: Vec<Vec<SessionId>> = waiter
-                    .blocked_by
-                    .iter()
-                    .map(|id| {
-                        sessions
-                            .clone()
-                            .filter(|b| *b != session && trx(*b).is_some_and(|t| t.id == *id))
-                            .collect()
-                    })
-                    .collect();
-                let settled = blockers.iter().all(|candidates| {
-                    !candidates.is_empty()
-                        && candidates.iter().all(|b| {
-                            let holding = trx(*b).is_some_and(|t| {
-                                matches!(t.state.as_str(), "RUNNING" | "LOCK WAIT")
-                            });
-                            holding
-                                && (self.sessions[b.index()].pending.is_none()
-                                    || confirmed.iter().any(|(s, _, _)| s == b))
-                        })
+                let settled = blockers.iter().flatten().all(|b| {
+                    self.sessions[b.index()].pending.is_none() || is_confirmed(&confirmed, *b)
                 });
                 if settled {
                     confirmed.push((session, blockers[0][0], waiter.requested_lock.clone()));
@@ -208,9 +228,29 @@ impl RunState {
                 return Some(confirmed);
             }
             if confirmed.len() == before {
-                return None;
+                break;
             }
         }
+        // What is left waits in a cycle, or behind one, that InnoDB's
+        // deadlock detector has not broken: it follows one blocker per
+        // waiter, so a cycle through another holder of a shared lock can go
+        // unseen, and only innodb_lock_wait_timeout ends it. It counts as
+        // waiting when the read before this one, also begun after the last
+        // answer, showed each of its statements waiting for the same lock:
+        // a deadlock InnoDB does find, it finds as the wait begins.
+        let previous = previous?;
+        for &session in &in_flight {
+            if is_confirmed(&confirmed, session) {
+                continue;
+            }
+            let (waiter, blockers) = waiting(session)?;
+            let before = previous.by_connection.get(&connection(session))?;
+            if before.state != "LOCK WAIT" || before.requested_lock != waiter.requested_lock {
+                return None;
+            }
+            confirmed.push((session, blockers[0][0], waiter.requested_lock.clone()));
+        }
+        Some(confirmed)
     }
 
     async fn snapshot_after(&self, after: Instant) -> LockSnapshot {
