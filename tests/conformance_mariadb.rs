@@ -17,11 +17,11 @@
 //!
 //! `cargo test --test conformance_mariadb -- --nocapture` prints the count.
 
+mod mariadb;
 mod transcripts;
 
-use std::io::Write;
-use std::sync::OnceLock;
-use stockrace::adapters::mariadb::{MariaDbBackend, MariaDbServer};
+use mariadb::server;
+use stockrace::adapters::mariadb::MariaDbBackend;
 use stockrace::model::{Event, LevelId, Row, SessionId, Statement};
 use transcripts::innodb::{replay_all, InnoDb, SKIPPED};
 
@@ -60,28 +60,6 @@ impl InnoDb for MariaDbBackend<'_> {
     fn committed_reservation_count(&self, level: LevelId) -> usize {
         MariaDbBackend::committed_reservation_count(self, level)
     }
-}
-
-/// The shared server, or `None` (after saying why) when there is none.
-fn server() -> Option<&'static MariaDbServer> {
-    static SERVER: OnceLock<Option<MariaDbServer>> = OnceLock::new();
-    SERVER
-        .get_or_init(|| match MariaDbServer::connect(None) {
-            Ok(server) => Some(server),
-            Err(e) if std::env::var("CI").is_ok_and(|v| v == "true") => {
-                panic!("CI=true and no MariaDB to test against: {e}")
-            }
-            Err(e) => {
-                // Straight to stderr: the test harness would swallow
-                // eprintln! of a passing test, and a skip must be seen.
-                let _ = writeln!(
-                    std::io::stderr(),
-                    "SKIPPED: the MariaDB tests in this file did not run: {e}"
-                );
-                None
-            }
-        })
-        .as_ref()
 }
 
 #[test]

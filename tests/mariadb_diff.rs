@@ -13,36 +13,13 @@
 //! `STOCKRACE_DIFF_SEEDS` sets the schedules per strategy and level (default 20).
 
 mod command;
+mod mariadb;
 
 use command::{stderr, stockrace};
-use std::io::Write;
-use std::sync::OnceLock;
+use mariadb::server;
 use stockrace::adapters::diff::{diff, diff_with, DiffReport};
-use stockrace::adapters::mariadb::MariaDbServer;
 use stockrace::scenario::Shape;
 use stockrace::{Database, Isolation, Latency, ModelSettings, ModelStore, Simulation, Strategies};
-
-/// The shared server, or `None` (after saying why) when there is none.
-fn server() -> Option<&'static MariaDbServer> {
-    static SERVER: OnceLock<Option<MariaDbServer>> = OnceLock::new();
-    SERVER
-        .get_or_init(|| match MariaDbServer::connect(None) {
-            Ok(server) => Some(server),
-            Err(e) if std::env::var("CI").is_ok_and(|v| v == "true") => {
-                panic!("CI=true and no MariaDB to test against: {e}")
-            }
-            Err(e) => {
-                // Straight to stderr: the test harness would swallow
-                // eprintln! of a passing test, and a skip must be seen.
-                let _ = writeln!(
-                    std::io::stderr(),
-                    "SKIPPED: the MariaDB tests in this file did not run: {e}"
-                );
-                None
-            }
-        })
-        .as_ref()
-}
 
 fn seeds() -> u64 {
     std::env::var("STOCKRACE_DIFF_SEEDS")
