@@ -34,10 +34,12 @@ fn tally(simulation: &Simulation, seeds: u64) -> Tally {
 const LOST_REPLY: Faults = Faults {
     crashes: 0,
     lost_replies: 1,
+    ..Faults::NONE
 };
 const CRASH: Faults = Faults {
     crashes: 1,
     lost_replies: 0,
+    ..Faults::NONE
 };
 
 /// A COMMIT whose reply is lost has committed: an order that gives up on
@@ -189,6 +191,7 @@ fn a_run_with_faults_is_a_pure_function_of_its_schedule() {
             Faults {
                 crashes: 1,
                 lost_replies: 2,
+                ..Faults::NONE
             },
         );
         let mut swept = Vec::new();
@@ -328,6 +331,7 @@ fn every_strategy_runs_to_its_end_under_faults() {
             scenario.faults = Faults {
                 crashes: 2,
                 lost_replies: 2,
+                ..Faults::NONE
             };
             let simulation = Simulation::new(scenario, &registry).unwrap();
             let report = Sweep::new(&simulation, 0..150)
@@ -417,6 +421,7 @@ fn the_idempotent_path_survives_lost_replies_on_both_databases() {
         scenario.faults = Faults {
             crashes: 0,
             lost_replies: 2,
+            ..Faults::NONE
         };
         let simulation = Simulation::new(scenario.clone(), &Strategies::builtin()).unwrap();
         let t = tally(&simulation, 2000);

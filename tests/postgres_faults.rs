@@ -33,6 +33,7 @@ fn fault_runs_agree_with_postgres() {
         scenario.faults = Faults {
             crashes: 1,
             lost_replies: 1,
+            ..Faults::default()
         };
         let simulation = Simulation::new(scenario, &Strategies::builtin()).unwrap();
         let report = diff(&simulation, server, 0..25, |_, _| {}).unwrap_or_else(|e| panic!("{e}"));

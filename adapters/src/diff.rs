@@ -336,6 +336,7 @@ fn short(event: &TraceEvent) -> String {
         TraceEvent::ProcessLock { key, event, .. } => {
             stockrace_sim::trace::process_lock_text(*key, *event)
         }
+        TraceEvent::Lease { event, .. } => event.to_string(),
         _ => String::new(),
     }
 }

@@ -122,6 +122,9 @@ pub enum Guard {
     /// `AND stocked_quantity - reserved_quantity >= q` (guarded reservation
     /// on the reserved column).
     AvailableAtLeast(i64),
+    /// `AND version < t`: a fencing token's claim (the version column holds
+    /// the token of the last lease holder that claimed the row).
+    VersionBelow(i64),
 }
 
 impl Guard {
@@ -132,6 +135,7 @@ impl Guard {
             Guard::Stocked(v) => row.stocked == v,
             Guard::StockedAtLeast(q) => row.stocked >= q,
             Guard::AvailableAtLeast(q) => row.stocked - row.reserved >= q,
+            Guard::VersionBelow(t) => row.version < t,
         }
     }
 }
@@ -142,8 +146,9 @@ pub struct Update {
     pub level: LevelId,
     pub stocked: Assign,
     pub reserved: Assign,
-    /// `version = version + 1`
-    pub bump_version: bool,
+    /// `version = version + 1` (optimistic locking), or `version = t` (a
+    /// fencing token).
+    pub version: Assign,
     pub guard: Guard,
 }
 
@@ -154,7 +159,7 @@ impl Update {
             level,
             stocked: Assign::Keep,
             reserved: Assign::Keep,
-            bump_version: false,
+            version: Assign::Keep,
             guard: Guard::None,
         }
     }
@@ -164,7 +169,7 @@ impl Update {
         Row {
             stocked: self.stocked.apply(old.stocked),
             reserved: self.reserved.apply(old.reserved),
-            version: old.version + i64::from(self.bump_version),
+            version: self.version.apply(old.version),
         }
     }
 }
@@ -266,6 +271,7 @@ impl fmt::Display for Statement {
                 for (column, assign) in [
                     ("stocked_quantity", u.stocked),
                     ("reserved_quantity", u.reserved),
+                    ("version", u.version),
                 ] {
                     if assign != Assign::Keep {
                         if !first {
@@ -275,12 +281,7 @@ impl fmt::Display for Statement {
                         first = false;
                     }
                 }
-                if u.bump_version {
-                    if !first {
-                        f.write_str(", ")?;
-                    }
-                    f.write_str("version=version+1")?;
-                } else if first {
+                if first {
                     // An UPDATE must set something; `version=version` is a no-op write.
                     f.write_str("version=version")?;
                 }
@@ -293,6 +294,7 @@ impl fmt::Display for Statement {
                     Guard::AvailableAtLeast(q) => {
                         write!(f, " AND stocked_quantity-reserved_quantity>={q}")
                     }
+                    Guard::VersionBelow(t) => write!(f, " AND version<{t}"),
                 }
             }
         }

@@ -5,6 +5,7 @@
 //! with its SQLSTATE comes out. [`Session`] wraps one with the typed helpers a
 //! strategy calls (`begin`, `select_for_update`, `update`, `commit`, ...).
 
+use crate::lease::LeaseCall;
 use crate::runtime::SimConnection;
 use std::future::Future;
 use std::pin::Pin;
@@ -39,6 +40,11 @@ pub trait Connection: Send {
 
     /// Releases an in-process lock taken with [`Connection::process_lock`].
     fn process_unlock(&mut self, key: u64);
+
+    /// Calls the lease-lock service (see [`crate::lease`]), a process of
+    /// its own beside the database: a token for a granted lease, 1 for a
+    /// renewal or release, 0 for a refusal. Never waits for the lease.
+    fn lease(&mut self, call: LeaseCall) -> BoxFuture<'_, u64>;
 }
 
 /// How COMMIT answered.
@@ -190,7 +196,8 @@ impl Session {
         &mut self,
         order: u32,
     ) -> impl Future<Output = Result<(), DbError>> + Send + '_ {
-        self.execute(Statement::InsertSale { order }).then_read(drop)
+        self.execute(Statement::InsertSale { order })
+            .then_read(drop)
     }
 
     /// `SELECT pg_advisory_xact_lock(key)`: held until the transaction ends.
@@ -209,6 +216,31 @@ impl Session {
 
     pub fn process_unlock(&mut self, key: u64) {
         self.connection().process_unlock(key)
+    }
+
+    /// Asks the lease-lock service for lease `key` for `ttl_ms`: its
+    /// fencing token if granted, `None` if another holds it (this never
+    /// waits: poll with [`Session::sleep`] between tries).
+    pub async fn lease_acquire(&mut self, key: u64, ttl_ms: u64) -> Option<u64> {
+        let token = self
+            .connection()
+            .lease(LeaseCall::Acquire { key, ttl_ms })
+            .await;
+        (token != 0).then_some(token)
+    }
+
+    /// Extends lease `key` (granted with `token`) to `ttl_ms` from now;
+    /// `false` if it ran out meanwhile (and may be another's).
+    pub async fn lease_renew(&mut self, key: u64, token: u64, ttl_ms: u64) -> bool {
+        let call = LeaseCall::Renew { key, token, ttl_ms };
+        self.connection().lease(call).await != 0
+    }
+
+    /// Releases lease `key` (granted with `token`); `false` if it had
+    /// already run out.
+    pub async fn lease_release(&mut self, key: u64, token: u64) -> bool {
+        let call = LeaseCall::Release { key, token };
+        self.connection().lease(call).await != 0
     }
 }
 

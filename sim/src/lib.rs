@@ -51,6 +51,7 @@ with_madsim! {
     pub mod explore;
     pub mod file_error;
     pub mod invariants;
+    pub mod lease;
     pub mod outcome;
     pub mod regression;
     mod render;

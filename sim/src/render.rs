@@ -74,6 +74,9 @@ impl Execution {
                     String::new(),
                     String::new(),
                 ),
+                TraceEvent::Lease { event, .. } => {
+                    (event.to_string(), String::new(), String::new())
+                }
             })
             .collect();
         let statement_width = lines.iter().map(|l| l.0.len()).max().unwrap_or(0);

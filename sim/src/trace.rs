@@ -1,6 +1,7 @@
 //! The trace: one compact event per thing that happened, recorded cheaply
 //! (plain `Copy` values) and rendered to text only when asked.
 
+use crate::lease::LeaseEvent;
 use stockrace_model::{Event, Progress, SessionId};
 
 /// What happened to an in-process lock (one app node's).
@@ -22,6 +23,9 @@ pub enum Fault {
     Crash { node: u32 },
     /// The reply to the order's statement was lost: it saw 08006.
     LostReply,
+    /// The order's app node paused until `until_ms` (one line, on the
+    /// lowest order it runs): none of its orders runs meanwhile.
+    Pause { node: u32, until_ms: u64 },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -57,6 +61,12 @@ pub enum TraceEvent {
         key: u64,
         event: ProcessLockEvent,
     },
+    /// The order called the lease-lock service.
+    Lease {
+        time_ms: u64,
+        order: u32,
+        event: LeaseEvent,
+    },
 }
 
 impl TraceEvent {
@@ -67,7 +77,8 @@ impl TraceEvent {
             | TraceEvent::Wake { time_ms, .. }
             | TraceEvent::Finished { time_ms, .. }
             | TraceEvent::Fault { time_ms, .. }
-            | TraceEvent::ProcessLock { time_ms, .. } => time_ms,
+            | TraceEvent::ProcessLock { time_ms, .. }
+            | TraceEvent::Lease { time_ms, .. } => time_ms,
         }
     }
 
@@ -78,7 +89,8 @@ impl TraceEvent {
             | TraceEvent::Wake { order, .. }
             | TraceEvent::Finished { order, .. }
             | TraceEvent::Fault { order, .. }
-            | TraceEvent::ProcessLock { order, .. } => SessionId(order),
+            | TraceEvent::ProcessLock { order, .. }
+            | TraceEvent::Lease { order, .. } => SessionId(order),
         }
     }
 }
@@ -111,6 +123,9 @@ pub fn fault_text(fault: Fault) -> String {
         }
         Fault::LostReply => {
             "the reply was lost: the order saw 08006 and cannot know whether it ran".to_string()
+        }
+        Fault::Pause { node, until_ms } => {
+            format!("app node {node} paused until {until_ms}ms: its orders stop, time runs on")
         }
     }
 }

@@ -28,6 +28,7 @@ pub fn execution_json(execution: &Execution) -> Value {
                     line["process_lock"] = json!(process_lock_text(*key, *event))
                 }
                 TraceEvent::Fault { fault, .. } => line["fault"] = json!(fault_text(*fault)),
+                TraceEvent::Lease { event, .. } => line["lease"] = json!(event.to_string()),
                 TraceEvent::Finished { order, .. } => {
                     line["finished"] = json!(execution.outcomes[*order as usize].to_string())
                 }

@@ -99,6 +99,18 @@ pub struct ShapeArgs {
     /// the order sees 08006 [default: 0, or as the scenario's [faults] says].
     #[arg(long)]
     lost_replies: Option<u32>,
+    /// App node pauses the scheduler may inject in a run (a GC pause, a VM
+    /// stall of --pause-ms) [default: 0, or as the scenario's [faults] says].
+    #[arg(long)]
+    pauses: Option<u32>,
+    /// How long a pause lasts, in virtual ms [default: 250, or as the
+    /// scenario's [faults] says].
+    #[arg(long)]
+    pause_ms: Option<u64>,
+    /// The TTL of a lease from the lease-lock service, in virtual ms
+    /// [default: 100, or as the scenario file says].
+    #[arg(long)]
+    lease_ttl_ms: Option<u64>,
 }
 
 impl ScenarioArgs {
@@ -131,6 +143,9 @@ impl ScenarioArgs {
             || s.innodb_snapshot_isolation
             || s.crashes.is_some()
             || s.lost_replies.is_some()
+            || s.pauses.is_some()
+            || s.pause_ms.is_some()
+            || s.lease_ttl_ms.is_some()
     }
 
     /// `scenario file: PATH`, when the scenario came from a file.
@@ -229,6 +244,9 @@ impl ShapeArgs {
             innodb_snapshot_isolation: self.innodb_snapshot_isolation.then_some(true),
             crashes: self.crashes,
             lost_replies: self.lost_replies,
+            pauses: self.pauses,
+            pause_ms: self.pause_ms,
+            lease_ttl_ms: self.lease_ttl_ms,
         }
         .apply(&base);
         // Overrides are checked like the file: one message, naming the flag.
@@ -281,12 +299,14 @@ impl ShapeArgs {
         })
     }
 
-    /// These flags with a fault budget of one crash and one lost reply per
-    /// run where `--crashes` and `--lost-replies` give none (`compare --faults`).
+    /// These flags with a fault budget of one crash, one lost reply and one
+    /// pause per run where `--crashes`, `--lost-replies` and `--pauses` give
+    /// none (`compare --faults`).
     pub fn with_default_faults(&self) -> ShapeArgs {
         let mut shape = self.clone();
         shape.crashes = shape.crashes.or(Some(1));
         shape.lost_replies = shape.lost_replies.or(Some(1));
+        shape.pauses = shape.pauses.or(Some(1));
         shape
     }
 
@@ -391,6 +411,9 @@ impl ShapeArgs {
         for (name, value) in [
             ("crashes", self.crashes.map(u64::from)),
             ("lost-replies", self.lost_replies.map(u64::from)),
+            ("pauses", self.pauses.map(u64::from)),
+            ("pause-ms", self.pause_ms),
+            ("lease-ttl-ms", self.lease_ttl_ms),
             ("max-steps", self.max_steps.map(u64::from)),
             ("max-virtual-ms", self.max_virtual_ms),
             ("deadlock-timeout-ms", self.deadlock_timeout_ms),

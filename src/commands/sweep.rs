@@ -220,12 +220,16 @@ impl SweepDocument {
             }
         );
         if !self.scenario.faults.is_none() {
+            let budget = self.scenario.faults;
             outln!(
-                "faults injected: {} app node crash(es), {} lost repl(ies) (budget per run: {} and {})",
+                "faults injected: {} app node crash(es), {} lost repl(ies), {} pause(s) of {} ms (budget per run: {}, {} and {})",
                 t.crashes,
                 t.lost_replies,
-                self.scenario.faults.crashes,
-                self.scenario.faults.lost_replies
+                t.pauses,
+                budget.pause_ms,
+                budget.crashes,
+                budget.lost_replies,
+                budget.pauses
             );
         }
         let (serialization_failures, deadlocks) = self.scenario.database.failure_names();

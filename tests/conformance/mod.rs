@@ -120,7 +120,7 @@ fn set(value: i64) -> Statement {
 fn cas_version(value: i64, version: i64) -> Statement {
     Statement::Update(Update {
         stocked: Assign::Set(value),
-        bump_version: true,
+        version: Assign::Add(1),
         guard: Guard::Version(version),
         ..Update::new(ID1)
     })

@@ -174,7 +174,7 @@ fn update(rest: &str) -> Result<Action, String> {
         match (column, assign) {
             ("stocked_quantity", a) => template.stocked = a,
             ("reserved_quantity", a) => template.reserved = a,
-            ("version", Assign::Add(1)) => template.bump_version = true,
+            ("version", a) => template.version = a,
             _ => return Err("assignment".into()),
         }
     }

@@ -20,11 +20,6 @@ pub(crate) fn update_sql(u: &Update) -> String {
         Assign::Add(d) if d < 0 => format!("{name}=(@{var}:={name}-{})", -d),
         Assign::Add(d) => format!("{name}=(@{var}:={name}+{d})"),
     };
-    let version = if u.bump_version {
-        Assign::Add(1)
-    } else {
-        Assign::Keep
-    };
     let plain = Statement::Update(*u).to_string();
     let condition = plain
         .split_once(" WHERE ")
@@ -33,7 +28,7 @@ pub(crate) fn update_sql(u: &Update) -> String {
         "UPDATE inventory_level SET {}, {}, {} WHERE {condition}",
         column("stocked_quantity", "stockrace_s", u.stocked),
         column("reserved_quantity", "stockrace_r", u.reserved),
-        column("version", "stockrace_v", version),
+        column("version", "stockrace_v", u.version),
     )
 }
 
@@ -148,7 +143,7 @@ mod tests {
              reserved_quantity=(@stockrace_r:=reserved_quantity), \
              version=(@stockrace_v:=version) WHERE id=1 AND stocked_quantity>=1"
         );
-        u.bump_version = true;
+        u.version = Assign::Add(1);
         u.stocked = Assign::Set(0);
         u.guard = Guard::Version(3);
         assert_eq!(

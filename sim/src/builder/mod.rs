@@ -266,6 +266,40 @@ impl Builder {
         self
     }
 
+    /// App node crashes the scheduler may inject in each run (`--crashes`,
+    /// default 0): each is a schedule choice, so it replays and shrinks.
+    pub fn crashes(mut self, n: u32) -> Builder {
+        self.overrides.crashes = Some(n);
+        self
+    }
+
+    /// Lost replies the scheduler may inject in each run
+    /// (`--lost-replies`, default 0): the statement runs, the order sees 08006.
+    pub fn lost_replies(mut self, n: u32) -> Builder {
+        self.overrides.lost_replies = Some(n);
+        self
+    }
+
+    /// App node pauses the scheduler may inject in each run (`--pauses`,
+    /// default 0), each [`Builder::pause_ms`] long.
+    pub fn pauses(mut self, n: u32) -> Builder {
+        self.overrides.pauses = Some(n);
+        self
+    }
+
+    /// How long a pause lasts, virtual ms (`--pause-ms`, default 250).
+    pub fn pause_ms(mut self, ms: u64) -> Builder {
+        self.overrides.pause_ms = Some(ms);
+        self
+    }
+
+    /// The TTL of a lease from the lease-lock service, virtual ms
+    /// (`--lease-ttl-ms`, default 100).
+    pub fn lease_ttl_ms(mut self, ms: u64) -> Builder {
+        self.overrides.lease_ttl_ms = Some(ms);
+        self
+    }
+
     /// A whole scenario instead of the shape methods: every level and
     /// order as written (lock timeouts, backorders, reservations, per-order
     /// isolation and nodes). Its orders run the strategies they name: a

@@ -24,6 +24,7 @@ pub use pct::PctChooser;
 pub use random::RandomChooser;
 pub use replay::ReplayChooser;
 
+use crate::lease::LeaseCall;
 use std::hash::{Hash, Hasher};
 use stockrace_model::{Isolation, Statement};
 
@@ -67,7 +68,8 @@ pub enum Actor {
     Order(u32),
     /// Virtual time, passing to the next timer.
     Clock,
-    /// A fault (an app node's crash, a lost reply): dependent with every step.
+    /// A fault (an app node's crash or pause, a lost reply): dependent with
+    /// every step.
     Fault,
 }
 
@@ -83,6 +85,8 @@ pub enum Action {
     },
     /// Take an in-process lock on the order's app node.
     ProcessLock { key: u64, node: u32 },
+    /// Call the lease-lock service (acquire, renew or release a lease).
+    Lease { call: LeaseCall },
     /// Let virtual time pass to the next timer.
     PassTime { to_ms: u64 },
     /// Release a statement an application process sent (app runs; its text,
@@ -95,6 +99,8 @@ pub enum Action {
     Crash { node: u32 },
     /// Run order `order`'s pending statement and lose its reply.
     LoseReply { order: u32 },
+    /// Pause app node `node` (its orders stop; time elsewhere runs on).
+    Pause { node: u32 },
 }
 
 /// One option at a quiet point.
@@ -127,6 +133,14 @@ pub trait Chooser {
     fn choose_index(&mut self, count: usize) -> usize {
         let _ = count;
         unreachable!("a chooser that reads its options is asked through `choose`")
+    }
+
+    /// [`Chooser::choose_index`] where the last `faults` of the `count`
+    /// options are faults (see `runtime::faults`), for a chooser that
+    /// weighs them apart; by default, no differently.
+    fn choose_index_with_faults(&mut self, count: usize, faults: usize) -> usize {
+        let _ = faults;
+        self.choose_index(count)
     }
 
     /// Whether this chooser wants state keys in this run (asked once,
@@ -211,6 +225,13 @@ impl Chooser for Seeded {
         match self {
             Seeded::Random(c) => c.choose_index(count),
             Seeded::Pct(c) => c.choose_index(count),
+        }
+    }
+
+    fn choose_index_with_faults(&mut self, count: usize, faults: usize) -> usize {
+        match self {
+            Seeded::Random(c) => c.choose_index_with_faults(count, faults),
+            Seeded::Pct(c) => c.choose_index_with_faults(count, faults),
         }
     }
 }

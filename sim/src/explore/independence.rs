@@ -98,6 +98,12 @@ pub fn independent(a: &Choice, b: &Choice, rules: AbortRules) -> bool {
         }
         (Action::ProcessLock { .. }, Action::Statement { .. })
         | (Action::Statement { .. }, Action::ProcessLock { .. }) => true,
+        // The lease service is apart from the database and the app nodes:
+        // only calls on one lease meet (an acquire and a release of it, in
+        // either order, answer differently).
+        (Action::Lease { call: c1 }, Action::Lease { call: c2 }) => c1.key() != c2.key(),
+        (Action::Lease { .. }, Action::Statement { .. } | Action::ProcessLock { .. })
+        | (Action::Statement { .. } | Action::ProcessLock { .. }, Action::Lease { .. }) => true,
         (
             Action::Statement {
                 statement: s,
@@ -145,9 +151,7 @@ fn statements_independent(
     if plain_read(s) || plain_read(t) {
         return true;
     }
-    object(s) != object(t)
-        && !may_abort(s, x, rules)
-        && !may_abort(t, y, rules)
+    object(s) != object(t) && !may_abort(s, x, rules) && !may_abort(t, y, rules)
 }
 
 #[cfg(test)]
@@ -243,11 +247,7 @@ mod tests {
             actor: Actor::Clock,
             action: Action::PassTime { to_ms: 5 },
         };
-        assert!(!independent(
-            &clock,
-            &step(1, Statement::Begin(rc), rc),
-            PG
-        ));
+        assert!(!independent(&clock, &step(1, Statement::Begin(rc), rc), PG));
         // An autocommit write is seen by a later read.
         let autocommit = Choice {
             actor: Actor::Order(0),

@@ -2,8 +2,9 @@
 //! lock) and waits, parked, until the scheduler answers. (Statements take
 //! a path of their own: see `SimConnection::send`.)
 
-use super::shared::{lock, News, Phase, Shared};
 use super::lock::SpinLock;
+use super::shared::{lock, News, Phase, Shared};
+use crate::lease::LeaseCall;
 use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
@@ -14,6 +15,7 @@ use stockrace_model::{DbError, Reply};
 pub(crate) enum Request {
     Sleep { ms: u64 },
     ProcessLock { key: u64 },
+    Lease(LeaseCall),
 }
 
 /// An order waiting for the scheduler: the request is made on first poll;
@@ -52,6 +54,10 @@ pub(crate) fn poll_ask(
         Some(Request::ProcessLock { key }) => {
             shared.slots[order].woken = false;
             shared.park(order, Phase::ProcessLockRequest { key });
+            return Poll::Pending;
+        }
+        Some(Request::Lease(call)) => {
+            shared.park(order, Phase::LeaseRequest(call));
             return Poll::Pending;
         }
         None => {}

@@ -4,6 +4,7 @@
 use super::ask::{poll_ask, Ask, Request};
 use super::shared::{lock, Phase, SharedRef};
 use crate::connection::{BoxFuture, Connection};
+use crate::lease::LeaseCall;
 use crate::scenario::Latency;
 use std::task::{Context, Poll};
 use std::time::Duration;
@@ -142,5 +143,15 @@ impl Connection for SimConnection {
 
     fn process_unlock(&mut self, key: u64) {
         lock(&self.shared).process_unlock(self.order, key);
+    }
+
+    fn lease(&mut self, call: LeaseCall) -> BoxFuture<'_, u64> {
+        let ask = self.ask(Request::Lease(call));
+        Box::pin(async move {
+            match ask.await {
+                Some(Ok(Reply::Value(value))) => value as u64,
+                other => unreachable!("the lease service answered {other:?}"),
+            }
+        })
     }
 }

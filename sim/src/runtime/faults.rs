@@ -4,7 +4,7 @@
 //! transactions racing but from a process that dies between two steps, or
 //! a reply that never arrives. Here they are ordinary steps of a schedule:
 //! while a run has fault budget left (`[faults]` in a scenario,
-//! `--crashes`, `--lost-replies`), every quiet point offers them after the
+//! `--crashes`, `--lost-replies`, `--pauses`), every quiet point offers them after the
 //! orders' options and the clock's, so they replay, sweep, `check` and
 //! shrink like any other step, and each one taken is a trace line.
 //!
@@ -17,14 +17,20 @@
 //!   that is waiting for a lock when its connection closes is not cut
 //!   short: PostgreSQL and InnoDB notice a closed client only when they
 //!   write to it, so the statement runs on until the server answers it,
-//!   and then its transaction is rolled back. Nothing restarts the node
-//!   yet, and no recovery runs.
+//!   and then its transaction is rolled back. Leases it held are not
+//!   released: they run out. Nothing restarts the node, and no recovery
+//!   runs.
 //! - **Lost reply** (one option per order with a statement to send): the
 //!   statement runs on the server as sent, but its answer never reaches
 //!   the order, which sees a broken connection (08006) and cannot know
 //!   whether it ran. A COMMIT whose reply is lost has committed. The
 //!   server rolls back whatever the dead connection still had open; the
 //!   order's next statement goes out on a new connection.
+//! - **Pause** of an app node (one option per node still running an order
+//!   and not paused already), for the scenario's `pause_ms`: a GC pause or
+//!   a VM stall. Its orders run no code until it ends; what they already
+//!   sent runs on, and time passes for everyone else: leases run out,
+//!   lock waits time out. See `super::pause`.
 //!
 //! Strategies see only what a real client would: an error, or nothing.
 //! The budget is per run: each fault taken spends one unit of its kind.
@@ -36,10 +42,19 @@ use crate::chooser::Action;
 use crate::trace::{Fault, TraceEvent};
 use stockrace_model::{DbError, Reply, SessionId, Statement};
 
+/// What a fault did to the orders' options.
+#[derive(Default)]
+pub(super) struct Injected {
+    /// Orders it ended (a crash's).
+    pub crashed: Vec<usize>,
+    /// Orders whose option it withdrew for now (a pause's).
+    pub withheld: Vec<usize>,
+}
+
 impl<B: Backend> Recorder<'_, '_, B> {
-    /// Injects `fault` (an [`Action::Crash`] or [`Action::LoseReply`]);
-    /// returns the orders it ended (a crash's).
-    pub fn inject(&mut self, state: &mut Shared, fault: Action) -> Vec<usize> {
+    /// Injects `fault` (an [`Action::Crash`], [`Action::LoseReply`] or
+    /// [`Action::Pause`]).
+    pub fn inject(&mut self, state: &mut Shared, fault: Action) -> Injected {
         match fault {
             Action::LoseReply { order } => {
                 state.faults_left.lost_replies -= 1;
@@ -47,11 +62,30 @@ impl<B: Backend> Recorder<'_, '_, B> {
                 state.slots[order].fault = SlotFault::ReplyLost;
                 let statement = state.take_statement(order);
                 self.execute(state, SessionId(order as u32), statement);
-                Vec::new()
+                Injected::default()
             }
             Action::Crash { node } => {
                 state.faults_left.crashes -= 1;
-                self.crash(state, node)
+                Injected {
+                    crashed: self.crash(state, node),
+                    withheld: Vec::new(),
+                }
+            }
+            Action::Pause { node } => {
+                state.faults_left.pauses -= 1;
+                let until_ms = state.now_ms.saturating_add(state.faults_left.pause_ms);
+                let first = (0..state.slots.len())
+                    .find(|&o| state.slots[o].node == node && state.slots[o].outcome.is_none())
+                    .expect("a paused node runs an order");
+                self.trace.push(TraceEvent::Fault {
+                    time_ms: state.now_ms,
+                    order: first as u32,
+                    fault: Fault::Pause { node, until_ms },
+                });
+                Injected {
+                    crashed: Vec::new(),
+                    withheld: state.pause(node, until_ms),
+                }
             }
             other => unreachable!("not a fault: {other:?}"),
         }

@@ -15,16 +15,18 @@ mod arrivals;
 mod ask;
 mod connection;
 mod faults;
+mod lock;
 mod options;
 mod order_set;
 mod orders;
+mod pause;
 mod recorder;
 mod scratch;
 mod shared;
-mod lock;
 mod state_key;
 
 use crate::backend::Backend;
+use crate::backend::{ModelSettings, ModelStore, WaitSettings};
 use crate::chooser::{Actor, Chooser, SeedChooser};
 use crate::execution::Execution;
 use crate::invariants::Expectations;
@@ -37,7 +39,6 @@ use scratch::Scratch;
 use shared::{lock, Phase};
 use std::ops::Range;
 use std::time::Duration;
-use crate::backend::{ModelSettings, ModelStore, WaitSettings};
 use stockrace_model::innodb::InnoDbStore;
 use stockrace_model::{Database, LevelId, Row, SessionId, Store};
 
@@ -253,7 +254,7 @@ impl Prepared {
                 } else if reads {
                     chooser.choose(options.as_slice())
                 } else {
-                    chooser.choose_index(options.len())
+                    chooser.choose_index_with_faults(options.len(), options.fault_count())
                 };
                 schedule.push(c as u32);
                 c
@@ -274,21 +275,24 @@ impl Prepared {
             match taken {
                 Actor::Order(order) => {
                     let order = order as usize;
-                    if let Phase::ProcessLockRequest { .. } = state.slots[order].phase {
-                        state.take_process_lock(order);
-                    } else {
-                        let statement = state.take_statement(order);
-                        run.execute(&mut state, SessionId(order as u32), statement);
+                    match state.slots[order].phase {
+                        Phase::ProcessLockRequest { .. } => state.take_process_lock(order),
+                        Phase::LeaseRequest(_) => state.take_lease(order),
+                        _ => {
+                            let statement = state.take_statement(order);
+                            run.execute(&mut state, SessionId(order as u32), statement);
+                        }
                     }
                 }
                 Actor::Fault => {
                     let fault = options.take_fault(choice);
-                    let crashed = run.inject(&mut state, fault);
-                    for &order in &crashed {
+                    let injected = run.inject(&mut state, fault);
+                    for &order in &injected.crashed {
                         orders.kill(order);
                     }
-                    options.drop_orders(&crashed);
-                    finished += crashed.len();
+                    options.drop_orders(&injected.crashed);
+                    options.drop_orders(&injected.withheld);
+                    finished += injected.crashed.len();
                 }
                 Actor::Clock => {
                     let at = next_timer.expect("a timer");

@@ -70,6 +70,12 @@ impl Options {
             .collect()
     }
 
+    /// How many of the options are faults (the last ones).
+    #[inline]
+    pub fn fault_count(&self) -> usize {
+        self.faults.len()
+    }
+
     #[inline]
     pub fn len(&self) -> usize {
         self.orders.len() + usize::from(self.clock) + self.faults.len()
@@ -208,16 +214,19 @@ impl Options {
 
     /// The faults on offer while budget is left: a crash of each app node
     /// that still runs an order, then a lost reply for each order with a
-    /// statement to send, by order id.
+    /// statement to send, by order id, then a pause of each app node that
+    /// runs an order and is not paused.
     fn offer_faults(&mut self, prepared: &Prepared, state: &Shared) {
         let left = state.faults_left;
+        let runs_an_order = |node: u32| {
+            state
+                .slots
+                .iter()
+                .any(|s| s.node == node && s.outcome.is_none())
+        };
         if left.crashes > 0 {
             for node in 0..prepared.scenario.nodes {
-                if state
-                    .slots
-                    .iter()
-                    .any(|s| s.node == node && s.outcome.is_none())
-                {
+                if runs_an_order(node) {
                     self.faults.push(Action::Crash { node });
                 }
             }
@@ -226,6 +235,13 @@ impl Options {
             for &order in &self.orders {
                 if matches!(state.slots[order as usize].phase, Phase::Submitted(_)) {
                     self.faults.push(Action::LoseReply { order });
+                }
+            }
+        }
+        if left.pauses > 0 {
+            for node in 0..prepared.scenario.nodes {
+                if runs_an_order(node) && !state.is_paused(node) {
+                    self.faults.push(Action::Pause { node });
                 }
             }
         }
@@ -313,6 +329,7 @@ fn request<B: Backend>(
             in_transaction: store.in_transaction(SessionId(order as u32)),
         }),
         Phase::ProcessLockRequest { key } => Some(Action::ProcessLock { key, node }),
+        Phase::LeaseRequest(call) => Some(Action::Lease { call }),
         _ => None,
     }
 }

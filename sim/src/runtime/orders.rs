@@ -19,8 +19,8 @@
 
 use super::ask::{poll_ask, Request};
 use super::connection::{Sending, SimConnection};
-use super::shared::{lock, Shared, SharedRef};
 use super::lock::SpinLock;
+use super::shared::{lock, Shared, SharedRef};
 use super::Prepared;
 use crate::connection::Session;
 use crate::outcome::Outcome;
@@ -107,16 +107,19 @@ impl Orders {
         if self.tasks.len() != prepared.orders.len() {
             // The first run of these orders: a place for each one's future.
             self.tasks.clear();
-            self.tasks
-                .extend(prepared.strategies.iter().enumerate().map(|(order, strategy)| {
-                    OrderTask {
+            self.tasks.extend(
+                prepared
+                    .strategies
+                    .iter()
+                    .enumerate()
+                    .map(|(order, strategy)| OrderTask {
                         order,
                         arrival: None,
                         arriving: false,
                         running: false,
                         strategy: strategy.place(),
-                    }
-                }));
+                    }),
+            );
         }
         for (order, task) in self.tasks.iter_mut().enumerate() {
             let connection = SimConnection {

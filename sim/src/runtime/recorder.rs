@@ -132,6 +132,7 @@ impl<B: Backend> Recorder<'_, '_, B> {
                         order: order as u32,
                     });
                 }
+                Phase::Held { until_ms } if until_ms <= now => state.release_held(order),
                 Phase::Waiting => {
                     let timers = state.slots[order].timers;
                     if let Some(at) = timers.next().filter(|at| *at <= now) {
@@ -188,6 +189,13 @@ impl<B: Backend> Recorder<'_, '_, B> {
                         time_ms,
                         order: order as u32,
                         key,
+                        event,
+                    });
+                }
+                News::Lease { order, event } => {
+                    self.trace.push(TraceEvent::Lease {
+                        time_ms,
+                        order: order as u32,
                         event,
                     });
                 }

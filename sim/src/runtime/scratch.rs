@@ -5,10 +5,10 @@
 //! run's time. Every run resets what it takes, so a run is the same
 //! whether its scratch is new or was used before.
 
+use super::lock::SpinLock;
 use super::options::Options;
 use super::orders::Orders;
 use super::shared::{lock, Shared, SharedRef};
-use super::lock::SpinLock;
 use super::Prepared;
 use crate::invariants::Monitor;
 use std::sync::Arc;

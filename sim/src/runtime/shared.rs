@@ -11,6 +11,7 @@ use stockrace_model::{DbError, Reply, Statement};
 use super::lock::{SpinGuard, SpinLock};
 use super::order_set::OrderSet;
 use crate::chooser::{key_of, StateKey};
+use crate::lease::{LeaseCall, LeaseEvent, LeaseTable};
 use crate::outcome::Outcome;
 use crate::scenario::Faults;
 use crate::trace::ProcessLockEvent;
@@ -35,6 +36,14 @@ pub(crate) enum Phase {
     /// Waiting for an in-process lock another order on its node holds.
     ProcessLockWait {
         key: u64,
+    },
+    /// Calls the lease-lock service; the call is one of the scheduler's
+    /// options (the service is another process, like the database).
+    LeaseRequest(LeaseCall),
+    /// Its app node is paused until the given virtual millisecond; then it
+    /// goes on as `Slot::held` says (see `super::pause`).
+    Held {
+        until_ms: u64,
     },
     Finished,
 }
@@ -74,6 +83,12 @@ pub(crate) struct Slot {
     pub history: StateKey,
     /// The fault it is under, if any (see `super::faults`).
     pub fault: SlotFault,
+    /// Its app node is paused until this virtual millisecond (0: never
+    /// paused); see `super::pause`.
+    pub paused_until_ms: u64,
+    /// While `Phase::Held`: the phase it goes on in when the pause ends
+    /// (`Running` if it was handed something to run on meanwhile).
+    pub held: Phase,
 }
 
 /// What a fault left on an order's connection, acted on when its
@@ -103,12 +118,19 @@ pub(crate) enum News {
         key: u64,
         event: ProcessLockEvent,
     },
+    Lease {
+        order: usize,
+        event: LeaseEvent,
+    },
 }
 
 impl News {
     pub fn order(&self) -> usize {
         match *self {
-            News::Slept(order) | News::Finished(order) | News::ProcessLock { order, .. } => order,
+            News::Slept(order)
+            | News::Finished(order)
+            | News::ProcessLock { order, .. }
+            | News::Lease { order, .. } => order,
         }
     }
 }
@@ -151,6 +173,8 @@ pub(crate) struct Shared {
     keyed: bool,
     /// The fault budget still to spend in this run.
     pub faults_left: Faults,
+    /// The lease-lock service's leases.
+    leases: LeaseTable,
 }
 
 pub(crate) type SharedRef = Arc<SpinLock<Shared>>;
@@ -175,6 +199,7 @@ impl Shared {
             next_alarm: None,
             keyed,
             faults_left: Faults::default(),
+            leases: LeaseTable::default(),
         };
         shared.reset(nodes, keyed);
         shared
@@ -194,6 +219,8 @@ impl Shared {
             parked_ms: 0,
             history: 0,
             fault: SlotFault::None,
+            paused_until_ms: 0,
+            held: Phase::Finished,
         }));
         let n = self.slots.len();
         self.running = n;
@@ -213,6 +240,7 @@ impl Shared {
         self.next_alarm = Some(u64::MAX);
         self.keyed = keyed;
         self.faults_left = Faults::default();
+        self.leases.clear();
     }
 
     /// The earliest timer of an order: the end of a sleep, or a lock
@@ -241,14 +269,14 @@ impl Shared {
     fn alarm_of(&self, order: usize) -> Option<u64> {
         let slot = &self.slots[order];
         match slot.phase {
-            Phase::Sleeping { until_ms } => Some(until_ms),
+            Phase::Sleeping { until_ms } | Phase::Held { until_ms } => Some(until_ms),
             Phase::Waiting => slot.timers.next(),
             _ => None,
         }
     }
 
     /// `order`'s phase or timers changed: so may its next timer.
-    fn refresh_alarm(&mut self, order: usize) {
+    pub(super) fn refresh_alarm(&mut self, order: usize) {
         self.set_alarm(order, self.alarm_of(order).unwrap_or(u64::MAX));
     }
 
@@ -304,6 +332,8 @@ impl Shared {
             slot.woken.hash(state);
             slot.outcome.hash(state);
             slot.fault.hash(state);
+            slot.paused_until_ms.saturating_sub(self.now_ms).hash(state);
+            slot.held.hash(state);
             if latency {
                 slot.parked_ms.hash(state);
             }
@@ -323,6 +353,7 @@ impl Shared {
         }
         self.process_locks.hash(state);
         self.faults_left.hash(state);
+        self.leases.hash(state);
     }
 
     pub fn is_quiescent(&self) -> bool {
@@ -336,7 +367,9 @@ impl Shared {
         // only a sleep has one.
         debug_assert_eq!(self.alarms[order], u64::MAX);
         match phase {
-            Phase::Submitted(_) | Phase::ProcessLockRequest { .. } => self.offered.insert(order),
+            Phase::Submitted(_) | Phase::ProcessLockRequest { .. } | Phase::LeaseRequest(_) => {
+                self.offered.insert(order)
+            }
             Phase::Sleeping { until_ms } => self.set_alarm(order, until_ms),
             _ => {}
         }
@@ -347,8 +380,19 @@ impl Shared {
         self.running -= 1;
     }
 
+    /// The order runs again (it was handed something), unless its app
+    /// node is paused: then it is held until the pause ends.
     #[inline]
     fn resume(&mut self, order: usize) {
+        if self.slots[order].paused_until_ms > self.now_ms {
+            self.hold(order, Phase::Running);
+            return;
+        }
+        self.run_again(order);
+    }
+
+    #[inline]
+    pub(super) fn run_again(&mut self, order: usize) {
         self.slots[order].phase = Phase::Running;
         self.running += 1;
         self.runnable.insert(order);
@@ -504,6 +548,21 @@ impl Shared {
                 self.refresh_alarm(order);
             }
         }
+    }
+
+    /// The scheduler chose `order`'s call to the lease-lock service: it is
+    /// answered at once (a token, or 0 when refused; see
+    /// [`LeaseAnswer::value`]).
+    pub fn take_lease(&mut self, order: usize) {
+        let Phase::LeaseRequest(call) = self.slots[order].phase else {
+            unreachable!("order {order} calls no lease service");
+        };
+        let answer = self.leases.call(call, self.now_ms);
+        self.news.push(News::Lease {
+            order,
+            event: LeaseEvent { call, answer },
+        });
+        self.deliver(order, Ok(Reply::Value(answer.value() as i64)));
     }
 
     /// Releases the node-local lock `key`; the first order queued for it gets it.

@@ -62,6 +62,13 @@ pub struct Scenario {
     /// checks for a deadlock (virtual milliseconds).
     #[serde(default = "default_deadlock_timeout_ms")]
     pub deadlock_timeout_ms: u64,
+    /// The time-to-live of a lease from the lease-lock service (virtual
+    /// ms), for strategies that take one (`lease-lock`, `lease-lock-fenced`).
+    #[serde(
+        default = "default_lease_ttl_ms",
+        skip_serializing_if = "is_default_lease_ttl_ms"
+    )]
+    pub lease_ttl_ms: u64,
 }
 
 fn one() -> u32 {
@@ -70,6 +77,17 @@ fn one() -> u32 {
 
 fn default_deadlock_timeout_ms() -> u64 {
     1000
+}
+
+/// A lease's TTL unless `lease_ttl_ms` says.
+pub const DEFAULT_LEASE_TTL_MS: u64 = 100;
+
+fn default_lease_ttl_ms() -> u64 {
+    DEFAULT_LEASE_TTL_MS
+}
+
+fn is_default_lease_ttl_ms(ms: &u64) -> bool {
+    *ms == DEFAULT_LEASE_TTL_MS
 }
 
 /// The order in which a multi-line order takes its row locks.
@@ -181,7 +199,7 @@ impl Generator {
 
 /// A run's fault budget: each fault is offered to the chooser at every quiet
 /// point while some of its budget is left.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Faults {
     /// App node crashes: the node's orders stop where they are and their
@@ -190,11 +208,36 @@ pub struct Faults {
     /// Lost replies: a statement runs on the server, but its reply never
     /// reaches the order, which sees a broken connection (08006).
     pub lost_replies: u32,
+    /// Pauses of an app node (a GC pause, a VM stall): its orders stop for
+    /// `pause_ms` of virtual time while the rest of the system, leases'
+    /// TTLs included, runs on.
+    pub pauses: u32,
+    /// How long a pause lasts (virtual ms).
+    pub pause_ms: u64,
+}
+
+/// A pause's length unless `pause_ms` says: longer than the default lease
+/// TTL, so that a paused lease holder loses its lease.
+pub const DEFAULT_PAUSE_MS: u64 = 250;
+
+impl Default for Faults {
+    fn default() -> Faults {
+        Faults::NONE
+    }
 }
 
 impl Faults {
+    /// No faults (pauses, if some are added, last [`DEFAULT_PAUSE_MS`]).
+    pub const NONE: Faults = Faults {
+        crashes: 0,
+        lost_replies: 0,
+        pauses: 0,
+        pause_ms: DEFAULT_PAUSE_MS,
+    };
+
+    /// No fault budget left (`pause_ms` is a length, not a budget).
     pub fn is_none(&self) -> bool {
-        *self == Faults::default()
+        self.crashes == 0 && self.lost_replies == 0 && self.pauses == 0
     }
 }
 
@@ -271,6 +314,8 @@ pub struct Order {
     pub lock_order: LockOrder,
     /// The app node the order runs on.
     pub node: u32,
+    /// The TTL of the leases it takes (the scenario's `lease_ttl_ms`).
+    pub lease_ttl_ms: u64,
 }
 
 impl Order {
@@ -355,6 +400,7 @@ impl Shape {
             faults: Faults::default(),
             nodes: self.nodes,
             deadlock_timeout_ms: default_deadlock_timeout_ms(),
+            lease_ttl_ms: DEFAULT_LEASE_TTL_MS,
         }
     }
 }
@@ -469,6 +515,7 @@ impl Scenario {
                 isolation: spec.isolation,
                 lock_order: spec.lock_order,
                 node: spec.node.unwrap_or(i as u32 % self.nodes.max(1)),
+                lease_ttl_ms: self.lease_ttl_ms,
                 lines: spec
                     .lines
                     .iter()

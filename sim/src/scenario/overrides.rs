@@ -25,6 +25,9 @@ pub struct Overrides {
     pub innodb_snapshot_isolation: Option<bool>,
     pub crashes: Option<u32>,
     pub lost_replies: Option<u32>,
+    pub pauses: Option<u32>,
+    pub pause_ms: Option<u64>,
+    pub lease_ttl_ms: Option<u64>,
 }
 
 impl Overrides {
@@ -74,6 +77,15 @@ impl Overrides {
         if let Some(n) = self.lost_replies {
             scenario.faults.lost_replies = n;
         }
+        if let Some(n) = self.pauses {
+            scenario.faults.pauses = n;
+        }
+        if let Some(ms) = self.pause_ms {
+            scenario.faults.pause_ms = ms;
+        }
+        if let Some(ms) = self.lease_ttl_ms {
+            scenario.lease_ttl_ms = ms;
+        }
         scenario
     }
 
@@ -89,6 +101,8 @@ impl Overrides {
             "deadlock_timeout_ms" => Setting::DeadlockTimeoutMs,
             "arrivals.window_ms" => Setting::ArrivalWindowMs,
             "innodb_snapshot_isolation" => Setting::InnoDbSnapshotIsolation,
+            "faults.pause_ms" => Setting::PauseMs,
+            "lease_ttl_ms" => Setting::LeaseTtlMs,
             _ => return None,
         })
     }
@@ -104,6 +118,8 @@ pub enum Setting {
     DeadlockTimeoutMs,
     ArrivalWindowMs,
     InnoDbSnapshotIsolation,
+    PauseMs,
+    LeaseTtlMs,
 }
 
 impl Setting {
@@ -117,6 +133,8 @@ impl Setting {
             Setting::DeadlockTimeoutMs => "--deadlock-timeout-ms",
             Setting::ArrivalWindowMs => "--arrival-window-ms",
             Setting::InnoDbSnapshotIsolation => "--innodb-snapshot-isolation",
+            Setting::PauseMs => "--pause-ms",
+            Setting::LeaseTtlMs => "--lease-ttl-ms",
         }
     }
 
@@ -130,6 +148,8 @@ impl Setting {
             Setting::DeadlockTimeoutMs => ".deadlock_timeout_ms()",
             Setting::ArrivalWindowMs => ".arrival_window_ms()",
             Setting::InnoDbSnapshotIsolation => ".innodb_snapshot_isolation()",
+            Setting::PauseMs => ".pause_ms()",
+            Setting::LeaseTtlMs => ".lease_ttl_ms()",
         }
     }
 }

@@ -115,6 +115,12 @@ impl Scenario {
         if self.deadlock_timeout_ms == 0 {
             return error("deadlock_timeout_ms".into(), "must be at least 1".into());
         }
+        if self.faults.pause_ms == 0 {
+            return error("faults.pause_ms".into(), "a pause must last at least 1 ms".into());
+        }
+        if self.lease_ttl_ms == 0 {
+            return error("lease_ttl_ms".into(), "a lease must last at least 1 ms".into());
+        }
         self.validate_database_settings()?;
         // A latency longer than the whole run is a typo. Without a budget of
         // its own the run gets at least the default.
@@ -194,6 +200,8 @@ impl Scenario {
             ("latency.think_ms", Some(self.latency.think_ms)),
             ("budget.max_virtual_ms", self.budget.max_virtual_ms),
             ("arrivals.window_ms", self.arrivals.window_ms),
+            ("faults.pause_ms", Some(self.faults.pause_ms)),
+            ("lease_ttl_ms", Some(self.lease_ttl_ms)),
         ];
         let lock_timeouts = self.orders.iter().enumerate().map(|(o, order)| (o, order.lock_timeout_ms));
         let too_long = |ms: u64| format!("{ms} ms is more than the {MAX_MS} ms (about 11 days) of virtual time a run may span");

@@ -12,6 +12,7 @@ mod atomic_decrement;
 mod guarded_decrement;
 mod idempotent;
 mod in_place;
+mod lease_lock;
 mod medusa_adjust;
 mod medusa_update_levels;
 mod optimistic;
@@ -24,6 +25,7 @@ mod serializable_retry;
 pub use advisory_lock::advisory_lock;
 pub use atomic_decrement::atomic_decrement;
 pub use guarded_decrement::guarded_decrement;
+pub use lease_lock::{lease_lock, lease_lock_fenced};
 pub use medusa_adjust::{medusa_adjust, medusa_adjust_locked};
 pub use medusa_update_levels::medusa_update_levels;
 pub use optimistic::optimistic;
@@ -166,7 +168,7 @@ pub struct Strategies {
 
 impl Strategies {
     /// Names of the built-in strategies, in the order reports list them.
-    pub const BUILTIN: [&'static str; 14] = [
+    pub const BUILTIN: [&'static str; 16] = [
         "plain-update",
         "optimistic",
         "row-lock",
@@ -181,6 +183,8 @@ impl Strategies {
         "advisory-lock",
         "retry-on-error",
         "idempotent",
+        "lease-lock",
+        "lease-lock-fenced",
     ];
 
     pub fn builtin() -> Strategies {
@@ -200,6 +204,8 @@ impl Strategies {
         all.add(Strategy::new("medusa-adjust-locked", medusa_adjust_locked));
         all.add(Strategy::new("retry-on-error", retry_on_error));
         all.add(Strategy::new("idempotent", idempotent));
+        all.add(Strategy::new("lease-lock", lease_lock));
+        all.add(Strategy::new("lease-lock-fenced", lease_lock_fenced));
         all.add(Strategy::new("advisory-lock", advisory_lock).only_on(
             Database::Postgres15,
             "it takes pg_advisory_xact_lock, a lock the transaction's end releases; MariaDB's GET_LOCK is held by the session until RELEASE_LOCK, a different path (use row-lock there)",

@@ -22,7 +22,7 @@ fn attempt<'a>(db: &'a mut Session, order: &'a Order) -> BoxFuture<'a, Result<Op
             let updated = db
                 .update(Update {
                     stocked: Assign::Set(row.stocked - line.quantity),
-                    bump_version: true,
+                    version: Assign::Add(1),
                     guard: Guard::Version(row.version),
                     ..Update::new(line.level)
                 })

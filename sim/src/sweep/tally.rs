@@ -37,11 +37,13 @@ pub struct Tally {
     /// Stopped by a crash of their app node.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub crashed: u64,
-    /// Faults injected: app node crashes and lost replies.
+    /// Faults injected: app node crashes, lost replies and pauses.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub crashes: u64,
     #[serde(default, skip_serializing_if = "is_zero")]
     pub lost_replies: u64,
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub pauses: u64,
     /// Transactions begun again by orders.
     pub retries: u64,
     /// Statements that failed with a serialization failure (PostgreSQL's
@@ -97,6 +99,10 @@ impl Tally {
                     fault: Fault::LostReply,
                     ..
                 } => self.lost_replies += 1,
+                TraceEvent::Fault {
+                    fault: Fault::Pause { .. },
+                    ..
+                } => self.pauses += 1,
                 _ => {}
             }
         }
@@ -127,6 +133,7 @@ impl Tally {
         self.crashed += other.crashed;
         self.crashes += other.crashes;
         self.lost_replies += other.lost_replies;
+        self.pauses += other.pauses;
         self.retries += other.retries;
         self.errors_40001 += other.errors_40001;
         self.errors_40p01 += other.errors_40p01;

@@ -31,7 +31,7 @@ pub enum Kind {
     Error,
     /// The statement (or an in-process lock) parked behind another order.
     Waiting,
-    /// An in-process lock taken or released.
+    /// An in-process lock taken or released, or a lease-service call.
     Lock,
     /// The order ended: sold.
     Sold,
@@ -199,6 +199,10 @@ impl Story {
                     let text = format!("FAULT: {}", fault_text(fault));
                     (Some(step(Kind::Error, text, String::new(), None)), None)
                 }
+                TraceEvent::Lease { event, .. } => (
+                    Some(step(Kind::Lock, event.to_string(), String::new(), None)),
+                    None,
+                ),
                 TraceEvent::Sleep { .. } | TraceEvent::Wake { .. } => (None, None),
             };
             if let Some(drawn) = drawn {

@@ -44,6 +44,7 @@ pub fn page(document: &SweepDocument, shrunk: Option<&Shrunk>, source: Option<St
         count("orders crashed", t.crashed),
         count("app node crashes injected", t.crashes),
         count("lost replies injected", t.lost_replies),
+        count("app node pauses injected", t.pauses),
         count("retries", t.retries),
         count(document.scenario.database.failure_names().0, t.errors_40001),
         count(document.scenario.database.failure_names().1, t.errors_40p01),
