@@ -3,6 +3,7 @@
 
 mod command;
 use command::{stderr, stdout, stockrace, stockrace_in};
+use stockrace::Strategies;
 
 use std::fs;
 use std::path::Path;
@@ -261,7 +262,20 @@ fn strategies_say_what_they_do_and_scenarios_are_listed() {
     assert!(line("plain-update").contains("decrements"), "{text}");
     assert!(line("reservation").contains("reserves"), "{text}");
     assert!(line("row-lock").contains("FOR UPDATE"), "{text}");
-    assert_eq!(text.lines().filter(|l| !l.is_empty()).count(), 14, "{text}");
+    assert!(
+        line("lease-lock-fenced").contains("fencing token"),
+        "{text}"
+    );
+    assert!(
+        line("idempotent").contains("recovers after a crash"),
+        "{text}"
+    );
+    assert!(!line("retry-on-error").contains("recovers"), "{text}");
+    assert_eq!(
+        text.lines().filter(|l| !l.is_empty()).count(),
+        Strategies::BUILTIN.len(),
+        "{text}"
+    );
 
     for args in [&["scenarios"][..], &["scenarios", "scenarios"]] {
         let output = stockrace(args);

@@ -1,6 +1,8 @@
-//! Fault runs on a real PostgreSQL: the schedule that crashed an app node
-//! or lost a reply on the model, replayed on the server, gives the same
-//! statements and answers. The server sees what a dead connection leaves
+//! Fault runs on a real PostgreSQL: the schedule that crashed an app node,
+//! lost a reply or paused a node on the model, replayed on the server,
+//! gives the same statements and answers (the lease strategies' fencing
+//! claims and token-guarded writes, and recoveries after a restart,
+//! included). The server sees what a dead connection leaves
 //! behind: the harness rolls back what it had open (as PostgreSQL does when
 //! a client disconnects), and the order is handed 08006. Skipped, with the
 //! reason, when no server is reachable (a failure under CI=true).
@@ -21,6 +23,8 @@ fn fault_runs_agree_with_postgres() {
         "retry-on-error",
         "idempotent",
         "row-lock",
+        "lease-lock",
+        "lease-lock-fenced",
     ] {
         let mut scenario = Shape {
             orders: 3,
@@ -33,6 +37,9 @@ fn fault_runs_agree_with_postgres() {
         scenario.faults = Faults {
             crashes: 1,
             lost_replies: 1,
+            pauses: 1,
+            // The idempotent path's recovery runs after its node restarts.
+            restart: true,
             ..Faults::default()
         };
         let simulation = Simulation::new(scenario, &Strategies::builtin()).unwrap();

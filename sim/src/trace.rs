@@ -26,6 +26,9 @@ pub enum Fault {
     /// The order's app node paused until `until_ms` (one line, on the
     /// lowest order it runs): none of its orders runs meanwhile.
     Pause { node: u32, until_ms: u64 },
+    /// The order's app node restarted after its crash, and the order's
+    /// recovery starts (a line per recovering order).
+    Restart { node: u32 },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -123,6 +126,9 @@ pub fn fault_text(fault: Fault) -> String {
         }
         Fault::LostReply => {
             "the reply was lost: the order saw 08006 and cannot know whether it ran".to_string()
+        }
+        Fault::Restart { node } => {
+            format!("app node {node} restarted: the order's recovery runs on a new connection")
         }
         Fault::Pause { node, until_ms } => {
             format!("app node {node} paused until {until_ms}ms: its orders stop, time runs on")

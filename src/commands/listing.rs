@@ -10,7 +10,7 @@ use stockrace::strategies::Effect;
 use stockrace::Strategies;
 
 /// One line per built-in strategy: what its decrement path does.
-const DESCRIPTIONS: [(&str, &str); 14] = [
+const DESCRIPTIONS: [(&str, &str); 16] = [
     (
         "plain-update",
         "read, then write back the absolute value read - q (lost updates, oversells)",
@@ -64,6 +64,14 @@ const DESCRIPTIONS: [(&str, &str); 14] = [
         "idempotent",
         "guarded-decrement + INSERT INTO sale (order_id) in one transaction; a retry that hits the key knows it sold",
     ),
+    (
+        "lease-lock",
+        "check and write the absolute value under a lease (TTL) from a lock service; a holder paused past the TTL writes stale",
+    ),
+    (
+        "lease-lock-fenced",
+        "lease-lock whose write checks the lease's fencing token in the row; a stale holder is turned away and starts over",
+    ),
 ];
 
 pub fn strategies() -> Result<ExitCode, Bad> {
@@ -82,7 +90,12 @@ pub fn strategies() -> Result<ExitCode, Bad> {
             .iter()
             .find(|(n, _)| *n == name)
             .map_or("", |(_, d)| *d);
-        outln!("{name:<width$}  {effect}  {description}");
+        let recovers = if registry.get(name).is_some_and(|s| s.recovers()) {
+            " (recovers after a crash with --restart)"
+        } else {
+            ""
+        };
+        outln!("{name:<width$}  {effect}  {description}{recovers}");
     }
     Ok(ExitCode::SUCCESS)
 }

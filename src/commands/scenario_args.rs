@@ -107,6 +107,11 @@ pub struct ShapeArgs {
     /// scenario's [faults] says].
     #[arg(long)]
     pause_ms: Option<u64>,
+    /// A crashed app node restarts at once and runs the recovery of each
+    /// order it was running (strategies that have one: `strategies` says)
+    /// [default: off, or as the scenario's [faults] says].
+    #[arg(long)]
+    restart: bool,
     /// The TTL of a lease from the lease-lock service, in virtual ms
     /// [default: 100, or as the scenario file says].
     #[arg(long)]
@@ -145,6 +150,7 @@ impl ScenarioArgs {
             || s.lost_replies.is_some()
             || s.pauses.is_some()
             || s.pause_ms.is_some()
+            || s.restart
             || s.lease_ttl_ms.is_some()
     }
 
@@ -246,6 +252,7 @@ impl ShapeArgs {
             lost_replies: self.lost_replies,
             pauses: self.pauses,
             pause_ms: self.pause_ms,
+            restart: self.restart.then_some(true),
             lease_ttl_ms: self.lease_ttl_ms,
         }
         .apply(&base);
@@ -425,6 +432,9 @@ impl ShapeArgs {
         }
         if self.innodb_snapshot_isolation {
             flags.push("--innodb-snapshot-isolation".to_string());
+        }
+        if self.restart {
+            flags.push("--restart".to_string());
         }
         Ok(flags.join(" "))
     }

@@ -293,6 +293,14 @@ impl Builder {
         self
     }
 
+    /// Whether a crashed app node restarts at once and runs the recovery
+    /// of each order it was running (`--restart`, default off; see
+    /// [`Strategy::with_recovery`]).
+    pub fn restart(mut self, on: bool) -> Builder {
+        self.overrides.restart = Some(on);
+        self
+    }
+
     /// The TTL of a lease from the lease-lock service, virtual ms
     /// (`--lease-ttl-ms`, default 100).
     pub fn lease_ttl_ms(mut self, ms: u64) -> Builder {

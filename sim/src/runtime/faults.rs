@@ -45,8 +45,10 @@ use stockrace_model::{DbError, Reply, SessionId, Statement};
 /// What a fault did to the orders' options.
 #[derive(Default)]
 pub(super) struct Injected {
-    /// Orders it ended (a crash's).
+    /// Orders whose code it dropped (a crash's).
     pub crashed: Vec<usize>,
+    /// How many of them ended (the others recover after a restart).
+    pub ended: usize,
     /// Orders whose option it withdrew for now (a pause's).
     pub withheld: Vec<usize>,
 }
@@ -66,8 +68,13 @@ impl<B: Backend> Recorder<'_, '_, B> {
             }
             Action::Crash { node } => {
                 state.faults_left.crashes -= 1;
+                let crashed = self.crash(state, node);
                 Injected {
-                    crashed: self.crash(state, node),
+                    ended: crashed
+                        .iter()
+                        .filter(|&&o| !state.slots[o].recovers)
+                        .count(),
+                    crashed,
                     withheld: Vec::new(),
                 }
             }
@@ -83,8 +90,8 @@ impl<B: Backend> Recorder<'_, '_, B> {
                     fault: Fault::Pause { node, until_ms },
                 });
                 Injected {
-                    crashed: Vec::new(),
                     withheld: state.pause(node, until_ms),
+                    ..Injected::default()
                 }
             }
             other => unreachable!("not a fault: {other:?}"),
@@ -106,8 +113,16 @@ impl<B: Backend> Recorder<'_, '_, B> {
         // order gone.
         state.crash(&victims);
         for &order in &victims {
+            state.slots[order].recovers = self.recoverable[order];
             if state.slots[order].fault != SlotFault::Disconnected {
                 self.close_connection(state, order);
+                if state.slots[order].recovers {
+                    state.restarts.push(order);
+                }
+            }
+            if state.slots[order].recovers {
+                // Not ended: it recovers once the node restarts.
+                continue;
             }
             self.trace.push(TraceEvent::Finished {
                 time_ms: state.now_ms,

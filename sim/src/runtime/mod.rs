@@ -33,6 +33,7 @@ use crate::invariants::Expectations;
 use crate::outcome::Outcome;
 use crate::scenario::{Order, Scenario, ScenarioError};
 use crate::strategies::{Strategies, Strategy};
+use crate::trace::{Fault, TraceEvent};
 pub(crate) use connection::SimConnection;
 use recorder::Recorder;
 use scratch::Scratch;
@@ -53,6 +54,9 @@ pub(crate) struct Prepared {
     pub expectations: Expectations,
     /// Each order's session's lock-wait settings.
     pub wait_settings: Vec<WaitSettings>,
+    /// Whether each order recovers when its crashed app node restarts
+    /// (`[faults] restart` and a strategy with a recovery).
+    pub recoverable: Vec<bool>,
 }
 
 impl Prepared {
@@ -76,6 +80,10 @@ impl Prepared {
                     deadlock_timeout_ms: scenario.deadlock_timeout_ms,
                     lock_timeout_ms: o.lock_timeout_ms,
                 })
+                .collect(),
+            recoverable: strategies
+                .iter()
+                .map(|s| scenario.faults.restart && s.recovers())
                 .collect(),
             orders,
             initial: scenario.initial_rows(),
@@ -209,6 +217,7 @@ impl Prepared {
             events,
             due,
             wait_settings: &self.wait_settings,
+            recoverable: &self.recoverable,
             waits_begun: 0,
         };
         let mut steps = 0u32;
@@ -292,7 +301,7 @@ impl Prepared {
                     }
                     options.drop_orders(&injected.crashed);
                     options.drop_orders(&injected.withheld);
-                    finished += injected.crashed.len();
+                    finished += injected.ended;
                 }
                 Actor::Clock => {
                     let at = next_timer.expect("a timer");
@@ -307,6 +316,21 @@ impl Prepared {
                     // scheduler next waits.
                     madsim::time::advance(delay);
                     run.time_passed(&mut state, at);
+                }
+            }
+            if !state.restarts.is_empty() {
+                // Crashed orders whose connection is closed: their node
+                // restarted, and their recovery starts.
+                for order in std::mem::take(&mut state.restarts) {
+                    run.trace.push(TraceEvent::Fault {
+                        time_ms: state.now_ms,
+                        order: order as u32,
+                        fault: Fault::Restart {
+                            node: state.slots[order].node,
+                        },
+                    });
+                    state.restart(order);
+                    orders.recover(order, self, shared);
                 }
             }
         };

@@ -45,6 +45,21 @@ pub(crate) struct OrderTask {
     /// Started and not yet ended.
     running: bool,
     strategy: Box<dyn OrderFuture>,
+    /// Running its strategy's recovery (after its app node restarted)
+    /// rather than the strategy.
+    recovering: bool,
+    /// A place for the recovery's future, made the first time one runs.
+    recovery: Option<Box<dyn OrderFuture>>,
+}
+
+impl OrderTask {
+    /// The future it runs now: the strategy's, or its recovery's.
+    fn active(&mut self) -> &mut Box<dyn OrderFuture> {
+        match (self.recovering, &mut self.recovery) {
+            (true, Some(recovery)) => recovery,
+            _ => &mut self.strategy,
+        }
+    }
 }
 
 impl OrderTask {
@@ -56,7 +71,7 @@ impl OrderTask {
             }
             self.arriving = false;
         }
-        let strategy = &mut self.strategy;
+        let strategy = self.active();
         let outcome = match std::panic::catch_unwind(AssertUnwindSafe(|| strategy.poll(cx))) {
             Ok(Poll::Pending) => return Poll::Pending,
             Ok(Poll::Ready(Ok(Sale::Sold))) => Outcome::Sold,
@@ -64,7 +79,7 @@ impl OrderTask {
             Ok(Poll::Ready(Ok(Sale::GaveUp))) => Outcome::GaveUp,
             Ok(Poll::Ready(Err(error))) => Outcome::Failed(error),
             Err(panic) => {
-                self.strategy.clear();
+                self.active().clear();
                 Outcome::Panicked(panic_message(&panic))
             }
         };
@@ -118,19 +133,15 @@ impl Orders {
                         arriving: false,
                         running: false,
                         strategy: strategy.place(),
+                        recovering: false,
+                        recovery: None,
                     }),
             );
         }
         for (order, task) in self.tasks.iter_mut().enumerate() {
-            let connection = SimConnection {
-                shared: shared.clone(),
-                order,
-                latency: prepared.scenario.latency,
-                sent: false,
-                sending: Sending::Idle,
-            };
+            task.recovering = false;
             task.strategy.start(
-                Session::simulated(connection),
+                session(prepared, shared, order),
                 prepared.orders[order].clone(),
             );
             let arrive_ms = arrivals[order];
@@ -145,7 +156,7 @@ impl Orders {
     pub fn stop(&mut self) {
         for task in &mut self.tasks {
             if std::mem::take(&mut task.running) {
-                task.strategy.clear();
+                task.active().clear();
             }
         }
     }
@@ -156,8 +167,25 @@ impl Orders {
         task.arriving = false;
         task.arrival = None;
         if std::mem::take(&mut task.running) {
-            task.strategy.clear();
+            task.active().clear();
         }
+    }
+
+    /// Starts `order`'s recovery on a new connection: its app node
+    /// restarted after a crash (see `super::faults`).
+    pub fn recover(&mut self, order: usize, prepared: &Prepared, shared: &SharedRef) {
+        let task = &mut self.tasks[order];
+        let recovery = task.recovery.get_or_insert_with(|| {
+            prepared.strategies[order]
+                .recovery_place()
+                .expect("only orders with a recovery restart")
+        });
+        recovery.start(
+            session(prepared, shared, order),
+            prepared.orders[order].clone(),
+        );
+        task.recovering = true;
+        task.running = true;
     }
 
     /// Runs every order that can run until none can: resolves when no order
@@ -200,6 +228,17 @@ impl Future for RunUntilQuiet<'_> {
             let _ = task.poll(this.shared, &mut order_cx);
         }
     }
+}
+
+/// A new connection for `order`.
+fn session(prepared: &Prepared, shared: &SharedRef, order: usize) -> Session {
+    Session::simulated(SimConnection {
+        shared: shared.clone(),
+        order,
+        latency: prepared.scenario.latency,
+        sent: false,
+        sending: Sending::Idle,
+    })
 }
 
 /// Wakes the orders that awaited something other than the scheduler.

@@ -22,6 +22,8 @@ pub(super) struct Recorder<'r, 'p, B> {
     pub due: &'r mut Vec<(u64, u64, usize)>,
     /// Each order's session's lock-wait settings.
     pub wait_settings: &'p [WaitSettings],
+    /// Whether each order recovers when its crashed app node restarts.
+    pub recoverable: &'p [bool],
     /// Lock waits begun so far (orders waits that begin at the same time).
     pub waits_begun: u64,
 }
@@ -102,6 +104,9 @@ impl<B: Backend> Recorder<'_, '_, B> {
         self.events.clear();
         for order in closing {
             self.close_connection(state, order);
+            if state.slots[order].recovers {
+                state.restarts.push(order);
+            }
         }
     }
 

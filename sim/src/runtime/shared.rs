@@ -89,6 +89,9 @@ pub(crate) struct Slot {
     /// While `Phase::Held`: the phase it goes on in when the pause ends
     /// (`Running` if it was handed something to run on meanwhile).
     pub held: Phase,
+    /// Its app node crashed and restarts: its recovery runs once its dead
+    /// connection is closed (see `super::faults`).
+    pub recovers: bool,
 }
 
 /// What a fault left on an order's connection, acted on when its
@@ -175,6 +178,9 @@ pub(crate) struct Shared {
     pub faults_left: Faults,
     /// The lease-lock service's leases.
     leases: LeaseTable,
+    /// Crashed orders whose dead connection is closed and whose recovery
+    /// is to start (the scheduler starts it after the step).
+    pub restarts: Vec<usize>,
 }
 
 pub(crate) type SharedRef = Arc<SpinLock<Shared>>;
@@ -200,6 +206,7 @@ impl Shared {
             keyed,
             faults_left: Faults::default(),
             leases: LeaseTable::default(),
+            restarts: Vec::new(),
         };
         shared.reset(nodes, keyed);
         shared
@@ -221,6 +228,7 @@ impl Shared {
             fault: SlotFault::None,
             paused_until_ms: 0,
             held: Phase::Finished,
+            recovers: false,
         }));
         let n = self.slots.len();
         self.running = n;
@@ -241,6 +249,7 @@ impl Shared {
         self.keyed = keyed;
         self.faults_left = Faults::default();
         self.leases.clear();
+        self.restarts.clear();
     }
 
     /// The earliest timer of an order: the end of a sleep, or a lock
@@ -334,6 +343,7 @@ impl Shared {
             slot.fault.hash(state);
             slot.paused_until_ms.saturating_sub(self.now_ms).hash(state);
             slot.held.hash(state);
+            slot.recovers.hash(state);
             if latency {
                 slot.parked_ms.hash(state);
             }
@@ -488,6 +498,23 @@ impl Shared {
                 self.end_disconnected(order);
             }
         }
+    }
+
+    /// `order`'s app node restarted after a crash: its recovery runs
+    /// from here, as a new process with a new connection.
+    pub fn restart(&mut self, order: usize) {
+        let slot = &mut self.slots[order];
+        debug_assert_eq!(slot.phase, Phase::Finished);
+        slot.outcome = None;
+        slot.fault = SlotFault::None;
+        slot.reply = None;
+        slot.woken = false;
+        slot.timers = WaitTimers::default();
+        slot.paused_until_ms = 0;
+        slot.held = Phase::Finished;
+        slot.recovers = false;
+        self.observed(order, None);
+        self.run_again(order);
     }
 
     /// A crashed order's last statement was answered (or it had none).

@@ -214,6 +214,10 @@ pub struct Faults {
     pub pauses: u32,
     /// How long a pause lasts (virtual ms).
     pub pause_ms: u64,
+    /// A crashed app node restarts at once, and each order it was running
+    /// whose strategy has a recovery runs it (see
+    /// [`crate::Strategy::with_recovery`]); the others stay crashed.
+    pub restart: bool,
 }
 
 /// A pause's length unless `pause_ms` says: longer than the default lease
@@ -233,9 +237,11 @@ impl Faults {
         lost_replies: 0,
         pauses: 0,
         pause_ms: DEFAULT_PAUSE_MS,
+        restart: false,
     };
 
-    /// No fault budget left (`pause_ms` is a length, not a budget).
+    /// No fault budget left (`pause_ms` and `restart` say what a fault
+    /// does, not how many).
     pub fn is_none(&self) -> bool {
         self.crashes == 0 && self.lost_replies == 0 && self.pauses == 0
     }

@@ -27,6 +27,7 @@ pub struct Overrides {
     pub lost_replies: Option<u32>,
     pub pauses: Option<u32>,
     pub pause_ms: Option<u64>,
+    pub restart: Option<bool>,
     pub lease_ttl_ms: Option<u64>,
 }
 
@@ -82,6 +83,9 @@ impl Overrides {
         }
         if let Some(ms) = self.pause_ms {
             scenario.faults.pause_ms = ms;
+        }
+        if let Some(on) = self.restart {
+            scenario.faults.restart = on;
         }
         if let Some(ms) = self.lease_ttl_ms {
             scenario.lease_ttl_ms = ms;

@@ -17,7 +17,11 @@ pub async fn medusa_adjust(mut db: Session, order: Order) -> StrategyResult {
 /// with Medusa's default in-memory locking provider: it serialises orders on
 /// the same app node, and nothing across nodes.
 pub async fn medusa_adjust_locked(mut db: Session, order: Order) -> StrategyResult {
-    let keys: Vec<u64> = order.lines_to_lock().iter().map(|l| u64::from(l.level.sql_id())).collect();
+    let keys: Vec<u64> = order
+        .lines_to_lock()
+        .iter()
+        .map(|l| u64::from(l.level.sql_id()))
+        .collect();
     for &key in &keys {
         db.process_lock(key).await;
     }

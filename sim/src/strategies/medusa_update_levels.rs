@@ -16,7 +16,11 @@ pub async fn medusa_update_levels(mut db: Session, order: Order) -> StrategyResu
     for line in &lines {
         before.push(db.select(line.level).await?);
     }
-    if lines.iter().zip(&before).any(|(line, row)| row.stocked < line.quantity) {
+    if lines
+        .iter()
+        .zip(&before)
+        .any(|(line, row)| row.stocked < line.quantity)
+    {
         return Ok(Sale::OutOfStock);
     }
     match write_levels(&mut db, &order, |i| before[i].stocked - lines[i].quantity).await {
@@ -32,7 +36,11 @@ pub async fn medusa_update_levels(mut db: Session, order: Order) -> StrategyResu
 }
 
 /// BEGIN; `UPDATE ... SET stocked_quantity = value(i)` for each line; COMMIT.
-async fn write_levels(db: &mut Session, order: &Order, value: impl Fn(usize) -> i64) -> Result<CommitTag, DbError> {
+async fn write_levels(
+    db: &mut Session,
+    order: &Order,
+    value: impl Fn(usize) -> i64,
+) -> Result<CommitTag, DbError> {
     db.begin(order.isolation).await?;
     for (i, line) in order.lines_to_lock().iter().enumerate() {
         db.update(Update {
@@ -43,4 +51,3 @@ async fn write_levels(db: &mut Session, order: &Order, value: impl Fn(usize) -> 
     }
     db.commit().await
 }
-

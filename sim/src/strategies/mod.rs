@@ -18,24 +18,24 @@ mod medusa_update_levels;
 mod optimistic;
 mod plain_update;
 mod reservation;
-mod row_lock;
 mod retry_on_error;
+mod row_lock;
 mod serializable_retry;
 
 pub use advisory_lock::advisory_lock;
 pub use atomic_decrement::atomic_decrement;
 pub use guarded_decrement::guarded_decrement;
+pub use idempotent::idempotent;
+pub(crate) use in_place::OrderFuture;
 pub use lease_lock::{lease_lock, lease_lock_fenced};
 pub use medusa_adjust::{medusa_adjust, medusa_adjust_locked};
 pub use medusa_update_levels::medusa_update_levels;
 pub use optimistic::optimistic;
 pub use plain_update::plain_update;
 pub use reservation::{reservation, reservation_insert_only};
-pub use row_lock::row_lock;
-pub use idempotent::idempotent;
 pub use retry_on_error::retry_on_error;
+pub use row_lock::row_lock;
 pub use serializable_retry::serializable_retry;
-pub(crate) use in_place::OrderFuture;
 
 use crate::connection::{BoxFuture, CommitTag, Session};
 use crate::scenario::{Line, LockOrder, Order};
@@ -83,6 +83,9 @@ pub struct Strategy {
     effect: Effect,
     /// The one database it can run on, and why, if it cannot run on all.
     only_on: Option<(Database, Arc<str>)>,
+    /// What runs for an order its app node crashed under, once the node
+    /// restarts (see [`Strategy::with_recovery`]).
+    recovery: Option<Arc<PlaceFn>>,
 }
 
 impl Strategy {
@@ -105,7 +108,39 @@ impl Strategy {
             }),
             effect: Effect::Decrements,
             only_on: None,
+            recovery: None,
         }
+    }
+
+    /// Gives the strategy a recovery: when an app node crashes under one of
+    /// its orders and restarts (`[faults] restart = true`), `recover` runs
+    /// for the order on a new connection, and its result is the order's.
+    /// It sees only what a restarted process would: the database (and
+    /// whatever durable record the strategy keeps there), not the memory
+    /// of the process that died.
+    pub fn with_recovery<F, Fut>(mut self, recover: F) -> Strategy
+    where
+        F: Fn(Session, Order) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = StrategyResult> + Send + 'static,
+    {
+        let recover = Arc::new(recover);
+        self.recovery = Some(Arc::new(move || {
+            Box::new(in_place::InPlace {
+                strategy: recover.clone(),
+                future: Box::pin(None),
+            })
+        }));
+        self
+    }
+
+    /// Whether an order of this strategy recovers after a crash.
+    pub fn recovers(&self) -> bool {
+        self.recovery.is_some()
+    }
+
+    /// A place to start and poll this strategy's recoveries in, if it has one.
+    pub(crate) fn recovery_place(&self) -> Option<Box<dyn OrderFuture>> {
+        self.recovery.as_ref().map(|place| place())
     }
 
     /// Marks the strategy as one that runs only on `database`, `because`
@@ -203,7 +238,9 @@ impl Strategies {
         all.add(Strategy::new("medusa-adjust", medusa_adjust));
         all.add(Strategy::new("medusa-adjust-locked", medusa_adjust_locked));
         all.add(Strategy::new("retry-on-error", retry_on_error));
-        all.add(Strategy::new("idempotent", idempotent));
+        // After a restart the order runs again: its sale row (committed or
+        // not) says whether the first attempt sold.
+        all.add(Strategy::new("idempotent", idempotent).with_recovery(idempotent));
         all.add(Strategy::new("lease-lock", lease_lock));
         all.add(Strategy::new("lease-lock-fenced", lease_lock_fenced));
         all.add(Strategy::new("advisory-lock", advisory_lock).only_on(
@@ -310,7 +347,8 @@ pub const MAX_ATTEMPTS: u32 = 8;
 
 /// One attempt: `Ok(Some(sale))` ends the order; `Ok(None)` asks for another
 /// attempt (an optimistic check failed).
-pub(crate) type Attempt = for<'a> fn(&'a mut Session, &'a Order) -> BoxFuture<'a, Result<Option<Sale>, DbError>>;
+pub(crate) type Attempt =
+    for<'a> fn(&'a mut Session, &'a Order) -> BoxFuture<'a, Result<Option<Sale>, DbError>>;
 
 /// Runs `attempt` until it decides, retrying (after ROLLBACK and a backoff of
 /// 1, 2, 4 ... ms of virtual time) when it asks to or fails with an error

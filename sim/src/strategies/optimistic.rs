@@ -1,4 +1,6 @@
-use super::{commit_sale, lines_in_lock_order, reject_out_of_stock, retrying, Sale, StrategyResult};
+use super::{
+    commit_sale, lines_in_lock_order, reject_out_of_stock, retrying, Sale, StrategyResult,
+};
 use crate::connection::{BoxFuture, Session};
 use crate::scenario::Order;
 use stockrace_model::{Assign, DbError, Guard, Update};
@@ -11,7 +13,10 @@ pub async fn optimistic(mut db: Session, order: Order) -> StrategyResult {
     retrying(&mut db, &order, attempt).await
 }
 
-fn attempt<'a>(db: &'a mut Session, order: &'a Order) -> BoxFuture<'a, Result<Option<Sale>, DbError>> {
+fn attempt<'a>(
+    db: &'a mut Session,
+    order: &'a Order,
+) -> BoxFuture<'a, Result<Option<Sale>, DbError>> {
     Box::pin(async move {
         db.begin(order.isolation).await?;
         for line in lines_in_lock_order(order).iter() {

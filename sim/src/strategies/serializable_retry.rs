@@ -9,7 +9,10 @@ pub async fn serializable_retry(mut db: Session, order: Order) -> StrategyResult
     retrying(&mut db, &order, attempt).await
 }
 
-fn attempt<'a>(db: &'a mut Session, order: &'a Order) -> BoxFuture<'a, Result<Option<Sale>, DbError>> {
+fn attempt<'a>(
+    db: &'a mut Session,
+    order: &'a Order,
+) -> BoxFuture<'a, Result<Option<Sale>, DbError>> {
     Box::pin(async move {
         read_write(db, order, ReadWrite::new(Isolation::Serializable))
             .await

@@ -1,0 +1,186 @@
+//! Restarts after a crash: with `[faults] restart = true` a crashed app
+//! node comes back at once, and each order it ran whose strategy has a
+//! recovery runs it on a new connection. The idempotent path recovers (its
+//! sale row says whether the crashed attempt committed); the others stay
+//! crashed, and what they left behind stays.
+
+use stockrace::trace::{Fault, TraceEvent};
+use stockrace::{
+    CheckConfig, CheckResult, Execution, Faults, Invariant, Outcome, Shape, Simulation, Strategies,
+    Sweep, Tally,
+};
+
+fn simulation(strategy: &str, orders: usize, faults: Faults) -> Simulation {
+    let mut scenario = Shape {
+        orders,
+        stock: 2,
+        nodes: 2,
+        ..Shape::new(strategy)
+    }
+    .scenario();
+    scenario.faults = faults;
+    scenario.latency.statement_ms = 1;
+    Simulation::new(scenario, &Strategies::builtin()).unwrap()
+}
+
+fn tally(simulation: &Simulation, seeds: u64) -> Tally {
+    Sweep::new(simulation, 0..seeds)
+        .stop_at_first_violation(false)
+        .run()
+        .tally
+}
+
+fn restarts(execution: &Execution) -> usize {
+    execution
+        .trace
+        .iter()
+        .filter(|e| {
+            matches!(
+                e,
+                TraceEvent::Fault {
+                    fault: Fault::Restart { .. },
+                    ..
+                }
+            )
+        })
+        .count()
+}
+
+const CRASH_AND_LOST_REPLY: Faults = Faults {
+    crashes: 1,
+    lost_replies: 1,
+    ..Faults::NONE
+};
+
+const RESTARTING: Faults = Faults {
+    restart: true,
+    ..CRASH_AND_LOST_REPLY
+};
+
+/// Without a restart a crash between the idempotent path's COMMIT and its
+/// reply strands the unit; with one, the recovery meets its own sale row
+/// and tells the customer the order sold, and nothing is stranded.
+#[test]
+fn the_idempotent_path_recovers_what_a_crash_left() {
+    let without = tally(&simulation("idempotent", 3, CRASH_AND_LOST_REPLY), 3000);
+    assert!(
+        without.by_invariant.contains_key(&Invariant::StrandedStock),
+        "{without:?}"
+    );
+    assert!(without.crashed > 0, "{without:?}");
+
+    let restarting = simulation("idempotent", 3, RESTARTING);
+    let t = tally(&restarting, 3000);
+    assert_eq!(t.violations, 0, "{t:?}");
+    assert_eq!(t.crashed, 0, "every crashed order recovered: {t:?}");
+    assert!(t.crashes > 2000, "{t:?}");
+    let mut recovered = 0;
+    restarting.run_seeds(0..300, |execution| {
+        let crashes = execution
+            .trace
+            .iter()
+            .filter(|e| {
+                matches!(
+                    e,
+                    TraceEvent::Fault {
+                        fault: Fault::Crash { .. },
+                        ..
+                    }
+                )
+            })
+            .count();
+        // Every order on the crashed node recovers: at least one restart
+        // line per crash, and each recovered order ends sold or out of stock.
+        assert!(restarts(&execution) >= crashes, "{}", execution.render());
+        recovered += restarts(&execution);
+        for outcome in &execution.outcomes {
+            assert!(
+                matches!(outcome, Outcome::Sold | Outcome::OutOfStock),
+                "{}",
+                execution.render()
+            );
+        }
+        true
+    });
+    assert!(recovered > 100, "{recovered} recoveries");
+}
+
+/// A strategy without a recovery stays crashed under `restart`: the same
+/// runs, the same verdicts as without it.
+#[test]
+fn a_strategy_without_a_recovery_stays_crashed() {
+    for strategy in ["guarded-decrement", "medusa-update-levels", "lease-lock"] {
+        assert!(!Strategies::builtin().get(strategy).unwrap().recovers());
+        let plain = simulation(strategy, 3, CRASH_AND_LOST_REPLY);
+        let restarting = simulation(strategy, 3, RESTARTING);
+        let mut runs = Vec::new();
+        plain.run_seeds(0..200, |execution| {
+            runs.push(execution);
+            true
+        });
+        restarting.run_seeds(0..200, |execution| {
+            let seed = execution.seed.unwrap() as usize;
+            assert_eq!(restarts(&execution), 0, "{strategy}");
+            assert_eq!(execution.trace, runs[seed].trace, "{strategy} seed {seed}");
+            assert_eq!(execution.outcomes, runs[seed].outcomes);
+            true
+        });
+        assert!(tally(&restarting, 200).crashed > 0, "{strategy}");
+    }
+}
+
+/// Restarts are steps like any other: a run replays from its schedule.
+#[test]
+fn a_run_with_restarts_is_a_pure_function_of_its_schedule() {
+    let simulation = simulation(
+        "idempotent",
+        3,
+        Faults {
+            crashes: 2,
+            pauses: 1,
+            ..RESTARTING
+        },
+    );
+    let mut swept = Vec::new();
+    simulation.run_seeds(0..80, |execution| {
+        swept.push(execution);
+        true
+    });
+    assert!(swept.iter().any(|e| restarts(e) > 0));
+    for (seed, from_sweep) in swept.iter().enumerate() {
+        let single = simulation.run_seed(seed as u64);
+        assert_eq!(single.trace, from_sweep.trace, "seed {seed}");
+        let replayed = simulation.replay(&single.schedule, Some(seed as u64 + 11));
+        assert_eq!(replayed.trace, single.trace, "seed {seed}");
+        assert_eq!(replayed.outcomes, single.outcomes, "seed {seed}");
+    }
+}
+
+/// `check` proves it: every schedule of 2 idempotent orders with a crash
+/// and a restart keeps every invariant; without the restart one strands a
+/// unit.
+#[test]
+fn check_proves_the_recovery_and_finds_the_stranded_unit_without_it() {
+    let config = CheckConfig {
+        max_runs: Some(200_000),
+        ..CheckConfig::default()
+    };
+    let crash = Faults {
+        crashes: 1,
+        ..Faults::NONE
+    };
+    let report = simulation("idempotent", 2, crash).check(config);
+    assert_eq!(report.result, CheckResult::Violated, "{} runs", report.runs);
+    assert_eq!(
+        report
+            .violation
+            .and_then(|f| f.verdict.violation().map(|v| v.invariant)),
+        Some(Invariant::StrandedStock)
+    );
+    let restarting = Faults {
+        restart: true,
+        ..crash
+    };
+    let report = simulation("idempotent", 2, restarting).check(config);
+    assert_eq!(report.result, CheckResult::Complete, "{} runs", report.runs);
+}
