@@ -128,11 +128,36 @@ fn the_safe_paths_hold_at_every_level() {
         "guarded-decrement",
         "serializable-retry",
         "advisory-lock",
+        "lease-lock-fenced",
     ] {
         for isolation in [RC, RR, SER] {
             assert_holds(strategy, isolation);
         }
     }
+}
+
+/// A lease serialises the orders only while its holder finishes within the
+/// TTL. Without a statement latency the scheduler may stall any request
+/// for as long as it likes, so at READ COMMITTED a holder outlives its
+/// lease and writes a stale value; with one (requests are served within
+/// it) the lease holds without faults. Above READ COMMITTED the stale
+/// write fails with 40001 instead.
+#[test]
+fn lease_lock_breaks_when_a_holder_outlives_its_lease() {
+    assert_violates("lease-lock", RC, Invariant::NoOversell);
+    for orders in [2, 4] {
+        let mut scenario = Shape {
+            nodes: 2,
+            ..shape("lease-lock", RC, orders, 1, 1)
+        }
+        .scenario();
+        scenario.latency.statement_ms = 1;
+        let simulation = Simulation::new(scenario, &Strategies::builtin()).expect("valid");
+        let report = sweep(&simulation, 0..seeds(), false);
+        assert!(report.first_failure.is_none(), "{orders} orders: {:?}", report.tally);
+    }
+    assert_holds("lease-lock", RR);
+    assert_holds("lease-lock", SER);
 }
 
 /// adjustInventory has no floor at zero, so it is swept with stock for every

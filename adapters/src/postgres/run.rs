@@ -17,7 +17,9 @@ mod waits;
 
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
-use stockrace_model::{Event, Isolation, LevelId, Progress, Row, RowView, SessionId, Statement};
+use stockrace_model::{
+    Event, Isolation, LevelId, Progress, Reply, Row, RowView, SessionId, Statement,
+};
 use stockrace_sim::{Backend, Simulation, WaitDeadlines, WaitSettings};
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
@@ -141,11 +143,7 @@ impl PgServer {
         for (connection, lock_timeout_ms) in connections.into_iter().zip(lock_timeouts) {
             let lock_timeout =
                 lock_timeout_ms.map(|ms| self.pacing.real(ms).max(Duration::from_millis(1)));
-            let settings = format!(
-                "ROLLBACK; SET search_path TO {schema}; SET deadlock_timeout = '{}ms'; SET lock_timeout = '{}ms'",
-                deadlock_timeout.as_millis(),
-                lock_timeout.map_or(0, |t| t.as_millis())
-            );
+            let settings = session_settings(&schema, deadlock_timeout, lock_timeout);
             let c = connection.clone();
             self.call(async move { c.client.batch_execute(&settings).await }).map_err(|e| {
                 PgError::Setup(format!(
@@ -186,6 +184,18 @@ impl PgServer {
     }
 }
 
+/// What a session connection is set to for a run.
+fn session_settings(schema: &str, deadlock_timeout: Duration, lock_timeout: Option<Duration>) -> String {
+    format!(
+        "ROLLBACK; SET search_path TO {schema}; SET deadlock_timeout = '{}ms'; SET lock_timeout = '{}ms'",
+        deadlock_timeout.as_millis(),
+        lock_timeout.map_or(0, |t| t.as_millis())
+    )
+}
+
+/// How long the server may take to end a closed connection's backend.
+const BACKEND_EXIT: Duration = Duration::from_secs(10);
+
 impl RunState {
     fn mirror(&self) -> Mirror {
         Mirror {
@@ -222,6 +232,61 @@ impl RunState {
         // the tuple lock queue from the diff.)
         self.send(session, statement);
         self.resolve(session, false, &mut events).await;
+        self.settle(&mut events).await;
+        events
+    }
+
+    /// `session`'s connection closes (its app node crashed, or its reply
+    /// was lost): the client goes, and `fresh` takes its place. The server
+    /// ends the old backend, rolling back what it had open; once it is
+    /// gone, the rollback is reported as the model reports the ROLLBACK it
+    /// stands for, and the waiters it let go run.
+    async fn disconnect(&mut self, session: SessionId, fresh: Arc<SessionConnection>) -> Vec<Event> {
+        let s = &self.sessions[session.index()];
+        assert!(
+            s.pending.is_none(),
+            "{session}'s connection closed while its statement was still waiting"
+        );
+        let settings = session_settings(&self.schema, self.deadlock_timeout, s.lock_timeout);
+        fresh
+            .client
+            .batch_execute(&settings)
+            .await
+            .unwrap_or_else(|e| panic!("cannot configure a new session connection: {e}"));
+        let s = &mut self.sessions[session.index()];
+        let old = std::mem::replace(&mut s.connection, fresh);
+        let pid = old.pid;
+        drop(old);
+        let gone_by = Instant::now() + BACKEND_EXIT;
+        while self
+            .monitor
+            .query_opt("SELECT 1 FROM pg_stat_activity WHERE pid = $1", &[&pid])
+            .await
+            .expect("asking whether a backend ended")
+            .is_some()
+        {
+            assert!(
+                Instant::now() < gone_by,
+                "PostgreSQL did not end backend {pid} within {BACKEND_EXIT:?} of its client closing the connection"
+            );
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+        let s = &mut self.sessions[session.index()];
+        let mut events = Vec::new();
+        if s.in_transaction {
+            events.push(Event {
+                session,
+                statement: Statement::Rollback,
+                progress: Progress::Done(Ok(Reply::Rollback)),
+                resumed: false,
+                row: None,
+            });
+        }
+        s.in_transaction = false;
+        s.explicit = false;
+        s.failed = false;
+        s.isolation = Isolation::ReadCommitted;
+        s.answered = Some(Instant::now());
         self.settle(&mut events).await;
         events
     }
@@ -378,6 +443,14 @@ impl PgBackend<'_> {
 impl Backend for PgBackend<'_> {
     fn execute(&mut self, session: SessionId, statement: Statement, out: &mut Vec<Event>) {
         out.extend(self.with_state(move |s| Box::pin(s.execute(session, statement))));
+    }
+
+    fn close_connection(&mut self, session: SessionId, out: &mut Vec<Event>) {
+        let fresh = self
+            .server
+            .reconnect(session.index())
+            .unwrap_or_else(|e| panic!("{e}"));
+        out.extend(self.with_state(move |s| Box::pin(s.disconnect(session, fresh))));
     }
 
     fn deadlock_check(&mut self, session: SessionId, out: &mut Vec<Event>) {

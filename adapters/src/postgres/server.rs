@@ -109,6 +109,25 @@ impl PgServer {
         Ok(pool[..n].to_vec())
     }
 
+    /// Closes session connection `index` (dropping the client: the server
+    /// ends its backend and rolls back what it had open) and opens another
+    /// in its place, as an application does after a crash or a broken
+    /// connection.
+    pub(crate) fn reconnect(&self, index: usize) -> Result<Arc<SessionConnection>, PgError> {
+        let config = self.config.clone();
+        let connection = self.call(async move { open(&config).await }).map_err(|e| {
+            PgError::Unreachable(format!(
+                "cannot open a session connection to {}: {}",
+                self.description,
+                explain(&e)
+            ))
+        })?;
+        let connection = Arc::new(connection);
+        let mut pool = self.pool.lock().unwrap_or_else(|p| p.into_inner());
+        pool[index] = connection.clone();
+        Ok(connection)
+    }
+
     /// How many runs so far went with the server's waiting backends
     /// running free: their wake-ups raced as the operating system decided
     /// (the server is not on this machine, or a backend would not pause).

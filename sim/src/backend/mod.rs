@@ -64,6 +64,17 @@ pub trait Backend {
     /// timed out on its own clock).
     fn time_passed(&mut self, _now_ms: u64, _out: &mut Vec<Event>) {}
 
+    /// `session`'s client connection closed (its app node crashed, or it
+    /// lost a reply and gave the connection up): the server rolls back
+    /// what it had open, and later statements of the session come on a
+    /// new connection. By default that is a ROLLBACK (what the server does
+    /// on its own); a real database's adapter closes the connection.
+    fn close_connection(&mut self, session: SessionId, out: &mut Vec<Event>) {
+        if self.in_transaction(session) {
+            self.execute(session, Statement::Rollback, out);
+        }
+    }
+
     fn in_transaction(&self, session: SessionId) -> bool;
     fn open_transactions(&self) -> usize;
     /// The session `session`'s statement waits for, if it waits.

@@ -40,7 +40,7 @@ use super::shared::{Shared, SlotFault};
 use crate::backend::Backend;
 use crate::chooser::Action;
 use crate::trace::{Fault, TraceEvent};
-use stockrace_model::{DbError, Reply, SessionId, Statement};
+use stockrace_model::{DbError, Reply, SessionId};
 
 /// What a fault did to the orders' options.
 #[derive(Default)]
@@ -135,15 +135,14 @@ impl<B: Backend> Recorder<'_, '_, B> {
         victims
     }
 
-    /// The server rolls back what `order`'s dead connection had open (if
-    /// anything); the answer goes to nobody.
+    /// `order`'s connection is dead: it closes, and the server rolls back
+    /// what it had open (if anything); the answer goes to nobody.
     pub(super) fn close_connection(&mut self, state: &mut Shared, order: usize) {
         let session = SessionId(order as u32);
-        if self.store.in_transaction(session) {
-            state.slots[order].fault = SlotFault::Closing;
-            self.execute(state, session, Statement::Rollback);
-            state.slots[order].fault = SlotFault::None;
-        }
+        state.slots[order].fault = SlotFault::Closing;
+        self.store.close_connection(session, self.events);
+        self.record(state);
+        state.slots[order].fault = SlotFault::None;
     }
 }
 

@@ -37,7 +37,7 @@ impl<B: Backend> Recorder<'_, '_, B> {
 
     /// Records what the store reported, hands every completed statement back
     /// to its order, and starts the timers of statements that began waiting.
-    fn record(&mut self, state: &mut Shared) {
+    pub(super) fn record(&mut self, state: &mut Shared) {
         let now = state.now_ms;
         // Dead connections the server rolls back once these are recorded
         // (a fault's; see `super::faults`).
