@@ -154,7 +154,11 @@ fn lease_lock_breaks_when_a_holder_outlives_its_lease() {
         scenario.latency.statement_ms = 1;
         let simulation = Simulation::new(scenario, &Strategies::builtin()).expect("valid");
         let report = sweep(&simulation, 0..seeds(), false);
-        assert!(report.first_failure.is_none(), "{orders} orders: {:?}", report.tally);
+        assert!(
+            report.first_failure.is_none(),
+            "{orders} orders: {:?}",
+            report.tally
+        );
     }
     assert_holds("lease-lock", RR);
     assert_holds("lease-lock", SER);

@@ -185,7 +185,11 @@ impl PgServer {
 }
 
 /// What a session connection is set to for a run.
-fn session_settings(schema: &str, deadlock_timeout: Duration, lock_timeout: Option<Duration>) -> String {
+fn session_settings(
+    schema: &str,
+    deadlock_timeout: Duration,
+    lock_timeout: Option<Duration>,
+) -> String {
     format!(
         "ROLLBACK; SET search_path TO {schema}; SET deadlock_timeout = '{}ms'; SET lock_timeout = '{}ms'",
         deadlock_timeout.as_millis(),
@@ -241,7 +245,11 @@ impl RunState {
     /// ends the old backend, rolling back what it had open; once it is
     /// gone, the rollback is reported as the model reports the ROLLBACK it
     /// stands for, and the waiters it let go run.
-    async fn disconnect(&mut self, session: SessionId, fresh: Arc<SessionConnection>) -> Vec<Event> {
+    async fn disconnect(
+        &mut self,
+        session: SessionId,
+        fresh: Arc<SessionConnection>,
+    ) -> Vec<Event> {
         let s = &self.sessions[session.index()];
         assert!(
             s.pending.is_none(),
