@@ -184,3 +184,49 @@ fn check_proves_the_recovery_and_finds_the_stranded_unit_without_it() {
     let report = simulation("idempotent", 2, restarting).check(config);
     assert_eq!(report.result, CheckResult::Complete, "{} runs", report.runs);
 }
+
+/// Medusa's compensation lives in the workflow engine's memory: alone, an
+/// order whose COMMIT reply was lost writes the values it read back and
+/// leaves the stock as it found it; a crash after the COMMIT loses the
+/// compensation with the process, and nothing recovers it: the unit is
+/// stranded, restart or not.
+#[test]
+fn medusa_compensates_a_lost_reply_but_a_crash_strands_the_unit() {
+    let alone = |faults: Faults| {
+        let mut scenario = Shape {
+            orders: 1,
+            stock: 3,
+            ..Shape::new("medusa-update-levels")
+        }
+        .scenario();
+        scenario.faults = faults;
+        scenario.latency.statement_ms = 1;
+        Simulation::new(scenario, &Strategies::builtin()).unwrap()
+    };
+    let lost = alone(Faults {
+        lost_replies: 1,
+        ..Faults::NONE
+    });
+    let t = tally(&lost, 2000);
+    assert_eq!(t.violations, 0, "{t:?}");
+    assert!(t.failed > 0, "{t:?}");
+    // The failed orders left the stock as they found it.
+    lost.run_seeds(0..200, |execution| {
+        if matches!(execution.outcomes[0], Outcome::Failed(_)) {
+            assert_eq!(execution.final_rows[0].stocked, 3, "{}", execution.render());
+        }
+        true
+    });
+    for restart in [false, true] {
+        let crashed = alone(Faults {
+            crashes: 1,
+            restart,
+            ..Faults::NONE
+        });
+        let t = tally(&crashed, 2000);
+        assert!(
+            t.by_invariant.contains_key(&Invariant::StrandedStock),
+            "restart {restart}: {t:?}"
+        );
+    }
+}
