@@ -240,6 +240,7 @@ fn a_run_with_pauses_is_a_pure_function_of_its_schedule() {
             lost_replies: 1,
             crashes: 1,
             pause_ms: 120,
+            restart: false,
         },
     );
     let mut swept = Vec::new();
