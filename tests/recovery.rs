@@ -230,3 +230,87 @@ fn medusa_compensates_a_lost_reply_but_a_crash_strands_the_unit() {
         );
     }
 }
+
+/// A crashed order's connection can close at any moment, not only in a
+/// step the scheduler took: here the ROLLBACK of another order that
+/// returned with its transaction open answers the crashed order's waiting
+/// statement. Its recovery still starts, and the run goes on to its end.
+#[test]
+fn a_recovery_starts_whenever_the_dead_connection_closes() {
+    let toml = r#"
+nodes = 2
+deadlock_timeout_ms = 1000
+
+[faults]
+crashes = 1
+restart = true
+
+[latency]
+statement_ms = 1
+
+[[levels]]
+item = "a"
+location = "w"
+stocked = 2
+
+[[levels]]
+item = "b"
+location = "w"
+stocked = 2
+
+[[orders]]
+strategy = "idempotent"
+node = 0
+lines = [{ level = 1, quantity = 1 }, { level = 2, quantity = 1 }]
+
+[[orders]]
+strategy = "row-lock"
+node = 1
+lock_timeout_ms = 10
+lines = [{ level = 2, quantity = 1 }, { level = 1, quantity = 1 }]
+"#;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("late-restart.toml");
+    std::fs::write(&file, toml).unwrap();
+    let scenario =
+        stockrace::Scenario::load(&file, |n| Strategies::builtin().get(n).is_some()).unwrap();
+    let simulation = Simulation::new(scenario, &Strategies::builtin()).unwrap();
+    let mut late_restarts = 0;
+    simulation.run_seeds(0..3000, |execution| {
+        assert!(
+            matches!(execution.outcomes[0], Outcome::Sold | Outcome::OutOfStock),
+            "the idempotent order recovers: {:?}\n{}",
+            execution.outcomes,
+            execution.render()
+        );
+        // The row-lock order may strand a unit (it has no recovery), but
+        // the run ends: nothing hangs.
+        assert!(
+            execution.verdict.violation().map(|v| v.invariant) != Some(Invariant::Termination),
+            "{}",
+            execution.render()
+        );
+        // Its restart came after the other order finished, when the
+        // other's closing ROLLBACK let its waiting statement go.
+        let finished = execution
+            .trace
+            .iter()
+            .position(|e| matches!(e, TraceEvent::Finished { order: 1, .. }));
+        let restarted = execution.trace.iter().position(|e| {
+            matches!(
+                e,
+                TraceEvent::Fault {
+                    fault: Fault::Restart { .. },
+                    ..
+                }
+            )
+        });
+        if let (Some(f), Some(r)) = (finished, restarted) {
+            if r > f && r - f <= 3 {
+                late_restarts += 1;
+            }
+        }
+        true
+    });
+    assert!(late_restarts > 0, "the case never came up");
+}

@@ -261,6 +261,12 @@ impl RunState {
             .batch_execute(&settings)
             .await
             .unwrap_or_else(|e| panic!("cannot configure a new session connection: {e}"));
+        if self.pausing && fresh.pausable.is_none() {
+            // Waiters are stopped one at a time only while every backend
+            // can be (see `pause`): the rest of the run goes unpaused.
+            self.pausing = false;
+            self.resume_all();
+        }
         let s = &mut self.sessions[session.index()];
         let old = std::mem::replace(&mut s.connection, fresh);
         let pid = old.pid;

@@ -229,6 +229,23 @@ impl Prepared {
                 // Most quiet points: orders only sent statements.
                 finished += run.take_news(&mut state);
             }
+            if !state.restarts.is_empty() {
+                // Crashed orders whose dead connection is closed (by the
+                // step, or by a finished order's ROLLBACK just now): their
+                // node restarted, and their recovery starts.
+                for order in std::mem::take(&mut state.restarts) {
+                    run.trace.push(TraceEvent::Fault {
+                        time_ms: state.now_ms,
+                        order: order as u32,
+                        fault: Fault::Restart {
+                            node: state.slots[order].node,
+                        },
+                    });
+                    state.restart(order);
+                    orders.recover(order, self, shared);
+                }
+                continue;
+            }
             if finished == n {
                 break None;
             }
@@ -316,21 +333,6 @@ impl Prepared {
                     // scheduler next waits.
                     madsim::time::advance(delay);
                     run.time_passed(&mut state, at);
-                }
-            }
-            if !state.restarts.is_empty() {
-                // Crashed orders whose connection is closed: their node
-                // restarted, and their recovery starts.
-                for order in std::mem::take(&mut state.restarts) {
-                    run.trace.push(TraceEvent::Fault {
-                        time_ms: state.now_ms,
-                        order: order as u32,
-                        fault: Fault::Restart {
-                            node: state.slots[order].node,
-                        },
-                    });
-                    state.restart(order);
-                    orders.recover(order, self, shared);
                 }
             }
         };

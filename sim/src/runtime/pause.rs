@@ -10,7 +10,9 @@
 //! arrived during the pause (a statement's answer, a granted in-process
 //! lock), kept in its slot until then. Work already on the server is not
 //! paused: a statement waiting for a lock waits on and may be answered.
-//! A sleep that would end during the pause ends when the pause does.
+//! A sleep that would end during the pause ends when the pause does, and
+//! a crashed order whose node restarts during the pause begins its
+//! recovery when the pause ends.
 
 use super::shared::{Phase, Shared};
 
@@ -18,6 +20,7 @@ impl Shared {
     /// App node `node` pauses until `until_ms`. Returns the orders whose
     /// option it withdrew (they are held, their request kept).
     pub fn pause(&mut self, node: u32, until_ms: u64) -> Vec<usize> {
+        self.paused_nodes.insert(node, until_ms);
         let mut withheld = Vec::new();
         for order in 0..self.slots.len() {
             let slot = &mut self.slots[order];
@@ -73,8 +76,11 @@ impl Shared {
 
     /// Whether app node `node` is paused now.
     pub fn is_paused(&self, node: u32) -> bool {
-        self.slots
-            .iter()
-            .any(|s| s.node == node && s.paused_until_ms > self.now_ms)
+        self.paused_until(node) > self.now_ms
+    }
+
+    /// When app node `node`'s last pause ends (0: never paused).
+    pub(super) fn paused_until(&self, node: u32) -> u64 {
+        self.paused_nodes.get(&node).copied().unwrap_or(0)
     }
 }

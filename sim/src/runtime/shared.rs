@@ -179,8 +179,10 @@ pub(crate) struct Shared {
     /// The lease-lock service's leases.
     leases: LeaseTable,
     /// Crashed orders whose dead connection is closed and whose recovery
-    /// is to start (the scheduler starts it after the step).
+    /// is to start (the scheduler starts it at the next quiet point).
     pub restarts: Vec<usize>,
+    /// The end of each app node's last pause, by node (see `super::pause`).
+    pub(super) paused_nodes: BTreeMap<u32, u64>,
 }
 
 pub(crate) type SharedRef = Arc<SpinLock<Shared>>;
@@ -207,6 +209,7 @@ impl Shared {
             faults_left: Faults::default(),
             leases: LeaseTable::default(),
             restarts: Vec::new(),
+            paused_nodes: BTreeMap::new(),
         };
         shared.reset(nodes, keyed);
         shared
@@ -250,6 +253,7 @@ impl Shared {
         self.faults_left = Faults::default();
         self.leases.clear();
         self.restarts.clear();
+        self.paused_nodes.clear();
     }
 
     /// The earliest timer of an order: the end of a sleep, or a lock
@@ -364,6 +368,9 @@ impl Shared {
         self.process_locks.hash(state);
         self.faults_left.hash(state);
         self.leases.hash(state);
+        for (node, until_ms) in &self.paused_nodes {
+            (node, until_ms.saturating_sub(self.now_ms)).hash(state);
+        }
     }
 
     pub fn is_quiescent(&self) -> bool {
@@ -501,8 +508,10 @@ impl Shared {
     }
 
     /// `order`'s app node restarted after a crash: its recovery runs
-    /// from here, as a new process with a new connection.
+    /// from here, as a new process with a new connection (once the node's
+    /// pause ends, if it is paused now).
     pub fn restart(&mut self, order: usize) {
+        let paused_until_ms = self.paused_until(self.slots[order].node);
         let slot = &mut self.slots[order];
         debug_assert_eq!(slot.phase, Phase::Finished);
         slot.outcome = None;
@@ -510,17 +519,18 @@ impl Shared {
         slot.reply = None;
         slot.woken = false;
         slot.timers = WaitTimers::default();
-        slot.paused_until_ms = 0;
+        slot.paused_until_ms = paused_until_ms;
         slot.held = Phase::Finished;
         slot.recovers = false;
         self.observed(order, None);
-        self.run_again(order);
+        self.resume(order);
     }
 
     /// A crashed order's last statement was answered (or it had none).
     pub fn end_disconnected(&mut self, order: usize) {
         let slot = &mut self.slots[order];
         slot.phase = Phase::Finished;
+        slot.held = Phase::Finished;
         slot.timers = WaitTimers::default();
         slot.reply = None;
         self.set_alarm(order, u64::MAX);
