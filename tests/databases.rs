@@ -4,25 +4,19 @@
 //! there is as deterministic as on PostgreSQL.
 
 mod command;
+mod sweeping;
+use sweeping::tally;
+
 use command::{stderr, stdout, stockrace};
 
 use std::path::Path;
 use stockrace::model::Database;
 use stockrace::trace::TraceEvent;
-use stockrace::{
-    Isolation, Progress, Scenario, Shape, Simulation, SqlState, Strategies, Sweep, Tally,
-};
+use stockrace::{Isolation, Progress, Scenario, Shape, Simulation, SqlState, Strategies};
 
 fn on(database: Database, mut scenario: Scenario) -> Simulation {
     scenario.database = database;
     Simulation::new(scenario, &Strategies::builtin()).unwrap()
-}
-
-fn tally(simulation: &Simulation, seeds: u64) -> Tally {
-    Sweep::new(simulation, 0..seeds)
-        .stop_at_first_violation(false)
-        .run()
-        .tally
 }
 
 fn example() -> Scenario {

@@ -3,12 +3,15 @@
 //! invariants that only faults can break (exactly-once, stranded-stock).
 
 mod command;
+mod sweeping;
+use sweeping::tally;
+
 use command::{stderr, stdout, stockrace};
 
 use stockrace::trace::{Fault, TraceEvent};
 use stockrace::{
     CheckConfig, CheckResult, Faults, Invariant, Outcome, Progress, Reply, Scenario, Shape,
-    Simulation, SqlState, Statement, Strategies, Sweep, Tally,
+    Simulation, SqlState, Statement, Strategies, Sweep,
 };
 
 fn simulation(strategy: &str, orders: usize, stock: i64, nodes: u32, faults: Faults) -> Simulation {
@@ -22,13 +25,6 @@ fn simulation(strategy: &str, orders: usize, stock: i64, nodes: u32, faults: Fau
     scenario.faults = faults;
     scenario.latency.statement_ms = 1;
     Simulation::new(scenario, &Strategies::builtin()).unwrap()
-}
-
-fn tally(simulation: &Simulation, seeds: u64) -> Tally {
-    Sweep::new(simulation, 0..seeds)
-        .stop_at_first_violation(false)
-        .run()
-        .tally
 }
 
 const LOST_REPLY: Faults = Faults {
@@ -115,19 +111,7 @@ fn a_crash_rolls_back_what_its_node_had_open() {
     let simulation = simulation("row-lock", 3, 2, 2, CRASH);
     let mut crashed_open = 0;
     simulation.run_seeds(0..500, |execution| {
-        let crashes = execution
-            .trace
-            .iter()
-            .filter(|e| {
-                matches!(
-                    e,
-                    TraceEvent::Fault {
-                        fault: Fault::Crash { .. },
-                        ..
-                    }
-                )
-            })
-            .count();
+        let crashes = sweeping::faults(&execution, |f| matches!(f, Fault::Crash { .. }));
         assert!(
             crashes <= 1,
             "the budget is one crash:\n{}",

@@ -4,13 +4,16 @@
 //! (lease-lock-fenced holds).
 
 mod command;
+mod sweeping;
+use sweeping::tally;
+
 use command::{stderr, stdout, stockrace};
 
 use stockrace::lease::{LeaseAnswer, LeaseCall};
 use stockrace::trace::{Fault, TraceEvent};
 use stockrace::{
     CheckConfig, CheckResult, Execution, Faults, Guard, Invariant, Progress, Reply, Shape,
-    Simulation, Statement, Strategies, Sweep, Tally, Update,
+    Simulation, Statement, Strategies, Update,
 };
 
 /// 3 orders of 1 unit against `stock`, on 2 app nodes (a lease matters
@@ -27,13 +30,6 @@ fn simulation(strategy: &str, stock: i64, items: usize, faults: Faults) -> Simul
     scenario.faults = faults;
     scenario.latency.statement_ms = 2;
     Simulation::new(scenario, &Strategies::builtin()).unwrap()
-}
-
-fn tally(simulation: &Simulation, seeds: u64) -> Tally {
-    Sweep::new(simulation, 0..seeds)
-        .stop_at_first_violation(false)
-        .run()
-        .tally
 }
 
 const PAUSE: Faults = Faults {

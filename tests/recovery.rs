@@ -4,10 +4,12 @@
 //! sale row says whether the crashed attempt committed); the others stay
 //! crashed, and what they left behind stays.
 
+mod sweeping;
+use sweeping::tally;
+
 use stockrace::trace::{Fault, TraceEvent};
 use stockrace::{
     CheckConfig, CheckResult, Execution, Faults, Invariant, Outcome, Shape, Simulation, Strategies,
-    Sweep, Tally,
 };
 
 fn simulation(strategy: &str, orders: usize, faults: Faults) -> Simulation {
@@ -23,27 +25,8 @@ fn simulation(strategy: &str, orders: usize, faults: Faults) -> Simulation {
     Simulation::new(scenario, &Strategies::builtin()).unwrap()
 }
 
-fn tally(simulation: &Simulation, seeds: u64) -> Tally {
-    Sweep::new(simulation, 0..seeds)
-        .stop_at_first_violation(false)
-        .run()
-        .tally
-}
-
 fn restarts(execution: &Execution) -> usize {
-    execution
-        .trace
-        .iter()
-        .filter(|e| {
-            matches!(
-                e,
-                TraceEvent::Fault {
-                    fault: Fault::Restart { .. },
-                    ..
-                }
-            )
-        })
-        .count()
+    sweeping::faults(execution, |f| matches!(f, Fault::Restart { .. }))
 }
 
 const CRASH_AND_LOST_REPLY: Faults = Faults {
@@ -76,19 +59,7 @@ fn the_idempotent_path_recovers_what_a_crash_left() {
     assert!(t.crashes > 2000, "{t:?}");
     let mut recovered = 0;
     restarting.run_seeds(0..300, |execution| {
-        let crashes = execution
-            .trace
-            .iter()
-            .filter(|e| {
-                matches!(
-                    e,
-                    TraceEvent::Fault {
-                        fault: Fault::Crash { .. },
-                        ..
-                    }
-                )
-            })
-            .count();
+        let crashes = sweeping::faults(&execution, |f| matches!(f, Fault::Crash { .. }));
         // Every order on the crashed node recovers: at least one restart
         // line per crash, and each recovered order ends sold or out of stock.
         assert!(restarts(&execution) >= crashes, "{}", execution.render());

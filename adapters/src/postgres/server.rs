@@ -96,15 +96,7 @@ impl PgServer {
     pub(crate) fn sessions(&self, n: usize) -> Result<Vec<Arc<SessionConnection>>, PgError> {
         let mut pool = self.pool.lock().unwrap_or_else(|p| p.into_inner());
         while pool.len() < n {
-            let config = self.config.clone();
-            let connection = self.call(async move { open(&config).await }).map_err(|e| {
-                PgError::Unreachable(format!(
-                    "cannot open a session connection to {}: {}",
-                    self.description,
-                    explain(&e)
-                ))
-            })?;
-            pool.push(Arc::new(connection));
+            pool.push(self.open_session()?);
         }
         Ok(pool[..n].to_vec())
     }
@@ -114,6 +106,14 @@ impl PgServer {
     /// in its place, as an application does after a crash or a broken
     /// connection.
     pub(crate) fn reconnect(&self, index: usize) -> Result<Arc<SessionConnection>, PgError> {
+        let connection = self.open_session()?;
+        let mut pool = self.pool.lock().unwrap_or_else(|p| p.into_inner());
+        pool[index] = connection.clone();
+        Ok(connection)
+    }
+
+    /// A new session connection.
+    fn open_session(&self) -> Result<Arc<SessionConnection>, PgError> {
         let config = self.config.clone();
         let connection = self.call(async move { open(&config).await }).map_err(|e| {
             PgError::Unreachable(format!(
@@ -122,10 +122,7 @@ impl PgServer {
                 explain(&e)
             ))
         })?;
-        let connection = Arc::new(connection);
-        let mut pool = self.pool.lock().unwrap_or_else(|p| p.into_inner());
-        pool[index] = connection.clone();
-        Ok(connection)
+        Ok(Arc::new(connection))
     }
 
     /// How many runs so far went with the server's waiting backends
